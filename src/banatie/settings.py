@@ -1,0 +1,105 @@
+"""One settings class for the whole server; every default is the embedded one (no keys, no network)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PORT = 8000
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BANATIE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    storage_url: str | None = None
+    public_base_url: str = f"http://localhost:{DEFAULT_PORT}"
+    cdn_base_url: str | None = None
+    redis_url: str | None = None
+
+    # Upload and image limits: an over-size or over-pixel file is refused before it is decoded.
+    max_upload_bytes: int = 5 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+    max_prompt_chars: int = 5000
+    max_reference_images: int = 3
+    # libvips work runs in a bounded thread pool, never on the event loop.
+    cpu_workers: int = 2
+
+    # First run: `banatie serve` on an empty database creates this org/project and prints a key.
+    first_run_organization: str = "default"
+    first_run_project: str = "main"
+    first_run_key_file: Path | None = None
+
+    # Gemini (issue 3): with a key set the Gemini adapters replace the embedded ones.
+    gemini_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("BANATIE_GEMINI_API_KEY", "GEMINI_API_KEY")
+    )
+    gemini_base_url: str | None = None
+    gemini_api_version: str = "v1beta"
+    gemini_image_model: str = "gemini-2.5-flash-image"
+    gemini_text_model: str = "gemini-2.5-flash"
+    gemini_timeout_seconds: float = 60.0
+    gemini_max_retries: int = 3
+    gemini_retry_base_seconds: float = 1.0
+
+    # Free tier (issue 5).
+    free_monthly_generations: int = 100
+    free_rate_limit: str = "10/minute"
+    free_storage_mb: int = 1024
+
+    alias_cache_seconds: int = 60
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The async SQLAlchemy URL: SQLite in the data dir unless a PostgreSQL URL is given."""
+        url = self.database_url or f"sqlite:///{(self.data_dir / 'banatie.db').resolve()}"
+        return to_async_url(url)
+
+    @property
+    def resolved_storage_url(self) -> str:
+        return self.storage_url or f"file://{(self.data_dir / 'blobs').resolve()}"
+
+    @property
+    def delivery_base_url(self) -> str:
+        return (self.cdn_base_url or self.public_base_url).rstrip("/")
+
+    @cached_property
+    def is_postgres(self) -> bool:
+        return self.resolved_database_url.startswith("postgresql")
+
+
+def to_async_url(url: str) -> str:
+    """Map the URLs people write to the async drivers SQLAlchemy needs."""
+    for prefix, replacement in (
+        ("postgres://", "postgresql+psycopg://"),
+        ("postgresql://", "postgresql+psycopg://"),
+        ("sqlite:///", "sqlite+aiosqlite:///"),
+    ):
+        if url.startswith(prefix):
+            return replacement + url[len(prefix) :]
+    return url
+
+
+def to_sync_url(url: str) -> str:
+    """Alembic runs synchronously; psycopg serves both, sqlite3 replaces aiosqlite."""
+    return url.replace("sqlite+aiosqlite://", "sqlite://")
+
+
+def parse_storage_url(url: str) -> tuple[str, str, dict[str, str]]:
+    """Split `s3://bucket?endpoint=…&region=…` or `file:///path` into (scheme, location, options)."""
+    parsed = urlparse(url)
+    options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+    if parsed.scheme == "file":
+        return "file", parsed.path, options
+    if parsed.scheme == "s3":
+        return "s3", parsed.netloc, options
+    if not parsed.scheme:
+        return "file", url, options
+    raise ValueError(f"unsupported storage URL scheme {parsed.scheme!r}: use file:// or s3://")

@@ -1,0 +1,39 @@
+"""The BlobStore port: where image bytes live. Keys look like `{org}/{project}/img/{imageId}`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class BlobNotFound(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"no blob at {key!r}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    key: str
+    size: int
+    content_type: str
+
+
+class BlobStore(Protocol):
+    name: str
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        """Write atomically: a reader never sees a half-written blob."""
+
+    async def get(self, key: str) -> bytes:
+        """Raise BlobNotFound when missing."""
+
+    async def head(self, key: str) -> BlobInfo | None: ...
+
+    async def delete(self, key: str) -> None:
+        """Deleting a missing key is not an error."""
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """Delete every blob whose key starts with `prefix`; return how many."""
+
+    async def close(self) -> None: ...
