@@ -1,2 +1,3 @@
 """Banatie: prompt in, production-ready image out."""
+
 __version__ = "0.1.0"

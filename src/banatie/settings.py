@@ -1,4 +1,4 @@
-"""One settings class for the whole server; every default is the embedded one (no keys, no network)."""
+"""One settings class for the whole server; every default is embedded (no keys, no network)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from urllib.parse import parse_qs, urlparse
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from banatie.delivery.presets import DEFAULT_PRESETS, Preset, parse_presets
 
 DEFAULT_PORT = 8000
 
@@ -55,6 +57,8 @@ class Settings(BaseSettings):
     free_storage_mb: int = 1024
 
     alias_cache_seconds: int = 60
+    # `name:query;name:query`; empty keeps the built-in presets (thumbnail, card, hero, og, avatar).
+    delivery_presets: str | None = None
 
     @property
     def resolved_database_url(self) -> str:
@@ -69,6 +73,10 @@ class Settings(BaseSettings):
     @property
     def delivery_base_url(self) -> str:
         return (self.cdn_base_url or self.public_base_url).rstrip("/")
+
+    @cached_property
+    def presets(self) -> tuple[Preset, ...]:
+        return parse_presets(self.delivery_presets) if self.delivery_presets else DEFAULT_PRESETS
 
     @cached_property
     def is_postgres(self) -> bool:
@@ -93,7 +101,7 @@ def to_sync_url(url: str) -> str:
 
 
 def parse_storage_url(url: str) -> tuple[str, str, dict[str, str]]:
-    """Split `s3://bucket?endpoint=…&region=…` or `file:///path` into (scheme, location, options)."""
+    """Split `s3://bucket?endpoint=…` or `file:///path` into (scheme, location, options)."""
     parsed = urlparse(url)
     options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
     if parsed.scheme == "file":

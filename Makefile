@@ -1,0 +1,36 @@
+# `make run` and `make test` are the two commands of the README: each installs what it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install run test lint pytest bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/banatie serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test: lint pytest
+
+bench: install
+	$(BIN)/python -m bench.delivery
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

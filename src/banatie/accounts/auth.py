@@ -1,0 +1,93 @@
+"""Who is calling: the API key from `X-API-Key` or `Authorization: Bearer`."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banatie.accounts import keys as key_material
+from banatie.accounts import repository
+from banatie.accounts.models import ApiKey, Organization, Project
+from banatie.db.base import utcnow
+from banatie.errors import Forbidden, Unauthorized
+
+
+@dataclass(frozen=True)
+class Principal:
+    key: ApiKey
+    organization: Organization
+    project: Project | None
+
+    @property
+    def is_master(self) -> bool:
+        return self.key.type == "master"
+
+
+class LastUsedTracker:
+    """Remembers key use in memory and writes `lastUsedAt` at most once a minute per key."""
+
+    def __init__(self, interval_seconds: float = 60.0) -> None:
+        self.interval = interval_seconds
+        self._written: dict[str, float] = {}
+
+    def due(self, key_id: str) -> bool:
+        now = time.monotonic()
+        last = self._written.get(key_id)
+        if last is not None and now - last < self.interval:
+            return False
+        self._written[key_id] = now
+        return True
+
+
+def read_key(request: Request) -> str | None:
+    value = request.headers.get("x-api-key")
+    if value:
+        return value.strip()
+    authorization = request.headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+async def authenticate(
+    session: AsyncSession, secret: str | None, tracker: LastUsedTracker
+) -> Principal:
+    if not secret:
+        raise Unauthorized("missing API key: send it as X-API-Key or Authorization: Bearer")
+    if not key_material.looks_like_key(secret):
+        raise Unauthorized("invalid API key: keys start with bnt_")
+    digest = key_material.hash_key(secret)
+    record = await repository.get_key_by_hash(session, digest)
+    # The lookup is by hash; the constant-time compare guards against any index side channel.
+    if record is None or not hmac.compare_digest(record.key_hash, digest):
+        raise Unauthorized("invalid API key")
+    now = utcnow()
+    if record.revoked_at is not None:
+        raise Unauthorized(
+            f"API key revoked at {_iso(record.revoked_at)}", details={"reason": "revoked"}
+        )
+    if record.expires_at is not None and record.expires_at <= now:
+        raise Unauthorized(
+            f"API key expired at {_iso(record.expires_at)}", details={"reason": "expired"}
+        )
+    if tracker.due(record.id):
+        await repository.touch_keys(session, {record.id: now})
+        await session.commit()
+        record.last_used_at = now
+    return Principal(key=record, organization=record.organization, project=record.project)
+
+
+def require_master(principal: Principal) -> Principal:
+    if not principal.is_master:
+        raise Forbidden("this route needs a master key")
+    return principal
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,72 @@
+"""What `banatie keys …` does, on its own engine (the CLI has no running app)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banatie.accounts import repository, service
+from banatie.accounts.models import ApiKey
+from banatie.accounts.schemas import KeyOut
+from banatie.db.base import utcnow
+from banatie.db.engine import make_engine, make_sessionmaker
+from banatie.settings import Settings
+
+
+@asynccontextmanager
+async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
+async def create_key(
+    settings: Settings,
+    organization_slug: str,
+    project_slug: str | None,
+    key_type: str,
+    name: str | None,
+    expires_in_days: int | None,
+) -> tuple[str, ApiKey]:
+    async with _session(settings) as session:
+        organization = await service.ensure_organization(session, organization_slug)
+        project = (
+            await service.ensure_project(session, organization, project_slug)
+            if project_slug
+            else None
+        )
+        issued = await service.issue_key(
+            session,
+            organization=organization,
+            project=project,
+            key_type=key_type,
+            name=name,
+            expires_in_days=expires_in_days,
+        )
+        await session.commit()
+        return issued.secret, issued.record
+
+
+async def list_keys(settings: Settings, organization_slug: str) -> list[KeyOut]:
+    async with _session(settings) as session:
+        organization = await repository.get_organization_by_slug(session, organization_slug)
+        if organization is None:
+            raise SystemExit(f"no organization {organization_slug!r}")
+        return [KeyOut.of(key) for key in await repository.list_keys(session, organization.id)]
+
+
+async def revoke_key(settings: Settings, organization_slug: str, key_id: str) -> None:
+    async with _session(settings) as session:
+        organization = await repository.get_organization_by_slug(session, organization_slug)
+        record = (
+            await repository.get_key(session, organization.id, key_id) if organization else None
+        )
+        if record is None:
+            raise SystemExit(f"no key {key_id!r} in {organization_slug!r}")
+        record.revoked_at = record.revoked_at or utcnow()
+        await session.commit()

@@ -1,0 +1,47 @@
+"""On an empty database, `banatie serve` creates an organization, a project and a project key,
+so the very first command ends with a working curl example."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from banatie.accounts import repository, service
+from banatie.db.engine import make_engine, make_sessionmaker
+from banatie.settings import Settings
+
+
+@dataclass(frozen=True)
+class FirstRun:
+    organization: str
+    project: str
+    key: str
+
+
+async def ensure_first_run(settings: Settings) -> FirstRun | None:
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            if await repository.count_keys(session) > 0:
+                return None
+            organization = await service.ensure_organization(
+                session, settings.first_run_organization
+            )
+            project = await service.ensure_project(
+                session, organization, settings.first_run_project
+            )
+            issued = await service.issue_key(
+                session,
+                organization=organization,
+                project=project,
+                key_type="project",
+                name="first-run key",
+                expires_in_days=None,
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+    if settings.first_run_key_file is not None:
+        settings.first_run_key_file.parent.mkdir(parents=True, exist_ok=True)
+        settings.first_run_key_file.write_text(issued.secret + "\n")
+        settings.first_run_key_file.chmod(0o600)
+    return FirstRun(organization.slug, project.slug, issued.secret)

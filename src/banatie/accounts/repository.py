@@ -1,0 +1,76 @@
+"""SQL for organizations, projects and API keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banatie.accounts.models import ApiKey, Organization, Project
+
+
+async def get_organization_by_slug(session: AsyncSession, slug: str) -> Organization | None:
+    result = await session.execute(select(Organization).where(Organization.slug == slug))
+    return result.scalar_one_or_none()
+
+
+async def get_project_by_slug(
+    session: AsyncSession, organization_id: str, slug: str
+) -> Project | None:
+    result = await session.execute(
+        select(Project).where(Project.organization_id == organization_id, Project.slug == slug)
+    )
+    return result.scalar_one_or_none()
+
+
+async def get_project_by_slugs(
+    session: AsyncSession, organization_slug: str, project_slug: str
+) -> Project | None:
+    result = await session.execute(
+        select(Project)
+        .join(Organization, Organization.id == Project.organization_id)
+        .where(Organization.slug == organization_slug, Project.slug == project_slug)
+    )
+    return result.scalar_one_or_none()
+
+
+async def get_key_by_hash(session: AsyncSession, key_hash: str) -> ApiKey | None:
+    result = await session.execute(select(ApiKey).where(ApiKey.key_hash == key_hash))
+    return result.unique().scalar_one_or_none()
+
+
+async def get_key(session: AsyncSession, organization_id: str, key_id: str) -> ApiKey | None:
+    result = await session.execute(
+        select(ApiKey).where(ApiKey.id == key_id, ApiKey.organization_id == organization_id)
+    )
+    return result.unique().scalar_one_or_none()
+
+
+async def list_keys(session: AsyncSession, organization_id: str) -> Sequence[ApiKey]:
+    result = await session.execute(
+        select(ApiKey)
+        .where(ApiKey.organization_id == organization_id)
+        .order_by(ApiKey.created_at.desc())
+    )
+    return result.unique().scalars().all()
+
+
+async def count_active_master_keys(session: AsyncSession) -> int:
+    result = await session.execute(
+        select(func.count())
+        .select_from(ApiKey)
+        .where(ApiKey.type == "master", ApiKey.revoked_at.is_(None))
+    )
+    return int(result.scalar_one())
+
+
+async def count_keys(session: AsyncSession) -> int:
+    result = await session.execute(select(func.count()).select_from(ApiKey))
+    return int(result.scalar_one())
+
+
+async def touch_keys(session: AsyncSession, used: dict[str, datetime]) -> None:
+    for key_id, at in used.items():
+        await session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=at))

@@ -1,0 +1,155 @@
+"""Rules for organizations, projects and keys: who may create what, expiry, revocation."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banatie.accounts import keys as key_material
+from banatie.accounts import repository
+from banatie.accounts.models import ApiKey, Organization, Project
+from banatie.db.base import utcnow
+from banatie.errors import Forbidden, NotFound, ValidationError
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+DEFAULT_PROJECT_KEY_DAYS = 90
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A freshly created key: the only moment its secret exists outside the caller's hands."""
+
+    record: ApiKey
+    secret: str
+
+
+def check_slug(value: str, field: str) -> str:
+    if not SLUG_RE.match(value):
+        raise ValidationError(
+            f"{field} {value!r} is not a valid slug: use 1-64 lowercase letters, digits "
+            "and dashes, starting and ending with a letter or digit"
+        )
+    return value
+
+
+async def ensure_organization(session: AsyncSession, slug: str) -> Organization:
+    check_slug(slug, "organizationSlug")
+    organization = await repository.get_organization_by_slug(session, slug)
+    if organization is None:
+        organization = Organization(slug=slug, name=slug)
+        session.add(organization)
+        await session.flush()
+    return organization
+
+
+async def ensure_project(session: AsyncSession, organization: Organization, slug: str) -> Project:
+    check_slug(slug, "projectSlug")
+    project = await repository.get_project_by_slug(session, organization.id, slug)
+    if project is None:
+        project = Project(organization_id=organization.id, slug=slug, name=slug)
+        project.organization = organization
+        session.add(project)
+        await session.flush()
+    return project
+
+
+async def issue_key(
+    session: AsyncSession,
+    *,
+    organization: Organization,
+    project: Project | None,
+    key_type: str,
+    name: str | None,
+    expires_in_days: int | None,
+    created_by: str | None = None,
+) -> IssuedKey:
+    if key_type not in ("master", "project"):
+        raise ValidationError("type must be 'master' or 'project'")
+    if key_type == "project" and project is None:
+        raise ValidationError("a project key needs projectSlug")
+    if expires_in_days is None and key_type == "project":
+        expires_in_days = DEFAULT_PROJECT_KEY_DAYS
+    if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+        raise ValidationError("expiresInDays must be between 1 and 3650")
+    secret = key_material.generate_key()
+    now = utcnow()
+    record = ApiKey(
+        organization_id=organization.id,
+        project_id=project.id if key_type == "project" and project else None,
+        type=key_type,
+        name=name,
+        key_hash=key_material.hash_key(secret),
+        key_prefix=key_material.display_prefix(secret),
+        created_at=now,
+        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+        created_by_key_id=created_by,
+    )
+    record.organization = organization
+    record.project = project if key_type == "project" else None
+    session.add(record)
+    await session.flush()
+    return IssuedKey(record=record, secret=secret)
+
+
+async def bootstrap_master_key(
+    session: AsyncSession, organization_slug: str, name: str | None
+) -> IssuedKey:
+    if await repository.count_active_master_keys(session) > 0:
+        raise Forbidden(
+            "a master key already exists; create further keys with POST /api/admin/keys",
+            code="BOOTSTRAP_DONE",
+        )
+    organization = await ensure_organization(session, organization_slug)
+    issued = await issue_key(
+        session,
+        organization=organization,
+        project=None,
+        key_type="master",
+        name=name or "initial master key",
+        expires_in_days=None,
+    )
+    await session.commit()
+    return issued
+
+
+async def create_key_as_master(
+    session: AsyncSession,
+    master: ApiKey,
+    *,
+    key_type: str,
+    organization_slug: str | None,
+    project_slug: str | None,
+    name: str | None,
+    expires_in_days: int | None,
+) -> IssuedKey:
+    organization = master.organization
+    if organization_slug is not None and organization_slug != organization.slug:
+        raise Forbidden(
+            f"this master key administers organization {organization.slug!r} only; "
+            f"use `banatie keys create` on the server to create {organization_slug!r}"
+        )
+    project = await ensure_project(session, organization, project_slug) if project_slug else None
+    issued = await issue_key(
+        session,
+        organization=organization,
+        project=project,
+        key_type=key_type,
+        name=name,
+        expires_in_days=expires_in_days,
+        created_by=master.id,
+    )
+    await session.commit()
+    return issued
+
+
+async def revoke_key(session: AsyncSession, master: ApiKey, key_id: str) -> ApiKey:
+    record = await repository.get_key(session, master.organization_id, key_id)
+    if record is None:
+        raise NotFound(f"no key {key_id!r} in this organization", code="KEY_NOT_FOUND")
+    if record.revoked_at is None:
+        record.revoked_at = utcnow()
+        await session.commit()
+    return record

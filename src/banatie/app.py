@@ -1,0 +1,39 @@
+"""create_app(settings): wiring only. Adapters are chosen in `runtime.build_runtime`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from banatie import __version__, system
+from banatie.accounts.router import router as keys_router
+from banatie.delivery.router import router as delivery_router
+from banatie.errors import install_error_handlers
+from banatie.generation.router import router as generations_router
+from banatie.images.router import router as images_router
+from banatie.runtime import Runtime, build_runtime
+from banatie.settings import Settings
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or Settings()
+    runtime = runtime or build_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await runtime.close()
+
+    app = FastAPI(
+        title="Banatie",
+        version=__version__,
+        description="Prompt in, production-ready image out (Banatie v1 API).",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    for router in (system.router, keys_router, generations_router, images_router, delivery_router):
+        app.include_router(router)
+    return app

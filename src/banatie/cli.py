@@ -1,0 +1,138 @@
+"""`banatie serve | migrate | keys`: the operator's entry points."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from banatie.db import migrate as migrations
+from banatie.settings import Settings
+
+app = typer.Typer(help="Banatie: prompt in, production-ready image out.", no_args_is_help=True)
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+console = Console()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations."""
+    settings = Settings()
+    migrations.upgrade(settings.resolved_database_url)
+    console.print(f"[green]database is up to date[/] ({_db_label(settings)})")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
+    """Migrate, make sure a first key exists, then serve the API, the CDN origin and the docs."""
+    import uvicorn
+
+    from banatie.accounts.first_run import ensure_first_run
+
+    settings = Settings()
+    if "public_base_url" not in settings.model_fields_set:
+        shown_host = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
+        settings.public_base_url = f"http://{shown_host}:{port}"
+    migrations.upgrade(settings.resolved_database_url)
+    first = asyncio.run(ensure_first_run(settings))
+    if first is not None:
+        _print_first_run(settings, first.organization, first.project, first.key)
+    from banatie.app import create_app
+
+    console.print(f"Banatie on {settings.public_base_url} ({_db_label(settings)})")
+    if workers > 1:
+        import os
+
+        os.environ.setdefault("BANATIE_PUBLIC_BASE_URL", settings.public_base_url)
+        uvicorn.run("banatie.app:create_app", factory=True, host=host, port=port, workers=workers)
+    else:
+        uvicorn.run(create_app(settings), host=host, port=port)
+
+
+def _db_label(settings: Settings) -> str:
+    return "PostgreSQL" if settings.is_postgres else f"SQLite in {settings.data_dir}"
+
+
+def _print_first_run(settings: Settings, org: str, project: str, key: str) -> None:
+    base = settings.public_base_url
+    console.print(
+        f"\n[bold]First run:[/] created organization [cyan]{org}[/] and project "
+        f"[cyan]{project}[/].\nYour project API key (shown once, keep it):\n\n"
+        f"  [bold green]{key}[/]\n\nTry it:\n\n"
+        f"  curl -s -X POST {base}/api/v1/generations \\\n"
+        f"    -H 'X-API-Key: {key}' -H 'Content-Type: application/json' \\\n"
+        f'    -d \'{{"prompt": "a red fox in a snowy forest", "aspectRatio": "16:9"}}\'\n',
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@keys_app.command("create")
+def keys_create(
+    organization: Annotated[str, typer.Option("--org", help="organization slug")],
+    project: Annotated[str | None, typer.Option("--project", help="project slug")] = None,
+    key_type: Annotated[str, typer.Option("--type", help="master or project")] = "project",
+    name: Annotated[str | None, typer.Option(help="a label")] = None,
+    expires_in_days: Annotated[int | None, typer.Option(help="days until it expires")] = None,
+) -> None:
+    """Create a key (and its organization and project if missing); prints the secret once."""
+    from banatie.accounts import cli_ops
+
+    settings = Settings()
+    migrations.upgrade(settings.resolved_database_url)
+    secret, record = asyncio.run(
+        cli_ops.create_key(settings, organization, project, key_type, name, expires_in_days)
+    )
+    console.print(f"{record.type} key {record.id} for {organization}/{project or '*'}:")
+    typer.echo(secret)
+
+
+@keys_app.command("list")
+def keys_list(organization: Annotated[str, typer.Option("--org")]) -> None:
+    """List an organization's keys (never their secrets)."""
+    from banatie.accounts import cli_ops
+
+    settings = Settings()
+    rows = asyncio.run(cli_ops.list_keys(settings, organization))
+    table = Table("id", "type", "project", "name", "prefix", "expires", "revoked", "last used")
+    for key in rows:
+        table.add_row(
+            key.id,
+            key.type,
+            key.project_slug or "",
+            key.name or "",
+            key.key_prefix,
+            _date(key.expires_at),
+            _date(key.revoked_at),
+            _date(key.last_used_at),
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, organization: Annotated[str, typer.Option("--org")]) -> None:
+    """Revoke a key; requests with it are refused from now on."""
+    from banatie.accounts import cli_ops
+
+    asyncio.run(cli_ops.revoke_key(Settings(), organization, key_id))
+    console.print(f"revoked {key_id}")
+
+
+def _date(value: object) -> str:
+    return "" if value is None else str(value)[:19]
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from banatie.db.base import Base, IdMixin, TimestampMixin
+
+
+class Generation(IdMixin, TimestampMixin, Base):
+    __tablename__ = "generations"
+
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    flow_id: Mapped[str | None] = mapped_column(
+        ForeignKey("flows.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))  # pending | processing | success | failed
+    source: Mapped[str] = mapped_column(String(16), default="api")  # api | live | regenerate
+    original_prompt: Mapped[str] = mapped_column(Text)
+    prompt: Mapped[str] = mapped_column(Text)
+    aspect_ratio: Mapped[str] = mapped_column(String(8))
+    template: Mapped[str | None] = mapped_column(String(32))
+    auto_enhance: Mapped[bool]
+    namespace: Mapped[str | None] = mapped_column(String(64))
+    alias: Mapped[str | None] = mapped_column(String(100))
+    flow_alias: Mapped[str | None] = mapped_column(String(100))
+    # Explicit referenceImages as the caller gave them (ids or aliases).
+    requested_references: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What was passed to the model: [{"id", "alias"}].
+    referenced_images: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    output_image_id: Mapped[str | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL")
+    )
+    detected_language: Mapped[str | None] = mapped_column(String(8))
+    enhancer: Mapped[str | None] = mapped_column(String(32))
+    synthesizer: Mapped[str | None] = mapped_column(String(32))
+    model: Mapped[str | None] = mapped_column(String(100))
+    token_usage: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    processing_time_ms: Mapped[int | None]
+    # 1 for the first run, +1 per regeneration: each successful attempt is charged once.
+    attempts: Mapped[int] = mapped_column(default=0)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

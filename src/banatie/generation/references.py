@@ -1,0 +1,73 @@
+"""Resolve the images a generation refers to: explicit `referenceImages`, then `@aliases` in
+the prompt, de-duplicated. Aliases resolve flow-first (DESIGN.md §2): technical aliases
+(`@last`, `@first`, `@upload`), the flow's own aliases, then project aliases."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banatie.errors import ValidationError
+from banatie.flows.models import Flow
+from banatie.images import repository as images
+from banatie.images.aliases import aliases_in_prompt, is_uuid
+from banatie.images.models import Image
+
+
+async def resolve_alias(
+    session: AsyncSession, project_id: str, flow: Flow | None, alias: str
+) -> Image | None:
+    if flow is not None:
+        if alias in ("@last", "@first"):
+            first, last = await images.first_and_last_in_flow(session, flow.id, "generated")
+            return last if alias == "@last" else first
+        if alias == "@upload":
+            _, last_upload = await images.first_and_last_in_flow(session, flow.id, "uploaded")
+            return last_upload
+        image_id = (flow.aliases or {}).get(alias)
+        if image_id:
+            image = await images.get(session, project_id, image_id)
+            if image is not None:
+                return image
+    return await images.get_by_alias(session, project_id, alias)
+
+
+async def resolve_references(
+    session: AsyncSession,
+    project_id: str,
+    flow: Flow | None,
+    *,
+    explicit: list[str],
+    prompt: str,
+    limit: int,
+) -> list[tuple[Image, str | None]]:
+    """Return (image, the alias it was referred to by) in order; unknown names are a 400."""
+    resolved: list[tuple[Image, str | None]] = []
+    seen: set[str] = set()
+    for token in [*explicit, *aliases_in_prompt(prompt)]:
+        token = token.strip()
+        image: Image | None
+        alias: str | None = None
+        if is_uuid(token):
+            image = await images.get(session, project_id, token)
+            if image is None:
+                raise ValidationError(
+                    f"reference image {token} not found in this project",
+                    details={"reference": token},
+                )
+        else:
+            alias = "@" + token.lstrip("@")
+            image = await resolve_alias(session, project_id, flow, alias)
+            if image is None:
+                hint = " (it needs a flowId)" if alias in ("@last", "@first", "@upload") else ""
+                raise ValidationError(
+                    f"unknown alias {alias}: no image holds it{hint}", details={"alias": alias}
+                )
+        if image.id in seen:
+            continue
+        seen.add(image.id)
+        resolved.append((image, alias))
+    if len(resolved) > limit:
+        raise ValidationError(
+            f"{len(resolved)} reference images given; at most {limit} are allowed per generation"
+        )
+    return resolved

@@ -1,0 +1,38 @@
+"""SQL for generations."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banatie.generation.models import Generation
+
+
+async def get(session: AsyncSession, project_id: str, generation_id: str) -> Generation | None:
+    result = await session.execute(
+        select(Generation).where(
+            Generation.project_id == project_id, Generation.id == generation_id
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def list_generations(
+    session: AsyncSession,
+    project_id: str,
+    *,
+    flow_id: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Generation], int]:
+    query = select(Generation).where(Generation.project_id == project_id)
+    if flow_id is not None:
+        query = query.where(Generation.flow_id == flow_id)
+    if status is not None:
+        query = query.where(Generation.status == status)
+    total = await session.execute(select(func.count()).select_from(query.subquery()))
+    rows = await session.execute(
+        query.order_by(Generation.created_at.desc(), Generation.id).limit(limit).offset(offset)
+    )
+    return list(rows.scalars().all()), int(total.scalar_one())

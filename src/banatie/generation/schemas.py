@@ -1,0 +1,70 @@
+"""API shapes of generations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from banatie.images.schemas import ImageOut
+from banatie.schemas import CamelModel, RequestModel
+
+
+class GenerationCreate(RequestModel):
+    prompt: str = Field(description="What to draw, in any language; `@alias` references images")
+    aspect_ratio: str = Field(
+        default="1:1", description="1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9 or 21:9"
+    )
+    reference_images: list[str] = Field(default_factory=list, description="image ids or aliases")
+    # Omitted: a new flow is started. null: no flow. An id: join (or start) that flow.
+    flow_id: str | None = None
+    alias: str | None = None
+    flow_alias: str | None = None
+    auto_enhance: bool = True
+    template: str | None = None
+    namespace: str | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class ReferencedImage(CamelModel):
+    id: str
+    alias: str | None
+    storage_url: str
+
+
+class GenerationOut(CamelModel):
+    id: str
+    project_id: str
+    flow_id: str | None
+    status: str
+    source: str
+    prompt: str
+    original_prompt: str
+    auto_enhance: bool
+    aspect_ratio: str
+    template: str | None
+    namespace: str | None
+    alias: str | None
+    flow_alias: str | None
+    output_image: ImageOut | None
+    variants: dict[str, str]
+    referenced_images: list[ReferencedImage]
+    detected_language: str | None
+    enhancer: str | None
+    synthesizer: str | None
+    model: str | None
+    token_usage: dict[str, Any]
+    error_code: str | None
+    error_message: str | None
+    processing_time_ms: int | None
+    meta: dict[str, Any]
+    alias_moved_from: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DeletedGeneration(CamelModel):
+    id: str
+    deleted: bool = True
+    output_image_deleted: bool

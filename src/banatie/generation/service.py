@@ -1,0 +1,348 @@
+"""The generation pipeline (DESIGN.md §1): input -> enhance -> synthesize -> analyze -> persist.
+
+Every channel (REST, live URLs, regeneration) goes through `create` or `regenerate`. A
+generation row is committed as `processing` before the provider is called, so a failure is
+recorded as `failed` with its error; nothing is charged and no blob or image row is left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banatie.accounts.models import Project
+from banatie.db.base import new_id, utcnow
+from banatie.errors import ApiError, NotFound, ValidationError
+from banatie.flows import service as flows
+from banatie.flows.models import Flow
+from banatie.generation import references, repository
+from banatie.generation.models import Generation
+from banatie.images import repository as image_repository
+from banatie.images import service as images
+from banatie.images.aliases import is_uuid, normalize_alias
+from banatie.images.models import Image
+from banatie.imaging.pool import run_cpu
+from banatie.imaging.probe import InvalidImage, probe
+from banatie.providers.errors import ProviderError
+from banatie.providers.ports import (
+    ASPECT_RATIO_SIZES,
+    TEMPLATES,
+    EnhancementRequest,
+    ReferenceImage,
+    SynthesisRequest,
+)
+from banatie.quota import ledger
+from banatie.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+NEW_FLOW = object()  # `flowId` omitted: start a new flow
+
+
+@dataclass
+class GenerationInput:
+    prompt: str
+    aspect_ratio: str = "1:1"
+    template: str | None = None
+    auto_enhance: bool = True
+    namespace: str | None = None
+    reference_images: list[str] = field(default_factory=list)
+    alias: str | None = None
+    flow_alias: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    source: str = "api"
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    generation: Generation
+    image: Image | None
+    alias_moved_from: str | None = None
+
+
+def validate_input(rt: Runtime, data: GenerationInput) -> GenerationInput:
+    prompt = data.prompt.strip()
+    if not prompt:
+        raise ValidationError("prompt must not be empty")
+    if len(prompt) > rt.settings.max_prompt_chars:
+        raise ValidationError(
+            f"prompt is {len(prompt)} characters; the limit is {rt.settings.max_prompt_chars}"
+        )
+    if data.aspect_ratio not in ASPECT_RATIO_SIZES:
+        raise ValidationError(
+            f"aspectRatio {data.aspect_ratio!r} is not supported; use one of "
+            + ", ".join(ASPECT_RATIO_SIZES)
+        )
+    if data.template is not None and data.template not in TEMPLATES:
+        raise ValidationError(
+            f"template {data.template!r} is not supported; use one of " + ", ".join(TEMPLATES)
+        )
+    if data.namespace is not None:
+        # Namespaces are a later feature: until one can be created, none exists.
+        raise ValidationError(f"namespace {data.namespace!r} not found")
+    if len(data.reference_images) > rt.settings.max_reference_images:
+        raise ValidationError(
+            f"{len(data.reference_images)} referenceImages given; at most "
+            f"{rt.settings.max_reference_images} are allowed"
+        )
+    data.prompt = prompt
+    data.alias = normalize_alias(data.alias) if data.alias else None
+    data.flow_alias = normalize_alias(data.flow_alias, "flowAlias") if data.flow_alias else None
+    return data
+
+
+async def _flow(
+    session: AsyncSession, project: Project, flow_id: str | object | None
+) -> Flow | None:
+    if flow_id is None:
+        return None
+    if flow_id is NEW_FLOW:
+        return await flows.start(session, project)
+    assert isinstance(flow_id, str)
+    return await flows.join(session, project, flow_id)
+
+
+async def create(
+    rt: Runtime,
+    session: AsyncSession,
+    project: Project,
+    data: GenerationInput,
+    *,
+    flow_id: str | object | None = NEW_FLOW,
+) -> GenerationResult:
+    data = validate_input(rt, data)
+    flow = await _flow(session, project, flow_id)
+    refs = await references.resolve_references(
+        session,
+        project.id,
+        flow,
+        explicit=data.reference_images,
+        prompt=data.prompt,
+        limit=rt.settings.max_reference_images,
+    )
+    generation = Generation(
+        project_id=project.id,
+        flow_id=flow.id if flow else None,
+        status="processing",
+        source=data.source,
+        original_prompt=data.prompt,
+        prompt=data.prompt,
+        aspect_ratio=data.aspect_ratio,
+        template=data.template,
+        auto_enhance=data.auto_enhance,
+        namespace=data.namespace,
+        alias=data.alias,
+        flow_alias=data.flow_alias,
+        requested_references=list(data.reference_images),
+        referenced_images=[{"id": image.id, "alias": alias} for image, alias in refs],
+        meta=data.meta,
+        token_usage={},
+        attempts=0,
+    )
+    session.add(generation)
+    await session.commit()
+    return await _run(rt, session, project, generation, flow, [image for image, _ in refs])
+
+
+async def regenerate(
+    rt: Runtime, session: AsyncSession, project: Project, generation: Generation
+) -> GenerationResult:
+    """Run the same request again into a new image; the old image's alias moves to it."""
+    if generation.status == "processing":
+        raise ApiError(
+            "this generation is still running", code="GENERATION_IN_PROGRESS", status=409
+        )
+    flow = await session.get(Flow, generation.flow_id) if generation.flow_id else None
+    refs = await references.resolve_references(
+        session,
+        project.id,
+        flow,
+        explicit=list(generation.requested_references or []),
+        prompt=generation.original_prompt,
+        limit=rt.settings.max_reference_images,
+    )
+    previous = (
+        await image_repository.get(session, project.id, generation.output_image_id)
+        if generation.output_image_id
+        else None
+    )
+    generation.status = "processing"
+    generation.source = "regenerate"
+    generation.error_code = generation.error_message = None
+    generation.referenced_images = [{"id": image.id, "alias": alias} for image, alias in refs]
+    generation.updated_at = utcnow()
+    await session.commit()
+    return await _run(rt, session, project, generation, flow, [i for i, _ in refs], previous)
+
+
+async def _run(
+    rt: Runtime,
+    session: AsyncSession,
+    project: Project,
+    generation: Generation,
+    flow: Flow | None,
+    refs: list[Image],
+    previous: Image | None = None,
+) -> GenerationResult:
+    started = time.perf_counter()
+    try:
+        reference_payloads = [
+            ReferenceImage(
+                image_id=image.id,
+                data=await rt.blobs.get(image.storage_key),
+                mime_type=image.mime_type,
+                alias=image.alias,
+            )
+            for image in refs
+        ]
+        prompt = generation.original_prompt
+        if generation.auto_enhance:
+            enhanced = await rt.enhancer.enhance(
+                EnhancementRequest(
+                    prompt=prompt,
+                    template=generation.template or "general",
+                    aspect_ratio=generation.aspect_ratio,
+                    reference_aliases=[a for a in (r.alias for r in reference_payloads) if a],
+                )
+            )
+            prompt = enhanced.prompt
+            generation.detected_language = enhanced.language
+            generation.enhancer = rt.enhancer.name
+        generation.prompt = prompt
+        synthesized = await rt.synthesizer.synthesize(
+            SynthesisRequest(
+                prompt=prompt,
+                aspect_ratio=generation.aspect_ratio,
+                reference_images=reference_payloads,
+            )
+        )
+        generation.synthesizer = rt.synthesizer.name
+        generation.model = synthesized.model
+        generation.token_usage = dict(synthesized.usage)
+        try:
+            header = await run_cpu(probe, synthesized.data, max_pixels=rt.settings.max_image_pixels)
+        except InvalidImage as exc:
+            raise ProviderError(f"the image model returned an unusable image: {exc}") from exc
+        analysis = await images.analyze(
+            rt,
+            synthesized.data,
+            header.mime_type,
+            prompt=generation.original_prompt,
+            filename=None,
+        )
+    except ProviderError as exc:
+        await _mark_failed(session, generation, exc.code, exc.message, started)
+        raise
+    except Exception as exc:
+        log.exception("generation %s failed", generation.id)
+        await _mark_failed(session, generation, "INTERNAL_ERROR", str(exc) or "failed", started)
+        raise
+
+    image = images.new_image(
+        project,
+        image_id=new_id(),
+        data=synthesized.data,
+        analysis=analysis,
+        source="generated",
+        flow_id=flow.id if flow else None,
+        generation_id=generation.id,
+        meta={},
+    )
+
+    async def rows() -> str | None:
+        session.add(image)
+        await session.flush()
+        moved_from = None
+        alias = generation.alias or (previous.alias if previous else None)
+        if alias:
+            moved_from = await images.assign_alias(session, image, alias)
+        if flow is not None:
+            flow_aliases = dict(flow.aliases or {})
+            if previous is not None:
+                for name, image_id in list(flow_aliases.items()):
+                    if image_id == previous.id:
+                        flow_aliases[name] = image.id
+            if generation.flow_alias:
+                flow_aliases[generation.flow_alias] = image.id
+            flow.aliases = flow_aliases
+            flow.updated_at = utcnow()
+        generation.attempts = (generation.attempts or 0) + 1
+        generation.status = "success"
+        generation.output_image_id = image.id
+        generation.processing_time_ms = int((time.perf_counter() - started) * 1000)
+        generation.updated_at = utcnow()
+        await ledger.record_generation(
+            session,
+            project_id=project.id,
+            generation_id=generation.id,
+            attempt=generation.attempts,
+            source=generation.source,
+        )
+        return moved_from
+
+    try:
+        moved_from = await images.write_blob_then_rows(
+            rt,
+            session,
+            key=image.storage_key,
+            data=synthesized.data,
+            mime_type=image.mime_type,
+            write_rows=rows,
+        )
+    except ApiError as exc:
+        await _mark_failed(session, generation, exc.code, exc.message, started)
+        raise
+    except Exception:
+        log.exception("storing generation %s failed", generation.id)
+        await _mark_failed(
+            session, generation, "INTERNAL_ERROR", "storing the image failed", started
+        )
+        raise
+    return GenerationResult(generation, image, moved_from)
+
+
+async def _mark_failed(
+    session: AsyncSession, generation: Generation, code: str, message: str, started: float
+) -> None:
+    generation_id = generation.id
+    await session.rollback()
+    fresh = await session.get(Generation, generation_id, populate_existing=True)
+    if fresh is None:
+        return
+    fresh.status = "failed"
+    fresh.error_code = code
+    fresh.error_message = message[:2000]
+    fresh.processing_time_ms = int((time.perf_counter() - started) * 1000)
+    fresh.updated_at = utcnow()
+    await session.commit()
+
+
+async def get(session: AsyncSession, project: Project, generation_id: str) -> Generation:
+    generation = (
+        await repository.get(session, project.id, generation_id) if is_uuid(generation_id) else None
+    )
+    if generation is None:
+        raise NotFound(f"generation {generation_id!r} not found", code="GENERATION_NOT_FOUND")
+    return generation
+
+
+async def delete(
+    rt: Runtime, session: AsyncSession, project: Project, generation: Generation
+) -> bool:
+    """Delete the generation and its output image, unless that image holds an alias (an alias is
+    something the user chose to keep). Returns whether the image was deleted."""
+    image = (
+        await image_repository.get(session, project.id, generation.output_image_id)
+        if generation.output_image_id
+        else None
+    )
+    await session.delete(generation)
+    await session.commit()
+    if image is not None and image.alias is None:
+        await images.delete(rt, session, image)
+        return True
+    return False

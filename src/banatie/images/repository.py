@@ -1,0 +1,65 @@
+"""SQL for images and their aliases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banatie.images.models import Image
+
+
+async def get(session: AsyncSession, project_id: str, image_id: str) -> Image | None:
+    result = await session.execute(
+        select(Image).where(Image.project_id == project_id, Image.id == image_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def get_by_alias(session: AsyncSession, project_id: str, alias: str) -> Image | None:
+    result = await session.execute(
+        select(Image).where(Image.project_id == project_id, Image.alias == alias)
+    )
+    return result.scalar_one_or_none()
+
+
+async def get_many(session: AsyncSession, project_id: str, ids: Sequence[str]) -> list[Image]:
+    if not ids:
+        return []
+    result = await session.execute(
+        select(Image).where(Image.project_id == project_id, Image.id.in_(ids))
+    )
+    return list(result.scalars().all())
+
+
+async def list_images(
+    session: AsyncSession,
+    project_id: str,
+    *,
+    flow_id: str | None,
+    source: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Image], int]:
+    query = select(Image).where(Image.project_id == project_id)
+    if flow_id is not None:
+        query = query.where(Image.flow_id == flow_id)
+    if source is not None:
+        query = query.where(Image.source == source)
+    total = await session.execute(select(func.count()).select_from(query.subquery()))
+    rows = await session.execute(
+        query.order_by(Image.created_at.desc(), Image.id).limit(limit).offset(offset)
+    )
+    return list(rows.scalars().all()), int(total.scalar_one())
+
+
+async def first_and_last_in_flow(
+    session: AsyncSession, flow_id: str, source: str | None = None
+) -> tuple[Image | None, Image | None]:
+    query = select(Image).where(Image.flow_id == flow_id)
+    if source is not None:
+        query = query.where(Image.source == source)
+    first = await session.execute(query.order_by(Image.created_at, Image.id).limit(1))
+    last = await session.execute(query.order_by(Image.created_at.desc(), Image.id).limit(1))
+    return first.scalar_one_or_none(), last.scalar_one_or_none()

@@ -1,0 +1,115 @@
+"""`/api/v1/images`: uploads, listing, lookups by id or alias, edits, aliases, deletion."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+
+from banatie.deps import ProjectDep, RuntimeDep, SessionDep
+from banatie.errors import ValidationError
+from banatie.images import repository, service
+from banatie.images.schemas import (
+    AliasAssignment,
+    DeletedImage,
+    ImageAliasResult,
+    ImageOut,
+    ImageUpdate,
+)
+from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, ok, page
+
+router = APIRouter(prefix="/api/v1/images", tags=["images"], responses=ERROR_RESPONSES)
+
+
+@router.post("/upload", status_code=201)
+async def upload_image(
+    runtime: RuntimeDep,
+    session: SessionDep,
+    project: ProjectDep,
+    file: Annotated[UploadFile, File(description="PNG, JPEG or WebP, at most 5 MB")],
+    alias: Annotated[str | None, Form()] = None,
+    flow_id: Annotated[str | None, Form(alias="flowId")] = None,
+    flow_alias: Annotated[str | None, Form(alias="flowAlias")] = None,
+    meta: Annotated[str | None, Form(description="a JSON object")] = None,
+) -> Envelope[ImageAliasResult]:
+    # Read one byte past the limit so an oversize file is refused without buffering all of it.
+    data = await file.read(runtime.settings.max_upload_bytes + 1)
+    image, moved_from = await service.upload(
+        runtime,
+        session,
+        project,
+        data=data,
+        filename=file.filename,
+        alias=alias or None,
+        flow_id=flow_id or None,
+        flow_alias=flow_alias or None,
+        meta=service.parse_meta(meta),
+    )
+    return ok(
+        ImageAliasResult(
+            image=service.present(image, project, runtime.settings), alias_moved_from=moved_from
+        )
+    )
+
+
+@router.get("")
+async def list_images(
+    runtime: RuntimeDep,
+    session: SessionDep,
+    project: ProjectDep,
+    flow_id: Annotated[str | None, Query(alias="flowId")] = None,
+    source: Literal["generated", "uploaded"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ListEnvelope[ImageOut]:
+    images, total = await repository.list_images(
+        session, project.id, flow_id=flow_id, source=source, limit=limit, offset=offset
+    )
+    items = [service.present(image, project, runtime.settings) for image in images]
+    return page(items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{ref}")
+async def get_image(
+    ref: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+) -> Envelope[ImageOut]:
+    image = await service.resolve_ref(session, project, ref)
+    return ok(service.present(image, project, runtime.settings))
+
+
+@router.put("/{ref}")
+async def update_image(
+    ref: str, changes: ImageUpdate, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+) -> Envelope[ImageOut]:
+    image = await service.resolve_ref(session, project, ref)
+    image = await service.update(session, image, changes)
+    return ok(service.present(image, project, runtime.settings))
+
+
+@router.put("/{ref}/alias")
+async def set_image_alias(
+    ref: str,
+    body: AliasAssignment,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    project: ProjectDep,
+) -> Envelope[ImageAliasResult]:
+    image = await service.resolve_ref(session, project, ref)
+    if body.alias is not None and not body.alias.strip():
+        raise ValidationError("alias must not be empty; send null to remove it")
+    moved_from = await service.set_alias(session, image, body.alias)
+    return ok(
+        ImageAliasResult(
+            image=service.present(image, project, runtime.settings), alias_moved_from=moved_from
+        )
+    )
+
+
+@router.delete("/{ref}")
+async def delete_image(
+    ref: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+) -> Envelope[DeletedImage]:
+    image = await service.resolve_ref(session, project, ref)
+    image_id = image.id
+    await service.delete(runtime, session, image)
+    return ok(DeletedImage(id=image_id))

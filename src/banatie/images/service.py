@@ -1,0 +1,266 @@
+"""Rules for images: uploads, lookups by id or alias, alias moves, edits and deletion."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banatie.accounts.models import Project
+from banatie.db.base import new_id, utcnow
+from banatie.delivery import presets
+from banatie.delivery.urls import image_url, storage_key
+from banatie.errors import Conflict, NotFound, ValidationError
+from banatie.flows import service as flows
+from banatie.images import repository
+from banatie.images.aliases import is_uuid, normalize_alias
+from banatie.images.models import Image
+from banatie.images.schemas import FocalPoint, ImageOut, ImageUpdate
+from banatie.imaging.pool import run_cpu
+from banatie.imaging.probe import InvalidImage, probe, verify_decodes
+from banatie.providers.ports import AnalysisRequest, AssetAnalysis
+from banatie.runtime import Runtime
+from banatie.settings import Settings
+
+T = TypeVar("T")
+
+
+def present(image: Image, project: Project, settings: Settings) -> ImageOut:
+    base = settings.delivery_base_url
+    org = project.organization.slug
+    return ImageOut(
+        id=image.id,
+        project_id=image.project_id,
+        flow_id=image.flow_id,
+        generation_id=image.generation_id,
+        source=image.source,
+        alias=image.alias,
+        storage_url=image_url(base, org, project.slug, image.id),
+        alias_url=image_url(base, org, project.slug, image.alias) if image.alias else None,
+        mime_type=image.mime_type,
+        file_size=image.size_bytes,
+        width=image.width,
+        height=image.height,
+        has_alpha=image.has_alpha,
+        focal_point=FocalPoint(x=image.focal_x, y=image.focal_y),
+        analyzer=image.analyzer,
+        alt_text=image.alt_text,
+        description=image.description,
+        tags=list(image.tags or []),
+        dominant_colors=list(image.dominant_colors or []),
+        placeholder_hash=image.placeholder_hash,
+        original_filename=image.original_filename,
+        file_hash=image.file_hash,
+        meta=dict(image.meta or {}),
+        variants=presets.variant_urls(base, org, project.slug, image.id, settings.presets),
+        srcset=presets.srcset(base, org, project.slug, image.id, image.width),
+        created_at=image.created_at,
+        updated_at=image.updated_at,
+    )
+
+
+async def resolve_ref(session: AsyncSession, project: Project, ref: str) -> Image:
+    """An image id, or an alias with or without its `@`; another project's image is a 404."""
+    image: Image | None
+    if is_uuid(ref):
+        image = await repository.get(session, project.id, ref)
+    else:
+        image = await repository.get_by_alias(session, project.id, "@" + ref.lstrip("@"))
+    if image is None:
+        raise NotFound(f"image {ref!r} not found", code="IMAGE_NOT_FOUND")
+    return image
+
+
+async def assign_alias(session: AsyncSession, image: Image, alias: str | None) -> str | None:
+    """Give `image` the alias; if another image holds it, it moves. Returns the previous holder."""
+    if alias is None:
+        image.alias = None
+        await session.flush()
+        return None
+    alias = normalize_alias(alias)
+    if image.alias == alias:
+        return None
+    holder = await repository.get_by_alias(session, image.project_id, alias)
+    moved_from = None
+    if holder is not None and holder.id != image.id:
+        holder.alias = None
+        await session.flush()
+        moved_from = holder.id
+    image.alias = alias
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        # Lost a race with another request assigning the same alias.
+        raise Conflict(f"alias {alias} was just taken; retry", code="ALIAS_CONFLICT") from exc
+    return moved_from
+
+
+async def analyze(
+    rt: Runtime, data: bytes, mime_type: str, *, prompt: str | None, filename: str | None
+) -> AssetAnalysis:
+    return await rt.analyzer.analyze(
+        AnalysisRequest(data=data, mime_type=mime_type, prompt=prompt, filename=filename)
+    )
+
+
+def new_image(
+    project: Project,
+    *,
+    image_id: str,
+    data: bytes,
+    analysis: AssetAnalysis,
+    source: str,
+    flow_id: str | None,
+    generation_id: str | None = None,
+    original_filename: str | None = None,
+    meta: dict[str, Any] | None = None,
+) -> Image:
+    return Image(
+        id=image_id,
+        project_id=project.id,
+        flow_id=flow_id,
+        generation_id=generation_id,
+        source=source,
+        storage_key=storage_key(project.organization.slug, project.slug, image_id),
+        mime_type=analysis.mime_type,
+        size_bytes=len(data),
+        width=analysis.width,
+        height=analysis.height,
+        has_alpha=analysis.has_alpha,
+        file_hash=hashlib.sha256(data).hexdigest(),
+        focal_x=analysis.focal_x,
+        focal_y=analysis.focal_y,
+        analyzer=analysis.analyzer,
+        alt_text=analysis.alt_text,
+        description=analysis.description,
+        tags=list(analysis.tags),
+        dominant_colors=list(analysis.dominant_colors),
+        placeholder_hash=analysis.placeholder_hash,
+        original_filename=original_filename,
+        meta=meta or {},
+    )
+
+
+async def write_blob_then_rows(
+    rt: Runtime,
+    session: AsyncSession,
+    *,
+    key: str,
+    data: bytes,
+    mime_type: str,
+    write_rows: Callable[[], Awaitable[T]],
+) -> T:
+    """The blob is written before the rows that point at it; if the rows fail, the blob goes."""
+    await rt.blobs.put(key, data, mime_type)
+    try:
+        result = await write_rows()
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        await rt.blobs.delete(key)
+        raise
+    return result
+
+
+def parse_meta(raw: str | None) -> dict[str, Any]:
+    if raw is None or not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"meta must be a JSON object: {exc.msg}") from exc
+    if not isinstance(value, dict):
+        raise ValidationError("meta must be a JSON object")
+    return value
+
+
+async def upload(
+    rt: Runtime,
+    session: AsyncSession,
+    project: Project,
+    *,
+    data: bytes,
+    filename: str | None,
+    alias: str | None,
+    flow_id: str | None,
+    flow_alias: str | None,
+    meta: dict[str, Any],
+) -> tuple[Image, str | None]:
+    settings = rt.settings
+    if not data:
+        raise ValidationError("file is empty")
+    if len(data) > settings.max_upload_bytes:
+        raise ValidationError(
+            f"file is {len(data)} bytes; the limit is {settings.max_upload_bytes} bytes"
+        )
+    try:
+        header = probe(data, max_pixels=settings.max_image_pixels)
+        await run_cpu(verify_decodes, data)
+    except InvalidImage as exc:
+        raise ValidationError(str(exc)) from exc
+    alias = normalize_alias(alias) if alias else None
+    flow_alias = normalize_alias(flow_alias, "flowAlias") if flow_alias else None
+    flow = await flows.join(session, project, flow_id) if flow_id else None
+    analysis = await analyze(rt, data, header.mime_type, prompt=None, filename=filename)
+    image = new_image(
+        project,
+        image_id=new_id(),
+        data=data,
+        analysis=analysis,
+        source="uploaded",
+        flow_id=flow.id if flow else None,
+        original_filename=filename,
+        meta=meta,
+    )
+
+    async def rows() -> str | None:
+        session.add(image)
+        await session.flush()
+        moved = await assign_alias(session, image, alias) if alias else None
+        if flow is not None and flow_alias:
+            flow.aliases = {**flow.aliases, flow_alias: image.id}
+            flow.updated_at = utcnow()
+        return moved
+
+    moved_from = await write_blob_then_rows(
+        rt, session, key=image.storage_key, data=data, mime_type=image.mime_type, write_rows=rows
+    )
+    return image, moved_from
+
+
+async def update(session: AsyncSession, image: Image, changes: ImageUpdate) -> Image:
+    if changes.focal_point is not None:
+        image.focal_x, image.focal_y = changes.focal_point.x, changes.focal_point.y
+        image.analyzer = "manual"
+    if changes.alt_text is not None:
+        image.alt_text = changes.alt_text
+    if changes.description is not None:
+        image.description = changes.description
+    if changes.tags is not None:
+        image.tags = changes.tags
+    if changes.meta is not None:
+        image.meta = changes.meta
+    image.updated_at = utcnow()
+    await session.commit()
+    return image
+
+
+async def set_alias(session: AsyncSession, image: Image, alias: str | None) -> str | None:
+    moved_from = await assign_alias(session, image, alias)
+    image.updated_at = utcnow()
+    await session.commit()
+    return moved_from
+
+
+async def delete(rt: Runtime, session: AsyncSession, image: Image) -> None:
+    """Row first, then the original and its variants: a crash in between leaves only garbage
+    blobs, never a row pointing at nothing."""
+    key = image.storage_key
+    await session.delete(image)
+    await session.commit()
+    await rt.blobs.delete(key)
+    await rt.blobs.delete_prefix(key + "/")

@@ -1,0 +1,69 @@
+"""Shared API shapes: camelCase models and the v1 response envelope."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+T = TypeVar("T")
+
+
+class CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class RequestModel(CamelModel):
+    """Request bodies refuse unknown fields, so a typo is an error rather than silently ignored."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class Pagination(CamelModel):
+    total: int
+    limit: int
+    offset: int
+    has_more: bool
+
+
+class Envelope(CamelModel, Generic[T]):
+    success: bool = True
+    data: T
+
+
+class ListEnvelope(CamelModel, Generic[T]):
+    success: bool = True
+    data: list[T]
+    pagination: Pagination
+
+
+class ErrorInfo(CamelModel):
+    message: str
+    code: str
+    details: dict[str, Any] | None = None
+
+
+class ErrorEnvelope(CamelModel):
+    success: bool = False
+    error: ErrorInfo
+
+
+def ok(data: T) -> Envelope[T]:
+    return Envelope[T](data=data)
+
+
+def page(items: list[T], *, total: int, limit: int, offset: int) -> ListEnvelope[T]:
+    return ListEnvelope[T](
+        data=items,
+        pagination=Pagination(
+            total=total, limit=limit, offset=offset, has_more=offset + len(items) < total
+        ),
+    )
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorEnvelope, "description": "Validation error"},
+    401: {"model": ErrorEnvelope, "description": "Missing, invalid, revoked or expired key"},
+    404: {"model": ErrorEnvelope, "description": "Not found (or not yours)"},
+}
