@@ -1,0 +1,622 @@
+"""Transformation parameters: parsing, normalising, format negotiation and output geometry.
+
+Pure Python, no libvips: everything here is cheap enough to run on the event loop. The pixel
+work lives in :mod:`banatie.delivery.transform`.
+
+Parameter names follow Imageflow's RIAPI: ``w``/``width``, ``h``/``height``, ``mode``, ``scale``,
+``anchor``, ``c.gravity``, ``dpr``, ``format``/``fmt``, ``quality``, ``bgcolor``. Unknown
+parameters are ignored; a bad value raises :class:`TransformError`.
+
+Semantics decided here (and relied on by the renderer and by caches):
+
+* ``dpr`` multiplies ``w`` and ``h`` and is folded into them, so ``w=200&dpr=2`` and ``w=400``
+  are the same transform. With neither ``w`` nor ``h`` it has no effect.
+* With only one of ``w``/``h`` every mode behaves like ``max`` (keep the aspect ratio).
+* For ``mode=crop`` an ``anchor`` is the same as ``c.gravity`` at 0/50/100 percent, and
+  ``c.gravity`` wins over ``anchor``. ``c.gravity`` names the point the crop window is centred on
+  (clamped inside the image), just like the image's stored focal point, which is the default.
+* ``bgcolor`` defaults to transparent; when the output is JPEG any colour is composited over
+  white, so the default there is white. Every fully transparent colour is the same colour.
+* ``scale=down`` never enlarges: when the source is too small the whole target box is scaled
+  down, keeping its aspect ratio. ``scale=canvas`` keeps the target box but pads instead of
+  enlarging the image.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Final, Literal, TypeAlias, TypeVar
+
+__all__ = [
+    "ANCHORS",
+    "DEFAULT_QUALITY",
+    "MIME_TYPES",
+    "RGBA",
+    "Anchor",
+    "FormatParam",
+    "Layout",
+    "Mode",
+    "OutputFormat",
+    "Scale",
+    "TransformError",
+    "TransformSpec",
+    "format_from_mime",
+    "negotiate_format",
+    "output_size",
+    "parse_transform",
+    "plan_layout",
+]
+
+Mode: TypeAlias = Literal["max", "pad", "crop", "stretch"]
+Scale: TypeAlias = Literal["down", "both", "canvas"]
+Anchor: TypeAlias = Literal[
+    "topleft",
+    "topcenter",
+    "topright",
+    "middleleft",
+    "middlecenter",
+    "middleright",
+    "bottomleft",
+    "bottomcenter",
+    "bottomright",
+]
+OutputFormat: TypeAlias = Literal["avif", "webp", "jpeg", "png"]
+FormatParam: TypeAlias = Literal["auto", "avif", "webp", "jpeg", "png"]
+RGBA: TypeAlias = tuple[int, int, int, int]
+_T = TypeVar("_T")
+
+MIME_TYPES: Final[dict[str, str]] = {
+    "avif": "image/avif",
+    "webp": "image/webp",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+}
+
+#: Encoder quality used when the URL gives none. PNG is lossless and ignores quality.
+DEFAULT_QUALITY: Final[dict[str, int]] = {"jpeg": 82, "webp": 82, "avif": 55}
+
+#: Anchor -> (x, y) position as a fraction of the free space (0 = left/top, 1 = right/bottom).
+ANCHORS: Final[dict[Anchor, tuple[float, float]]] = {
+    "topleft": (0.0, 0.0),
+    "topcenter": (0.5, 0.0),
+    "topright": (1.0, 0.0),
+    "middleleft": (0.0, 0.5),
+    "middlecenter": (0.5, 0.5),
+    "middleright": (1.0, 0.5),
+    "bottomleft": (0.0, 1.0),
+    "bottomcenter": (0.5, 1.0),
+    "bottomright": (1.0, 1.0),
+}
+
+_MODES: Final[dict[str, Mode]] = {"max": "max", "pad": "pad", "crop": "crop", "stretch": "stretch"}
+_SCALES: Final[dict[str, Scale]] = {
+    "down": "down",
+    "both": "both",
+    "canvas": "canvas",
+    # Legacy ImageResizer spellings.
+    "downscaleonly": "down",
+    "upscalecanvas": "canvas",
+}
+_ANCHOR_NAMES: Final[dict[str, Anchor]] = {name: name for name in ANCHORS}
+_FORMATS: Final[dict[str, FormatParam]] = {
+    "auto": "auto",
+    "avif": "avif",
+    "webp": "webp",
+    "jpeg": "jpeg",
+    "jpg": "jpeg",
+    "png": "png",
+}
+_NAMED_COLOURS: Final[dict[str, RGBA]] = {
+    "transparent": (0, 0, 0, 0),
+    "white": (255, 255, 255, 255),
+    "black": (0, 0, 0, 255),
+    "gray": (128, 128, 128, 255),
+    "grey": (128, 128, 128, 255),
+    "silver": (192, 192, 192, 255),
+    "red": (255, 0, 0, 255),
+    "green": (0, 128, 0, 255),
+    "blue": (0, 0, 255, 255),
+    "yellow": (255, 255, 0, 255),
+}
+_MIME_FORMATS: Final[dict[str, OutputFormat]] = {
+    "image/jpeg": "jpeg",
+    "image/jpg": "jpeg",
+    "image/pjpeg": "jpeg",
+    "image/png": "png",
+    "image/apng": "png",
+    "image/webp": "webp",
+    "image/avif": "avif",
+}
+
+_INT_RE: Final = re.compile(r"\+?\d{1,9}")
+_NUMBER_RE: Final = re.compile(r"\+?(?:\d{1,9}(?:\.\d*)?|\.\d+)")
+_HEX_RE: Final = re.compile(r"[0-9a-f]+")
+
+# Parameter name -> canonical name. Keys are matched case-insensitively.
+_ALIASES: Final[dict[str, str]] = {
+    "w": "w",
+    "width": "w",
+    "h": "h",
+    "height": "h",
+    "mode": "mode",
+    "scale": "scale",
+    "anchor": "anchor",
+    "c.gravity": "c.gravity",
+    "dpr": "dpr",
+    "format": "format",
+    "fmt": "format",
+    "quality": "quality",
+    "bgcolor": "bgcolor",
+}
+
+
+class TransformError(Exception):
+    """A transformation parameter has a value we cannot honour.
+
+    ``param`` is the parameter's name as the client spelled it (lower-cased); ``message`` is a
+    sentence for humans that names the parameter and says what is allowed.
+    """
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(message)
+        self.param = param
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _show(value: str) -> str:
+    return repr(value if len(value) <= 40 else value[:37] + "...")
+
+
+def _fmt_number(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text if text != "-0" else "0"
+
+
+@dataclass(frozen=True)
+class TransformSpec:
+    """One image transformation, normalised so that equal transforms compare (and hash) equal.
+
+    ``width``/``height`` are output pixels (``dpr`` already applied); ``gravity`` is the crop
+    centre in percent; ``bgcolor`` is RGBA. Construction normalises away anything that has no
+    effect (see the module docstring), so build specs with :func:`parse_transform` or directly.
+    """
+
+    width: int | None = None
+    height: int | None = None
+    mode: Mode = "max"
+    scale: Scale = "down"
+    anchor: Anchor | None = None
+    gravity: tuple[float, float] | None = None
+    format: FormatParam | None = None
+    quality: int | None = None
+    bgcolor: RGBA | None = None
+
+    def __post_init__(self) -> None:
+        for name, dim in (("w", self.width), ("h", self.height)):
+            if dim is not None and dim < 1:
+                raise TransformError(name, f"{name} must be a positive integer")
+        if self.quality is not None and not 1 <= self.quality <= 100:
+            raise TransformError("quality", "quality must be an integer from 1 to 100")
+
+        both = self.width is not None and self.height is not None
+        mode: Mode = self.mode if both else "max"
+        scale: Scale = self.scale if (self.width is not None or self.height is not None) else "down"
+        anchor = self.anchor
+        gravity = (
+            None
+            if self.gravity is None
+            else (round(float(self.gravity[0]), 2), round(float(self.gravity[1]), 2))
+        )
+        if gravity is not None and not all(0.0 <= g <= 100.0 for g in gravity):
+            raise TransformError("c.gravity", "c.gravity values must be between 0 and 100")
+
+        if mode == "crop":
+            # An anchor is a gravity at the image's edge or centre; an explicit gravity wins.
+            if gravity is None and anchor is not None:
+                ax, ay = ANCHORS[anchor]
+                gravity = (ax * 100.0, ay * 100.0)
+            anchor = None
+        else:
+            gravity = None
+            # The anchor places the image on a padded canvas: pad mode, or scale=canvas.
+            if (mode != "pad" and scale != "canvas") or anchor == "middlecenter":
+                anchor = None
+
+        bgcolor = self.bgcolor
+        if bgcolor is not None and bgcolor[3] == 0:
+            bgcolor = None  # every transparent colour is the default
+        pads = mode == "pad" or (scale == "canvas" and self.resizes)
+        if not pads and self.format != "jpeg":
+            bgcolor = None  # only padding and JPEG's alpha flattening use a background
+
+        quality = self.quality
+        default_quality = DEFAULT_QUALITY.get(self.format or "")
+        if self.format == "png" or quality == default_quality:
+            quality = None  # PNG is lossless; a default quality is no quality
+
+        object.__setattr__(self, "mode", mode)
+        object.__setattr__(self, "scale", scale)
+        object.__setattr__(self, "anchor", anchor)
+        object.__setattr__(self, "gravity", gravity)
+        object.__setattr__(self, "bgcolor", bgcolor)
+        object.__setattr__(self, "quality", quality)
+
+    @property
+    def is_identity(self) -> bool:
+        """True when the spec asks for nothing: serve the original bytes."""
+        return self == _IDENTITY
+
+    @property
+    def resizes(self) -> bool:
+        return self.width is not None or self.height is not None
+
+    def canonical(self) -> str:
+        """Canonical query string: fixed order, aliases resolved, defaults omitted.
+
+        Two URLs that mean the same transform give the same string; the identity gives "".
+        """
+        parts: list[str] = []
+        if self.width is not None:
+            parts.append(f"w={self.width}")
+        if self.height is not None:
+            parts.append(f"h={self.height}")
+        if self.mode != "max":
+            parts.append(f"mode={self.mode}")
+        if self.scale != "down":
+            parts.append(f"scale={self.scale}")
+        if self.anchor is not None:
+            parts.append(f"anchor={self.anchor}")
+        if self.gravity is not None:
+            gx, gy = self.gravity
+            parts.append(f"c.gravity={_fmt_number(gx)},{_fmt_number(gy)}")
+        if self.bgcolor is not None:
+            r, g, b, a = self.bgcolor
+            alpha = "" if a == 255 else f"{a:02x}"
+            parts.append(f"bgcolor={r:02x}{g:02x}{b:02x}{alpha}")
+        if self.format is not None:
+            parts.append(f"format={self.format}")
+        if self.quality is not None:
+            parts.append(f"quality={self.quality}")
+        return "&".join(parts)
+
+    def with_format(self, output_format: OutputFormat) -> TransformSpec:
+        """This spec with the negotiated output format filled in (for a variant's cache key)."""
+        return replace(self, format=output_format)
+
+    def quality_for(self, output_format: str) -> int:
+        """The encoder quality for ``output_format`` (PNG ignores it)."""
+        if self.quality is not None:
+            return self.quality
+        return DEFAULT_QUALITY.get(output_format, 100)
+
+
+_IDENTITY: Final = TransformSpec()
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing
+
+
+def _parse_int(param: str, raw: str, low: int, high: int) -> int:
+    text = raw.strip()
+    if not _INT_RE.fullmatch(text) or not low <= int(text) <= high:
+        raise TransformError(
+            param, f"{param} must be an integer from {low} to {high} (got {_show(raw)})"
+        )
+    return int(text)
+
+
+def _parse_dpr(param: str, raw: str, high: float) -> float:
+    text = raw.strip().lower().removesuffix("x")
+    value = float(text) if _NUMBER_RE.fullmatch(text) else math.nan
+    if not 1.0 <= value <= high:  # also false for NaN
+        raise TransformError(
+            param, f"{param} must be a number from 1 to {_fmt_number(high)} (got {_show(raw)})"
+        )
+    return value
+
+
+def _parse_choice(param: str, raw: str, choices: Mapping[str, _T], allowed: str) -> _T:
+    value = choices.get(raw.strip().lower())
+    if value is None:
+        raise TransformError(param, f"{param} must be one of {allowed} (got {_show(raw)})")
+    return value
+
+
+def _parse_gravity(param: str, raw: str) -> tuple[float, float]:
+    pieces = [p.strip() for p in raw.split(",")]
+    if len(pieces) == 2 and all(_NUMBER_RE.fullmatch(p) for p in pieces):
+        x, y = float(pieces[0]), float(pieces[1])
+        if 0.0 <= x <= 100.0 and 0.0 <= y <= 100.0:
+            return (x, y)
+    raise TransformError(
+        param,
+        f"{param} must be two percentages 'x,y', each from 0 to 100, e.g. 50,30 (got {_show(raw)})",
+    )
+
+
+def _parse_colour(param: str, raw: str) -> RGBA:
+    text = raw.strip().lower().removeprefix("#")
+    named = _NAMED_COLOURS.get(text)
+    if named is not None:
+        return named
+    if _HEX_RE.fullmatch(text) and len(text) in (3, 4, 6, 8):
+        if len(text) in (3, 4):
+            text = "".join(ch * 2 for ch in text)
+        if len(text) == 6:
+            text += "ff"
+        r, g, b, a = (int(text[i : i + 2], 16) for i in range(0, 8, 2))
+        return (r, g, b, a)
+    names = ", ".join(_NAMED_COLOURS)
+    raise TransformError(
+        param,
+        f"{param} must be a hex colour (RGB, RGBA, RRGGBB or RRGGBBAA) or one of {names} "
+        f"(got {_show(raw)})",
+    )
+
+
+def parse_transform(
+    params: Mapping[str, str], *, max_dimension: int = 8192, max_dpr: float = 4.0
+) -> TransformSpec:
+    """Parse RIAPI query parameters into a normalised :class:`TransformSpec`.
+
+    Unknown parameters are ignored. Keys are case-insensitive; an alias pair given twice with
+    different values (``w=1&width=2``) is an error.
+    """
+    found: dict[str, tuple[str, str]] = {}  # canonical name -> (name as given, value)
+    for key, value in params.items():
+        given = key.strip().lower()
+        name = _ALIASES.get(given)
+        if name is None:
+            continue
+        if name in found and found[name][1].strip() != value.strip():
+            raise TransformError(
+                given, f"{found[name][0]} and {given} are the same parameter with different values"
+            )
+        found[name] = (given, value)
+
+    def get(name: str) -> tuple[str, str] | None:
+        return found.get(name)
+
+    width = height = None
+    if (item := get("w")) is not None:
+        width = _parse_int(item[0], item[1], 1, max_dimension)
+    if (item := get("h")) is not None:
+        height = _parse_int(item[0], item[1], 1, max_dimension)
+
+    if (item := get("dpr")) is not None:
+        dpr = _parse_dpr(item[0], item[1], max_dpr)
+        scaled = [None if d is None else math.floor(d * dpr + 0.5) for d in (width, height)]
+        if any(d is not None and d > max_dimension for d in scaled):
+            raise TransformError(
+                item[0],
+                f"{item[0]} makes the image larger than {max_dimension} pixels; "
+                f"lower w, h or {item[0]}",
+            )
+        width, height = scaled
+
+    mode: Mode = "max"
+    if (item := get("mode")) is not None:
+        mode = _parse_choice(item[0], item[1], _MODES, "max, pad, crop or stretch")
+    scale: Scale = "down"
+    if (item := get("scale")) is not None:
+        scale = _parse_choice(item[0], item[1], _SCALES, "down, both or canvas")
+    anchor: Anchor | None = None
+    if (item := get("anchor")) is not None:
+        anchor = _parse_choice(item[0], item[1], _ANCHOR_NAMES, ", ".join(ANCHORS))
+    gravity = None
+    if (item := get("c.gravity")) is not None:
+        gravity = _parse_gravity(item[0], item[1])
+    fmt: FormatParam | None = None
+    if (item := get("format")) is not None:
+        fmt = _parse_choice(item[0], item[1], _FORMATS, "auto, webp, avif, jpeg (jpg) or png")
+    quality = None
+    if (item := get("quality")) is not None:
+        quality = _parse_int(item[0], item[1], 1, 100)
+    bgcolor = None
+    if (item := get("bgcolor")) is not None:
+        bgcolor = _parse_colour(item[0], item[1])
+
+    return TransformSpec(
+        width=width,
+        height=height,
+        mode=mode,
+        scale=scale,
+        anchor=anchor,
+        gravity=gravity,
+        format=fmt,
+        quality=quality,
+        bgcolor=bgcolor,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Format negotiation
+
+
+def format_from_mime(mime: str | None) -> OutputFormat | None:
+    """The output format that matches a MIME type, or None for anything we do not encode."""
+    if not mime:
+        return None
+    return _MIME_FORMATS.get(mime.split(";", 1)[0].strip().lower())
+
+
+def _accepted(accept: str) -> dict[str, float]:
+    """Media range -> q value, for the explicitly listed ranges of an Accept header."""
+    result: dict[str, float] = {}
+    for item in accept.split(","):
+        media, *options = (piece.strip() for piece in item.split(";"))
+        if not media:
+            continue
+        q = 1.0
+        for option in options:
+            key, _, value = option.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = 0.0
+                if not math.isfinite(q):
+                    q = 0.0
+        media = media.lower()
+        result[media] = max(q, result.get(media, 0.0))
+    return result
+
+
+def negotiate_format(
+    spec_format: str | None, accept: str | None, *, has_alpha: bool, source_mime: str
+) -> OutputFormat:
+    """Pick the output format.
+
+    An explicit format wins. ``auto`` picks AVIF, then WebP, when ``Accept`` lists them by name
+    (wildcards do not count: ``*/*`` is sent by clients that cannot decode either), else JPEG,
+    or PNG when the image has alpha. No format keeps the source format (falling back like
+    ``auto`` without ``Accept`` for sources we do not encode, e.g. GIF).
+    """
+    if spec_format is not None and spec_format != "auto":
+        explicit = _FORMATS.get(spec_format.lower())
+        if explicit is None or explicit == "auto":
+            raise TransformError("format", "format must be one of auto, webp, avif, jpeg or png")
+        return explicit
+    if spec_format == "auto" and accept:
+        accepted = _accepted(accept)
+        ranked = [
+            (accepted.get(MIME_TYPES[fmt], 0.0), preference, fmt)
+            for preference, fmt in ((2, "avif"), (1, "webp"))
+        ]
+        q, _, best = max(ranked)
+        if q > 0.0:
+            return "avif" if best == "avif" else "webp"
+    if spec_format is None:
+        source = format_from_mime(source_mime)
+        if source is not None:
+            return source
+    return "png" if has_alpha else "jpeg"
+
+
+# --------------------------------------------------------------------------------------------
+# Geometry
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the pixels go: resize the source, cut a window from it, place it on a canvas.
+
+    1. resize the (upright) source to ``resize_width`` x ``resize_height``;
+    2. crop the window ``crop_left, crop_top, crop_width, crop_height`` out of that;
+    3. place the window at ``pad_left, pad_top`` on a ``width`` x ``height`` canvas.
+    """
+
+    resize_width: int
+    resize_height: int
+    crop_left: int
+    crop_top: int
+    crop_width: int
+    crop_height: int
+    width: int
+    height: int
+    pad_left: int
+    pad_top: int
+
+    @property
+    def crops(self) -> bool:
+        return (self.crop_width, self.crop_height) != (self.resize_width, self.resize_height)
+
+    @property
+    def pads(self) -> bool:
+        return (self.crop_width, self.crop_height) != (self.width, self.height)
+
+
+def _round(value: float) -> int:
+    return max(1, math.floor(value + 0.5))
+
+
+def _clamp01(value: float) -> float:
+    return 0.5 if math.isnan(value) else min(1.0, max(0.0, value))
+
+
+def plan_layout(
+    spec: TransformSpec,
+    source_width: int,
+    source_height: int,
+    focal: tuple[float, float] = (0.5, 0.5),
+) -> Layout:
+    """The geometry ``spec`` produces for an upright source of the given size.
+
+    ``focal`` is the image's stored focal point (fractions 0..1); ``mode=crop`` centres on it
+    unless the spec carries a gravity (from ``c.gravity`` or ``anchor``).
+    """
+    sw, sh = max(1, source_width), max(1, source_height)
+    w, h = spec.width, spec.height
+    if w is None and h is None:
+        return Layout(sw, sh, 0, 0, sw, sh, sw, sh, 0, 0)
+
+    fit = False
+    if w is None or h is None or spec.mode == "max":
+        if w is None:
+            s = h / sh if h is not None else 1.0
+        elif h is None:
+            s = w / sw
+        else:
+            s = min(w / sw, h / sh)
+        sx = sy = s
+        box_w, box_h = sw * s, sh * s
+        fit = True
+    else:
+        box_w, box_h = float(w), float(h)
+        if spec.mode == "pad":
+            sx = sy = min(w / sw, h / sh)
+        elif spec.mode == "crop":
+            sx = sy = max(w / sw, h / sh)
+        else:  # stretch
+            sx, sy = w / sw, h / sh
+            fit = True
+
+    up = max(sx, sy)
+    canvas_grows = False
+    if up > 1.0 and spec.scale == "down":
+        # Never enlarge: shrink the whole box so that the image lands at (at most) 1:1.
+        sx, sy, box_w, box_h = sx / up, sy / up, box_w / up, box_h / up
+    elif up > 1.0 and spec.scale == "canvas":
+        sx, sy = min(sx, 1.0), min(sy, 1.0)
+        canvas_grows = True
+
+    out_w, out_h = _round(box_w), _round(box_h)
+    if fit and not canvas_grows:
+        img_w, img_h = out_w, out_h  # the image is the box: no 1px rounding disagreements
+    else:
+        img_w, img_h = _round(sw * sx), _round(sh * sy)
+    crop_w, crop_h = min(out_w, img_w), min(out_h, img_h)
+
+    if spec.mode == "crop" and spec.gravity is None:
+        fx, fy = _clamp01(focal[0]), _clamp01(focal[1])
+    elif spec.gravity is not None:
+        fx, fy = spec.gravity[0] / 100.0, spec.gravity[1] / 100.0
+    else:
+        fx = fy = 0.5
+    # Centre the window on the focal point, then clamp it inside the image.
+    left = min(max(0, math.floor(fx * img_w - crop_w / 2 + 0.5)), img_w - crop_w)
+    top = min(max(0, math.floor(fy * img_h - crop_h / 2 + 0.5)), img_h - crop_h)
+
+    if spec.anchor is not None:
+        px, py = ANCHORS[spec.anchor]
+    elif spec.gravity is not None:
+        px, py = spec.gravity[0] / 100.0, spec.gravity[1] / 100.0
+    else:
+        px = py = 0.5
+    pad_left = math.floor((out_w - crop_w) * px + 0.5)
+    pad_top = math.floor((out_h - crop_h) * py + 0.5)
+
+    return Layout(img_w, img_h, left, top, crop_w, crop_h, out_w, out_h, pad_left, pad_top)
+
+
+def output_size(spec: TransformSpec, source_width: int, source_height: int) -> tuple[int, int]:
+    """Width and height of the image ``spec`` renders from an upright source of this size."""
+    layout = plan_layout(spec, source_width, source_height)
+    return layout.width, layout.height
