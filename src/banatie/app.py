@@ -13,6 +13,7 @@ from banatie.delivery.router import router as delivery_router
 from banatie.errors import install_error_handlers
 from banatie.generation.router import router as generations_router
 from banatie.images.router import router as images_router
+from banatie.quota.router import router as quota_router
 from banatie.runtime import Runtime, build_runtime
 from banatie.settings import Settings
 
@@ -34,6 +35,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    for router in (system.router, keys_router, generations_router, images_router, delivery_router):
+    for router in (
+        system.router,
+        keys_router,
+        generations_router,
+        images_router,
+        quota_router,
+        delivery_router,
+    ):
         app.include_router(router)
     return app

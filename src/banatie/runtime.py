@@ -11,6 +11,7 @@ from banatie.db.engine import make_engine, make_sessionmaker
 from banatie.imaging import pool
 from banatie.providers.factory import make_providers
 from banatie.providers.ports import AssetAnalyzer, ImageSynthesizer, PromptEnhancer
+from banatie.quota.rate_limit import RateLimiter
 from banatie.settings import Settings
 from banatie.storage.base import BlobStore
 from banatie.storage.factory import open_blob_store
@@ -25,6 +26,7 @@ class Runtime:
     synthesizer: ImageSynthesizer
     enhancer: PromptEnhancer
     analyzer: AssetAnalyzer
+    rate_limiter: RateLimiter
     key_tracker: LastUsedTracker = field(default_factory=LastUsedTracker)
 
     async def close(self) -> None:
@@ -44,4 +46,5 @@ def build_runtime(settings: Settings) -> Runtime:
         synthesizer=providers.synthesizer,
         enhancer=providers.enhancer,
         analyzer=providers.analyzer,
+        rate_limiter=RateLimiter(settings.redis_url),
     )

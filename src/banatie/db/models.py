@@ -5,7 +5,7 @@ from banatie.db.base import Base
 from banatie.flows.models import Flow
 from banatie.generation.models import Generation
 from banatie.images.models import Image
-from banatie.quota.models import UsageRecord
+from banatie.quota.models import Plan, UsageRecord
 
 __all__ = [
     "ApiKey",
@@ -14,6 +14,7 @@ __all__ = [
     "Generation",
     "Image",
     "Organization",
+    "Plan",
     "Project",
     "UsageRecord",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
@@ -21,6 +21,7 @@ from banatie.generation.schemas import (
 from banatie.images import repository as image_repository
 from banatie.images import service as images
 from banatie.images.models import Image
+from banatie.quota.deps import generation_rate_limit
 from banatie.runtime import Runtime
 from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, ok, page
 
@@ -79,7 +80,7 @@ async def present(
     )
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, dependencies=[Depends(generation_rate_limit)])
 async def create_generation(
     body: GenerationCreate, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[GenerationOut]:
@@ -133,7 +134,7 @@ async def get_generation(
     return ok(await present(runtime, session, project, generation))
 
 
-@router.post("/{generation_id}/regenerate")
+@router.post("/{generation_id}/regenerate", dependencies=[Depends(generation_rate_limit)])
 async def regenerate_generation(
     generation_id: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[GenerationOut]:

@@ -35,7 +35,7 @@ from banatie.providers.ports import (
     ReferenceImage,
     SynthesisRequest,
 )
-from banatie.quota import ledger
+from banatie.quota import service as quota
 from banatie.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -125,6 +125,7 @@ async def create(
         limit=rt.settings.max_reference_images,
     )
     generation = Generation(
+        id=new_id(),
         project_id=project.id,
         flow_id=flow.id if flow else None,
         status="processing",
@@ -144,6 +145,9 @@ async def create(
         attempts=0,
     )
     session.add(generation)
+    await quota.reserve(
+        session, project, rt.settings, generation_id=generation.id, attempt=1, source=data.source
+    )
     await session.commit()
     return await _run(rt, session, project, generation, flow, [image for image, _ in refs])
 
@@ -169,6 +173,14 @@ async def regenerate(
         await image_repository.get(session, project.id, generation.output_image_id)
         if generation.output_image_id
         else None
+    )
+    await quota.reserve(
+        session,
+        project,
+        rt.settings,
+        generation_id=generation.id,
+        attempt=(generation.attempts or 0) + 1,
+        source="regenerate",
     )
     generation.status = "processing"
     generation.source = "regenerate"
@@ -253,7 +265,10 @@ async def _run(
         meta={},
     )
 
+    attempt = (generation.attempts or 0) + 1
+
     async def rows() -> str | None:
+        await quota.check_storage(session, project, rt.settings, len(synthesized.data))
         session.add(image)
         await session.flush()
         moved_from = None
@@ -270,18 +285,12 @@ async def _run(
                 flow_aliases[generation.flow_alias] = image.id
             flow.aliases = flow_aliases
             flow.updated_at = utcnow()
-        generation.attempts = (generation.attempts or 0) + 1
+        generation.attempts = attempt
         generation.status = "success"
         generation.output_image_id = image.id
         generation.processing_time_ms = int((time.perf_counter() - started) * 1000)
         generation.updated_at = utcnow()
-        await ledger.record_generation(
-            session,
-            project_id=project.id,
-            generation_id=generation.id,
-            attempt=generation.attempts,
-            source=generation.source,
-        )
+        await quota.charge(session, generation_id=generation.id, attempt=attempt)
         return moved_from
 
     try:
@@ -313,6 +322,7 @@ async def _mark_failed(
     fresh = await session.get(Generation, generation_id, populate_existing=True)
     if fresh is None:
         return
+    await quota.release(session, generation_id=generation_id, attempt=(fresh.attempts or 0) + 1)
     fresh.status = "failed"
     fresh.error_code = code
     fresh.error_message = message[:2000]

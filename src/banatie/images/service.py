@@ -23,6 +23,7 @@ from banatie.images.schemas import FocalPoint, ImageOut, ImageUpdate
 from banatie.imaging.pool import run_cpu
 from banatie.imaging.probe import InvalidImage, probe, verify_decodes
 from banatie.providers.ports import AnalysisRequest, AssetAnalysis
+from banatie.quota import service as quota
 from banatie.runtime import Runtime
 from banatie.settings import Settings
 
@@ -218,6 +219,7 @@ async def upload(
     )
 
     async def rows() -> str | None:
+        await quota.check_storage(session, project, settings, len(data))
         session.add(image)
         await session.flush()
         moved = await assign_alias(session, image, alias) if alias else None

@@ -1,0 +1,210 @@
+"""Plans and the monthly allowance: reserve before generating, charge with the image, release on
+failure. Reservations are serialised per project, so a burst never lets more through than the
+allowance (no lost update)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banatie.accounts.models import Project
+from banatie.db import base
+from banatie.errors import ApiError, NotFound
+from banatie.images.models import Image
+from banatie.quota.models import Plan, UsageRecord
+from banatie.settings import Settings
+
+# A reservation older than this belongs to a process that died mid-generation: not counted.
+STALE_RESERVATION = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Limits:
+    plan: str
+    plan_name: str
+    monthly_generations: int | None
+    rate_limit: str | None
+    storage_bytes: int | None
+
+
+class QuotaExceeded(ApiError):
+    status = 429
+    code = "QUOTA_EXCEEDED"
+
+
+def utcnow() -> datetime:
+    """The quota clock (tests move it to cross a month boundary)."""
+    return base.utcnow()
+
+
+def period_of(moment: datetime) -> str:
+    return moment.strftime("%Y-%m")
+
+
+def next_reset(moment: datetime) -> datetime:
+    """00:00 UTC on the 1st of the next month."""
+    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+    return datetime(year, month, 1, tzinfo=UTC)
+
+
+async def limits_for(session: AsyncSession, project: Project, settings: Settings) -> Limits:
+    plan = await session.get(Plan, project.plan)
+    if plan is None:  # a project on a plan that was deleted keeps the free tier's limits
+        plan = Plan(slug="free", name="Free")
+    if plan.slug == "free":
+        return Limits(
+            plan="free",
+            plan_name=plan.name,
+            monthly_generations=plan.monthly_generations or settings.free_monthly_generations,
+            rate_limit=plan.rate_limit or settings.free_rate_limit,
+            storage_bytes=(plan.storage_mb or settings.free_storage_mb) * 1024 * 1024,
+        )
+    return Limits(
+        plan=plan.slug,
+        plan_name=plan.name,
+        monthly_generations=plan.monthly_generations,
+        rate_limit=plan.rate_limit,
+        storage_bytes=plan.storage_mb * 1024 * 1024 if plan.storage_mb is not None else None,
+    )
+
+
+async def used_this_period(session: AsyncSession, project_id: str, now: datetime) -> int:
+    result = await session.execute(
+        select(func.count())
+        .select_from(UsageRecord)
+        .where(
+            UsageRecord.project_id == project_id,
+            UsageRecord.period == period_of(now),
+            (UsageRecord.status == "charged") | (UsageRecord.created_at > now - STALE_RESERVATION),
+        )
+    )
+    return int(result.scalar_one())
+
+
+async def storage_used(session: AsyncSession, project_id: str) -> int:
+    result = await session.execute(
+        select(func.coalesce(func.sum(Image.size_bytes), 0)).where(Image.project_id == project_id)
+    )
+    return int(result.scalar_one())
+
+
+async def reserve(
+    session: AsyncSession,
+    project: Project,
+    settings: Settings,
+    *,
+    generation_id: str,
+    attempt: int,
+    source: str,
+) -> None:
+    """Add a reservation to the caller's transaction, or raise QuotaExceeded (429).
+
+    PostgreSQL: the project row is locked first, so concurrent reservations queue up.
+    SQLite: the insert takes the database's write lock before the count, with the same effect.
+    """
+    now = utcnow()
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # FOR NO KEY UPDATE: serialises reservations without conflicting with the KEY SHARE
+        # locks that inserting rows referencing the project takes (no deadlock).
+        await session.execute(
+            select(Project.id).where(Project.id == project.id).with_for_update(key_share=True)
+        )
+    session.add(
+        UsageRecord(
+            project_id=project.id,
+            generation_id=generation_id,
+            charge_key=f"{generation_id}:{attempt}",
+            period=period_of(now),
+            status="reserved",
+            source=source,
+            created_at=now,
+        )
+    )
+    await session.flush()
+    limits = await limits_for(session, project, settings)
+    if limits.monthly_generations is None:
+        return
+    used = await used_this_period(session, project.id, now)
+    if used > limits.monthly_generations:
+        await session.rollback()
+        reset = next_reset(now)
+        raise QuotaExceeded(
+            f"monthly allowance of {limits.monthly_generations} generations on the "
+            f"{limits.plan_name} plan is used up; it resets at {reset.isoformat()}",
+            details={"limit": "monthly_generations", "resetsAt": reset.isoformat()},
+            headers={"Retry-After": str(int((reset - now).total_seconds()) + 1)},
+        )
+
+
+async def check_storage(
+    session: AsyncSession, project: Project, settings: Settings, incoming_bytes: int
+) -> None:
+    limits = await limits_for(session, project, settings)
+    if limits.storage_bytes is None:
+        return
+    used = await storage_used(session, project.id)
+    if used + incoming_bytes > limits.storage_bytes:
+        raise QuotaExceeded(
+            f"storage limit of {limits.storage_bytes // (1024 * 1024)} MB on the "
+            f"{limits.plan_name} plan would be exceeded ({used} bytes used); delete images "
+            "or move to another plan",
+            details={"limit": "storage"},
+        )
+
+
+async def charge(session: AsyncSession, *, generation_id: str, attempt: int) -> None:
+    """Turn the reservation into a charge, in the image's transaction. Idempotent."""
+    await session.execute(
+        update(UsageRecord)
+        .where(UsageRecord.charge_key == f"{generation_id}:{attempt}")
+        .values(status="charged")
+    )
+
+
+async def release(session: AsyncSession, *, generation_id: str, attempt: int) -> None:
+    """A failed attempt costs nothing."""
+    await session.execute(
+        delete(UsageRecord).where(
+            UsageRecord.charge_key == f"{generation_id}:{attempt}",
+            UsageRecord.status == "reserved",
+        )
+    )
+
+
+async def set_plan(session: AsyncSession, project: Project, plan_slug: str) -> Plan:
+    plan = await session.get(Plan, plan_slug)
+    if plan is None:
+        raise NotFound(f"plan {plan_slug!r} not found", code="PLAN_NOT_FOUND")
+    project.plan = plan.slug
+    await session.commit()
+    return plan
+
+
+async def list_plans(session: AsyncSession) -> list[Plan]:
+    result = await session.execute(select(Plan).order_by(Plan.slug))
+    return list(result.scalars().all())
+
+
+async def upsert_plan(
+    session: AsyncSession,
+    slug: str,
+    *,
+    name: str | None,
+    monthly_generations: int | None,
+    rate_limit: str | None,
+    storage_mb: int | None,
+) -> Plan:
+    plan = await session.get(Plan, slug)
+    if plan is None:
+        plan = Plan(slug=slug, name=name or slug.title())
+        session.add(plan)
+    elif name:
+        plan.name = name
+    plan.monthly_generations = monthly_generations
+    plan.rate_limit = rate_limit
+    plan.storage_mb = storage_mb
+    await session.commit()
+    return plan

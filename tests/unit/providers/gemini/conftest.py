@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import certifi
+import pytest
+
+from banatie.providers.gemini.client import GeminiClient
+from banatie.settings import Settings
+from tests.support.gemini_server import (  # noqa: F401  (fixtures)
+    GeminiServer,
+    RecordingSleep,
+    gemini_server,
+    gemini_server_session,
+)
+
+SettingsFactory = Callable[..., Settings]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def small_trust_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """google-genai builds two SSL contexts per client from the whole CA bundle (~80 ms); these
+    tests speak plain HTTP to 127.0.0.1, so a one-certificate bundle keeps each client cheap."""
+    bundle = Path(certifi.where()).read_text()
+    end = "-----END CERTIFICATE-----\n"
+    first = bundle[bundle.index("-----BEGIN CERTIFICATE-----") : bundle.index(end) + len(end)]
+    path = tmp_path_factory.mktemp("tls") / "one-ca.pem"
+    path.write_text(first)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SSL_CERT_FILE", str(path))
+        yield
+
+
+@pytest.fixture
+def make_settings(gemini_server: GeminiServer) -> SettingsFactory:  # noqa: F811
+    def make(**overrides: Any) -> Settings:
+        return Settings(_env_file=None, **gemini_server.settings_overrides(**overrides))
+
+    return make
+
+
+@pytest.fixture
+def sleeps() -> RecordingSleep:
+    return RecordingSleep()
+
+
+@pytest.fixture
+async def client(
+    make_settings: SettingsFactory, sleeps: RecordingSleep
+) -> AsyncIterator[GeminiClient]:
+    gemini = GeminiClient(make_settings(), sleep=sleeps)
+    yield gemini
+    await gemini.aclose()
+
+
+@pytest.fixture
+async def make_client(
+    make_settings: SettingsFactory, sleeps: RecordingSleep
+) -> AsyncIterator[Callable[..., GeminiClient]]:
+    """Clients with other settings; closed after the test."""
+    made: list[GeminiClient] = []
+
+    def make(**overrides: Any) -> GeminiClient:
+        gemini = GeminiClient(make_settings(**overrides), sleep=sleeps)
+        made.append(gemini)
+        return gemini
+
+    yield make
+    for gemini in made:
+        await gemini.aclose()
