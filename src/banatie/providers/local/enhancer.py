@@ -1,0 +1,234 @@
+"""The embedded prompt enhancer: deterministic rules, no network, no keys.
+
+It keeps the user's words (offline it cannot translate), adds the template's descriptive
+guidance (skipping what the prompt already says, e.g. no "natural lighting" for a prompt that
+asks for neon light), the namespace style, reference-image guidance and the aspect ratio's
+composition. `@alias` tokens pass through untouched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from banatie.providers.local.language import LANGUAGE_NAMES, detect_language
+from banatie.providers.ports import (
+    ASPECT_RATIO_SIZES,
+    TEMPLATES,
+    EnhancedPrompt,
+    EnhancementRequest,
+)
+
+
+@dataclass(frozen=True)
+class Fragment:
+    text: str
+    # Skip the fragment when the prompt already covers (or contradicts) it.
+    covered_by: str | None = None
+
+    def covered(self, prompt: str) -> bool:
+        lowered = prompt.lower()
+        if self.text.lower() in lowered:
+            return True
+        return self.covered_by is not None and re.search(self.covered_by, lowered) is not None
+
+
+_LIGHT = r"\blight(s|ing)?\b|\blit\b|\bneon\b|\bglow"
+_COLOURS = r"\bcolou?rs?\b|\bpalette\b|\bmonochrome\b|\bblack and white\b"
+
+TEMPLATE_GUIDANCE: dict[str, tuple[Fragment, ...]] = {
+    "general": (
+        Fragment("high-quality image", r"\bquality\b"),
+        Fragment("clear focal subject"),
+        Fragment("balanced composition", r"\bcomposition\b"),
+        Fragment("coherent lighting", _LIGHT),
+        Fragment("fine detail", r"\bdetail"),
+    ),
+    "photorealistic": (
+        Fragment("photorealistic photograph", r"photo-?realis|\bphotograph"),
+        Fragment("natural lighting", _LIGHT + r"|\bstudio\b"),
+        Fragment("50mm lens", r"\b\d+\s?mm\b|\blens\b"),
+        Fragment("shallow depth of field", r"depth of field|\bbokeh\b|\bdof\b"),
+        Fragment("high detail", r"\bdetail"),
+        Fragment("realistic textures", r"\btextur"),
+    ),
+    "illustration": (
+        Fragment("digital illustration", r"illustrat|\bdrawing\b|\bpainting\b|\bvector\b"),
+        Fragment("clean confident linework", r"line ?work|\blines\b"),
+        Fragment("rich harmonious colour palette", _COLOURS),
+        Fragment("soft painterly shading", r"\bshading\b"),
+    ),
+    "minimalist": (
+        Fragment("minimalist composition", r"\bminimal"),
+        Fragment("generous negative space", r"negative space"),
+        Fragment("limited colour palette", _COLOURS),
+        Fragment("clean simple shapes"),
+        Fragment("soft even lighting", _LIGHT),
+    ),
+    "sticker": (
+        Fragment("die-cut sticker", r"\bstickers?\b"),
+        Fragment("bold outlines", r"\boutlines?\b"),
+        Fragment("white border", r"\bborder\b"),
+        Fragment("transparent background", r"\bbackground\b"),
+        Fragment("vibrant flat colours", _COLOURS),
+        Fragment("single centred subject"),
+    ),
+    "product": (
+        Fragment("professional product photograph", r"product (photo|shot)"),
+        Fragment("studio softbox lighting", _LIGHT),
+        Fragment("clean seamless background", r"\bbackground\b"),
+        Fragment("sharp focus on the product", r"\bfocus\b"),
+        Fragment("soft natural shadows", r"\bshadows?\b"),
+        Fragment("commercial catalogue quality"),
+    ),
+    "comic": (
+        Fragment("comic book panel", r"\bcomic"),
+        Fragment("bold ink outlines", r"\boutlines?\b|\binks?\b"),
+        Fragment("halftone dot shading", r"\bhalftone\b"),
+        Fragment("dynamic camera angle", r"\bangle\b"),
+        Fragment("vivid flat colours", _COLOURS),
+    ),
+}
+
+COMPOSITION: dict[str, str] = {
+    "1:1": "square 1:1 composition with the subject centred",
+    "2:3": "portrait 2:3 composition, vertical framing",
+    "3:2": "landscape 3:2 composition, classic photographic framing",
+    "3:4": "portrait 3:4 composition, vertical framing",
+    "4:3": "landscape 4:3 composition",
+    "4:5": "portrait 4:5 composition, suited to social feeds",
+    "5:4": "landscape 5:4 composition",
+    "9:16": "tall vertical 9:16 composition, suited to mobile screens and stories",
+    "16:9": "wide 16:9 composition, cinematic framing",
+    "21:9": "ultra-wide 21:9 panoramic composition",
+}
+
+_KEEP_REFERENCES = "Keep the referenced images recognisable: same shapes, colours and text"
+_USE_REFERENCES_RE = re.compile(r"Use the reference images? (?:@[\w-]+(?:, )?)+\.?")
+_WS_RE = re.compile(r"\s+")
+_SENTENCE_END = (".", "!", "?", "…", "。", "！", "？")
+_ALIAS_IN_TEXT_RE = re.compile(r"(?:^|\s)(@[\w-]+)")
+
+
+def _sentence(text: str) -> str:
+    text = text.strip().rstrip(".;, ")
+    return text[:1].upper() + text[1:] if text else text
+
+
+def _aliases(prompt: str, reference_aliases: Sequence[str]) -> list[str]:
+    """Reference aliases not already written in the prompt, as `@name`, de-duplicated."""
+    in_prompt = {m.lower() for m in _ALIAS_IN_TEXT_RE.findall(prompt)}
+    out: list[str] = []
+    for alias in reference_aliases:
+        alias = alias.strip()
+        if not alias:
+            continue
+        token = alias if alias.startswith("@") else f"@{alias}"
+        if token.lower() not in in_prompt and token not in out:
+            out.append(token)
+    return out
+
+
+def strip_guidance(prompt: str) -> str:
+    """The prompt without the sentences this enhancer adds (template guidance, composition,
+    reference hints): what is left is the user's subject and the namespace style. The local
+    synthesizer reads its colour and mood words from this, so "white border" (sticker) or
+    "landscape 4:3 composition" do not steer the picture."""
+    phrases = [f.text for fragments in TEMPLATE_GUIDANCE.values() for f in fragments]
+    phrases += [*COMPOSITION.values(), _KEEP_REFERENCES]
+    text = _USE_REFERENCES_RE.sub(" ", prompt)
+    for phrase in sorted(phrases, key=len, reverse=True):
+        text = re.sub(re.escape(phrase), " ", text, flags=re.IGNORECASE)
+    text = re.sub(r"(?:\s*[.,]){2,}\s*", ". ", text)  # the separators left behind
+    return _WS_RE.sub(" ", text).strip(" ,")
+
+
+def enhance_prompt(request: EnhancementRequest) -> EnhancedPrompt:
+    if request.template not in TEMPLATE_GUIDANCE:
+        raise ValueError(
+            f"unknown template {request.template!r}; valid templates: {', '.join(TEMPLATES)}"
+        )
+    if request.aspect_ratio not in ASPECT_RATIO_SIZES:
+        raise ValueError(
+            f"unknown aspect ratio {request.aspect_ratio!r}; "
+            f"valid aspect ratios: {', '.join(ASPECT_RATIO_SIZES)}"
+        )
+    subject = _WS_RE.sub(" ", request.prompt).strip()
+    if not subject:
+        raise ValueError("prompt is empty")
+
+    detection = detect_language(subject)
+    language = detection.language
+    notes: list[str] = []
+    name = LANGUAGE_NAMES.get(language, language)
+    how = f"{detection.script} script" if detection.script != "latin" else "common words"
+    if not detection.confident:
+        notes.append("Language: no clear signal, assumed English (en).")
+    elif language == "en":
+        notes.append("Language: English (en).")
+    else:
+        notes.append(
+            f"Language: {name} ({language}), detected from {how}. The prompt keeps the "
+            "original wording: the offline rule-based enhancer cannot translate."
+        )
+
+    subject_text = subject.rstrip(" .;,")
+    parts = [subject_text]
+    all_fragments = TEMPLATE_GUIDANCE[request.template]
+    kept = [f.text for f in all_fragments if not f.covered(subject)]
+    skipped = [f.text for f in all_fragments if f.covered(subject)]
+    if kept:
+        parts.append(_sentence(", ".join(kept)))
+    template_note = f"Template '{request.template}': added {', '.join(kept) or 'nothing'}"
+    if skipped:
+        template_note += f" (skipped, already in the prompt: {', '.join(skipped)})"
+    notes.append(template_note + ".")
+
+    style = _WS_RE.sub(" ", request.style or "").strip()
+    if style:
+        parts.append(f"Style: {style.rstrip(' .')}")
+        notes.append("Applied the namespace style.")
+
+    extra_refs = _aliases(subject, request.reference_aliases)
+    written_refs = _ALIAS_IN_TEXT_RE.findall(subject)
+    if extra_refs or written_refs:
+        if extra_refs:
+            plural = "s" if len(extra_refs) > 1 else ""
+            parts.append(f"Use the reference image{plural} {', '.join(extra_refs)}")
+        parts.append(_KEEP_REFERENCES)
+        notes.append("Asked the model to keep reference images faithful.")
+
+    parts.append(_sentence(COMPOSITION[request.aspect_ratio]))
+    notes.append(f"Composition for {request.aspect_ratio}.")
+    if request.system_prompt and request.system_prompt.strip():
+        notes.append(
+            "The namespace's enhancer system prompt is not applied: it needs an LLM enhancer."
+        )
+
+    prompt = " ".join(p if p.endswith(_SENTENCE_END) else p + "." for p in parts)
+    return EnhancedPrompt(
+        prompt=prompt,
+        language=language,
+        rationale="Rule-based enhancement (offline). " + " ".join(notes),
+        enhancer="rules",
+    )
+
+
+class RuleBasedEnhancer:
+    """Deterministic embedded PromptEnhancer (DESIGN.md §1)."""
+
+    name = "rules"
+
+    async def enhance(self, request: EnhancementRequest) -> EnhancedPrompt:
+        # Pure string work on a short prompt: cheap enough for the event loop.
+        return enhance_prompt(request)
+
+
+__all__ = [
+    "COMPOSITION",
+    "TEMPLATE_GUIDANCE",
+    "RuleBasedEnhancer",
+    "enhance_prompt",
+    "strip_guidance",
+]
