@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from collections.abc import Coroutine
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from banatie.db import migrate as migrations
+from banatie.errors import ApiError
 from banatie.settings import Settings
+
+T = TypeVar("T")
 
 app = typer.Typer(help="Banatie: prompt in, production-ready image out.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+plans_app = typer.Typer(help="List plans and set their limits.", no_args_is_help=True)
+app.add_typer(plans_app, name="plans")
 console = Console()
 
 
@@ -42,7 +48,7 @@ def serve(
         shown_host = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
         settings.public_base_url = f"http://{shown_host}:{port}"
     migrations.upgrade(settings.resolved_database_url)
-    first = asyncio.run(ensure_first_run(settings))
+    first = _run(ensure_first_run(settings))
     if first is not None:
         _print_first_run(settings, first.organization, first.project, first.key)
     from banatie.app import create_app
@@ -55,6 +61,15 @@ def serve(
         uvicorn.run("banatie.app:create_app", factory=True, host=host, port=port, workers=workers)
     else:
         uvicorn.run(create_app(settings), host=host, port=port)
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a CLI operation; a refusal is a one-line message and exit code 1, not a traceback."""
+    try:
+        return asyncio.run(coroutine)
+    except ApiError as exc:
+        console.print(f"[red]error:[/] {exc.message}")
+        raise typer.Exit(1) from exc
 
 
 def _db_label(settings: Settings) -> str:
@@ -88,7 +103,7 @@ def keys_create(
 
     settings = Settings()
     migrations.upgrade(settings.resolved_database_url)
-    secret, record = asyncio.run(
+    secret, record = _run(
         cli_ops.create_key(settings, organization, project, key_type, name, expires_in_days)
     )
     console.print(f"{record.type} key {record.id} for {organization}/{project or '*'}:")
@@ -101,7 +116,7 @@ def keys_list(organization: Annotated[str, typer.Option("--org")]) -> None:
     from banatie.accounts import cli_ops
 
     settings = Settings()
-    rows = asyncio.run(cli_ops.list_keys(settings, organization))
+    rows = _run(cli_ops.list_keys(settings, organization))
     table = Table("id", "type", "project", "name", "prefix", "expires", "revoked", "last used")
     for key in rows:
         table.add_row(
@@ -122,8 +137,55 @@ def keys_revoke(key_id: str, organization: Annotated[str, typer.Option("--org")]
     """Revoke a key; requests with it are refused from now on."""
     from banatie.accounts import cli_ops
 
-    asyncio.run(cli_ops.revoke_key(Settings(), organization, key_id))
+    _run(cli_ops.revoke_key(Settings(), organization, key_id))
     console.print(f"revoked {key_id}")
+
+
+@plans_app.command("list")
+def plans_list() -> None:
+    """List plans; the free plan's empty limits follow the BANATIE_FREE_* settings."""
+    from banatie.accounts import cli_ops
+
+    settings = Settings()
+    migrations.upgrade(settings.resolved_database_url)
+    table = Table("plan", "name", "generations/month", "rate limit", "storage MB")
+    for plan in _run(cli_ops.list_plans(settings)):
+        table.add_row(
+            plan.slug,
+            plan.name,
+            _limit(plan.monthly_generations),
+            plan.rate_limit or "-",
+            _limit(plan.storage_mb),
+        )
+    console.print(table)
+
+
+@plans_app.command("set")
+def plans_set(
+    slug: str,
+    name: Annotated[str | None, typer.Option(help="display name")] = None,
+    monthly_generations: Annotated[int | None, typer.Option(help="empty: unlimited")] = None,
+    rate_limit: Annotated[str | None, typer.Option(help="e.g. 60/minute; empty: none")] = None,
+    storage_mb: Annotated[int | None, typer.Option(help="empty: unlimited")] = None,
+) -> None:
+    """Create or update a plan (a master key moves projects onto it)."""
+    from banatie.accounts import cli_ops
+    from banatie.quota.rate_limit import parse_rate
+
+    if rate_limit:
+        try:
+            parse_rate(rate_limit)
+        except ApiError as exc:
+            console.print(f"[red]error:[/] {exc.message}")
+            raise typer.Exit(1) from exc
+    settings = Settings()
+    migrations.upgrade(settings.resolved_database_url)
+    _run(cli_ops.set_plan(settings, slug, name, monthly_generations, rate_limit, storage_mb))
+    console.print(f"plan {slug} saved")
+
+
+def _limit(value: int | None) -> str:
+    return "-" if value is None else str(value)
 
 
 def _date(value: object) -> str:

@@ -12,6 +12,8 @@ from banatie.accounts.models import ApiKey
 from banatie.accounts.schemas import KeyOut
 from banatie.db.base import utcnow
 from banatie.db.engine import make_engine, make_sessionmaker
+from banatie.quota import service as quota
+from banatie.quota.models import Plan
 from banatie.settings import Settings
 
 
@@ -70,3 +72,27 @@ async def revoke_key(settings: Settings, organization_slug: str, key_id: str) ->
             raise SystemExit(f"no key {key_id!r} in {organization_slug!r}")
         record.revoked_at = record.revoked_at or utcnow()
         await session.commit()
+
+
+async def list_plans(settings: Settings) -> list[Plan]:
+    async with _session(settings) as session:
+        return await quota.list_plans(session)
+
+
+async def set_plan(
+    settings: Settings,
+    slug: str,
+    name: str | None,
+    monthly_generations: int | None,
+    rate_limit: str | None,
+    storage_mb: int | None,
+) -> Plan:
+    async with _session(settings) as session:
+        return await quota.upsert_plan(
+            session,
+            slug,
+            name=name,
+            monthly_generations=monthly_generations,
+            rate_limit=rate_limit,
+            storage_mb=storage_mb,
+        )

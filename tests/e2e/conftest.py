@@ -1,0 +1,76 @@
+"""A real `banatie serve` process on a fresh data dir, for tests that need a running server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    base_url: str
+    key: str
+    process: subprocess.Popen[str]
+
+
+def start_server(data_dir: Path, port: int, extra_env: dict[str, str] | None = None) -> Server:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BANATIE_")}
+    env["BANATIE_DATA_DIR"] = str(data_dir)
+    env["BANATIE_FIRST_RUN_KEY_FILE"] = str(data_dir / "first-run-key.txt")
+    env.update(extra_env or {})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "banatie.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=data_dir.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(
+                "server exited: " + (process.stdout.read() if process.stdout else "")
+            )
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                key_file = data_dir / "first-run-key.txt"
+                key = key_file.read_text().strip() if key_file.exists() else ""
+                return Server(base, key, process)
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError("server did not start within 60 s")
+
+
+def stop_server(server: Server) -> str:
+    server.process.terminate()
+    try:
+        output, _ = server.process.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        output, _ = server.process.communicate()
+    return output
+
+
+@pytest.fixture(scope="session")
+def running_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(tmp_path_factory.mktemp("server") / "var", free_port())
+    yield server
+    stop_server(server)
