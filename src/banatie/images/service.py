@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -14,7 +15,7 @@ from banatie.accounts.models import Project
 from banatie.db.base import new_id, utcnow
 from banatie.delivery import presets
 from banatie.delivery.urls import image_url, storage_key
-from banatie.errors import Conflict, NotFound, ValidationError
+from banatie.errors import ApiError, Conflict, NotFound, ValidationError
 from banatie.flows import service as flows
 from banatie.images import repository
 from banatie.images.aliases import is_uuid, normalize_alias
@@ -28,6 +29,7 @@ from banatie.runtime import Runtime
 from banatie.settings import Settings
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def present(image: Image, project: Project, settings: Settings) -> ImageOut:
@@ -156,7 +158,15 @@ async def write_blob_then_rows(
     write_rows: Callable[[], Awaitable[T]],
 ) -> T:
     """The blob is written before the rows that point at it; if the rows fail, the blob goes."""
-    await rt.blobs.put(key, data, mime_type)
+    try:
+        await rt.blobs.put(key, data, mime_type)
+    except Exception as exc:
+        log.exception("blob write failed for %s", key)
+        raise ApiError(
+            "the image store is unavailable; nothing was saved, retry later",
+            code="STORAGE_ERROR",
+            status=503,
+        ) from exc
     try:
         result = await write_rows()
         await session.commit()
