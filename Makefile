@@ -6,12 +6,16 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint pytest bench clean
+.PHONY: install run test lint pytest bench bench-live clean
 
+# Chromium: Debian's package for the live URL browser test (never `playwright install`).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) \
+		|| echo 'chromium is missing: apt-get install chromium (tests/e2e/test_live_browser.py)'; }
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -31,6 +35,9 @@ test: lint pytest
 
 bench: install
 	$(BIN)/python -m bench.delivery
+
+bench-live: install
+	$(BIN)/python -m bench.live
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -9,10 +9,15 @@ from fastapi import FastAPI
 
 from banatie import __version__, system
 from banatie.accounts.router import router as keys_router
+from banatie.delivery.fastpath import DeliveryFastPath
 from banatie.delivery.router import router as delivery_router
+from banatie.enhance.router import router as enhance_router
 from banatie.errors import install_error_handlers
 from banatie.generation.router import router as generations_router
 from banatie.images.router import router as images_router
+from banatie.live.fastpath import LiveHitFastPath
+from banatie.live.router import cdn_router as live_cdn_router
+from banatie.live.router import router as live_router
 from banatie.quota.router import router as quota_router
 from banatie.runtime import Runtime, build_runtime
 from banatie.settings import Settings
@@ -24,6 +29,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        runtime.delivery.outbox.start()  # sends CDN purges; stopped by runtime.close()
         yield
         await runtime.close()
 
@@ -34,14 +40,19 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.add_middleware(LiveHitFastPath, runtime=runtime)  # warm live URL hits, plain ASGI
+    app.add_middleware(DeliveryFastPath, runtime=runtime)  # /cdn/…/img/…, plain ASGI
     install_error_handlers(app)
     for router in (
         system.router,
         keys_router,
         generations_router,
+        enhance_router,
         images_router,
         quota_router,
         delivery_router,
+        live_router,
+        live_cdn_router,
     ):
         app.include_router(router)
     return app

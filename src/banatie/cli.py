@@ -1,4 +1,4 @@
-"""`banatie serve | migrate | keys`: the operator's entry points."""
+"""`banatie serve | migrate | keys | doctor`: the operator's entry points."""
 
 from __future__ import annotations
 
@@ -186,6 +186,50 @@ def plans_set(
 
 def _limit(value: int | None) -> str:
     return "-" if value is None else str(value)
+
+
+@app.command()
+def doctor(
+    check_seconds: Annotated[
+        float, typer.Option("--timeout", help="seconds each check may take")
+    ] = 10.0,
+    as_json: Annotated[bool, typer.Option("--json", help="print the checks as JSON")] = False,
+) -> None:
+    """Say which adapters are active and whether each answers; exit 1 if one does not."""
+    import json
+
+    from banatie.doctor import diagnose
+
+    checks = asyncio.run(diagnose(Settings(), check_seconds=check_seconds))
+    failed = [check for check in checks if check.status == "fail"]
+    if as_json:
+        typer.echo(json.dumps({"ok": not failed, "checks": [c.as_dict() for c in checks]}))
+    else:
+        from rich.markup import escape
+
+        colours = {"ok": "green", "warn": "yellow", "fail": "bold red"}
+        table = Table(title="banatie doctor")
+        for column in ("component", "adapter", "details", "status", "answer"):
+            table.add_column(column, overflow="fold")
+        for check in checks:
+            table.add_row(
+                check.component,
+                check.adapter,
+                escape(check.detail),
+                f"[{colours[check.status]}]{check.status}[/]",
+                escape(check.message),
+            )
+        console.print(table)
+        warned = sum(check.status == "warn" for check in checks)
+        if failed:
+            names = ", ".join(check.component for check in failed)
+            console.print(f"[bold red]{len(failed)} check(s) failed:[/] {names}")
+        else:
+            console.print(
+                f"[green]no failures[/] ({warned} warning(s))" if warned else "[green]all good[/]"
+            )
+    if failed:
+        raise typer.Exit(code=1)
 
 
 def _date(value: object) -> str:

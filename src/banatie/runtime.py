@@ -8,8 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from banatie.accounts.auth import LastUsedTracker
 from banatie.db.engine import make_engine, make_sessionmaker
+from banatie.delivery.state import Delivery, build_delivery
 from banatie.imaging import pool
-from banatie.providers.factory import make_providers
+from banatie.live.state import LiveState
+from banatie.providers.factory import Providers, make_providers
 from banatie.providers.ports import AssetAnalyzer, ImageSynthesizer, PromptEnhancer
 from banatie.quota.rate_limit import RateLimiter
 from banatie.settings import Settings
@@ -27,9 +29,18 @@ class Runtime:
     enhancer: PromptEnhancer
     analyzer: AssetAnalyzer
     rate_limiter: RateLimiter
+    # CDN purger, purge outbox worker, in-flight variant renders (banatie.delivery.state).
+    delivery: Delivery
     key_tracker: LastUsedTracker = field(default_factory=LastUsedTracker)
+    live: LiveState = field(default_factory=LiveState)
+    # What make_providers built (the shared Gemini client lives there); closed with the runtime.
+    providers: Providers | None = None
 
     async def close(self) -> None:
+        await self.live.close()
+        await self.delivery.close()
+        if self.providers is not None:
+            await self.providers.aclose()
         await self.blobs.close()
         await self.engine.dispose()
 
@@ -37,14 +48,23 @@ class Runtime:
 def build_runtime(settings: Settings) -> Runtime:
     pool.configure(settings.cpu_workers)
     engine = make_engine(settings.resolved_database_url)
+    sessionmaker = make_sessionmaker(engine)
     providers = make_providers(settings)
     return Runtime(
         settings=settings,
         engine=engine,
-        sessionmaker=make_sessionmaker(engine),
+        sessionmaker=sessionmaker,
         blobs=open_blob_store(settings.resolved_storage_url),
         synthesizer=providers.synthesizer,
         enhancer=providers.enhancer,
         analyzer=providers.analyzer,
         rate_limiter=RateLimiter(settings.redis_url),
+        live=LiveState(
+            settings.live_lru_size,
+            settings.live_lru_ttl_seconds,
+            settings.live_memory_cache_mb * 1024 * 1024,
+            settings.live_memory_cache_seconds,
+        ),
+        delivery=build_delivery(settings, engine, sessionmaker),
+        providers=providers,
     )

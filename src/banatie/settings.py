@@ -50,15 +50,61 @@ class Settings(BaseSettings):
     gemini_timeout_seconds: float = 60.0
     gemini_max_retries: int = 3
     gemini_retry_base_seconds: float = 1.0
+    # Limit for the optional analyzer agent; past it the local analysis stands.
+    gemini_analyzer_timeout_seconds: float = 15.0
 
     # Free tier (issue 5).
     free_monthly_generations: int = 100
     free_rate_limit: str = "10/minute"
     free_storage_mb: int = 1024
 
+    # Live URLs (issue 6): `/cdn/{org}/{project}/live/{scope}?prompt=…`. See README.
+    # Misses (generations) per client IP and project, in `limits` syntax; signed URLs skip it.
+    live_ip_rate_limit: str = "10/hour"
+    # Defaults of a scope created on first use (a project's live settings can override them).
+    live_scope_generations_limit: int = 30
+    # Cache-Control max-age of a live image (it can be regenerated, so not `immutable`).
+    live_cache_seconds: int = 86400
+    # Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed.
+    trusted_proxies: str = ""
+    # Cross-replica single-flight: a pending claim without a heartbeat for this long is taken
+    # over; waiters poll the claim this often and give up after the timeout.
+    live_claim_stale_seconds: float = 60.0
+    live_poll_seconds: float = 0.1
+    live_wait_timeout_seconds: float = 300.0
+    # In-process cache of cache key -> image (the hit path's only lookup when warm). A stale
+    # entry heals itself: the image's blob is gone, so the next hit looks again.
+    live_lru_size: int = 10_000
+    live_lru_ttl_seconds: float = 300.0
+    # Memory tier for the bytes of hot live images, per process (0 turns it off). Bytes are
+    # read again after `live_memory_cache_seconds`: that bounds how long another replica's
+    # deletion or regeneration goes unseen (under the CDN purge's settle time).
+    live_memory_cache_mb: int = 64
+    live_memory_cache_seconds: float = 1.0
+
     alias_cache_seconds: int = 60
     # `name:query;name:query`; empty keeps the built-in presets (thumbnail, card, hero, og, avatar).
     delivery_presets: str | None = None
+
+    # Delivery (issue 4): transformation limits, signed URLs, CDN purge. See docs/cdn.md.
+    max_transform_dimension: int = 4096
+    max_transform_dpr: float = 4.0
+    # Distinct unsigned variants one image may have (presets and srcset widths are free); 0: no cap.
+    max_variants_per_image: int = 50
+    delivery_signing_key: str | None = None
+    delivery_require_signature: bool = False
+    cloudflare_zone_id: str | None = None
+    cloudflare_api_token: str | None = None
+    cloudflare_api_base_url: str = "https://api.cloudflare.com/client/v4"
+    cloudflare_purge_tags: bool = False
+    # The query parameter a Cloudflare Transform Rule appends to format=auto URLs (docs/cdn.md).
+    cloudflare_accept_param: str | None = None
+    cdn_purge_poll_seconds: float = 5.0
+    cdn_purge_retry_base_seconds: float = 5.0
+    cdn_purge_retry_max_seconds: float = 3600.0
+    cdn_purge_max_attempts: int = 20
+    # Image rows behind /cdn URLs are reused this long per process (0: off); purges wait for it.
+    delivery_metadata_ttl_seconds: float = 1.0
 
     @property
     def resolved_database_url(self) -> str:

@@ -2,17 +2,24 @@
 
 from banatie.accounts.models import ApiKey, Organization, Project
 from banatie.db.base import Base
+from banatie.delivery.models import CdnPurge, ImageVariant
 from banatie.flows.models import Flow
 from banatie.generation.models import Generation
 from banatie.images.models import Image
+from banatie.live.models import LiveEntry, LiveScope, LiveSettings
 from banatie.quota.models import Plan, UsageRecord
 
 __all__ = [
     "ApiKey",
     "Base",
+    "CdnPurge",
     "Flow",
     "Generation",
     "Image",
+    "ImageVariant",
+    "LiveEntry",
+    "LiveScope",
+    "LiveSettings",
     "Organization",
     "Plan",
     "Project",

@@ -1,10 +1,17 @@
-"""Named variant URLs and `srcset` strings handed out with every image."""
+"""Named variant URLs and `srcset` strings handed out with every image.
+
+With a signing key configured (``BANATIE_DELIVERY_SIGNING_KEY``) every URL built here is signed
+through :mod:`banatie.delivery.signing`, so presets keep working when unsigned transforms are
+refused and never count against an image's cap of unsigned variants.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from banatie.delivery.urls import image_url
+from banatie.delivery import signing
+from banatie.delivery.urls import image_path, image_url
 
 
 @dataclass(frozen=True)
@@ -22,6 +29,8 @@ DEFAULT_PRESETS: tuple[Preset, ...] = (
     Preset("avatar", "w=128&h=128&mode=crop&format=auto"),
 )
 SRCSET_WIDTHS: tuple[int, ...] = (320, 640, 960, 1280, 1920)
+#: The widest srcset entry; wider images get an entry at this width (the transform limit).
+SRCSET_MAX_WIDTH = 4096
 
 
 def parse_presets(spec: str) -> tuple[Preset, ...]:
@@ -36,16 +45,75 @@ def parse_presets(spec: str) -> tuple[Preset, ...]:
     return tuple(presets)
 
 
+def transform_url(
+    base_url: str, org: str, project: str, ref: str, query: str, signing_key: str | None = None
+) -> str:
+    """The URL of image `ref` with transformation `query`, signed when there is a key."""
+    if signing_key and query:
+        query = signing.sign_query(signing_key, image_path(org, project, ref), query)
+    return image_url(base_url, org, project, ref, query)
+
+
 def variant_urls(
-    base_url: str, org: str, project: str, image_id: str, presets: tuple[Preset, ...]
+    base_url: str,
+    org: str,
+    project: str,
+    image_id: str,
+    presets: tuple[Preset, ...],
+    signing_key: str | None = None,
 ) -> dict[str, str]:
-    urls = {p.name: image_url(base_url, org, project, image_id, p.query) for p in presets}
+    urls = {
+        p.name: transform_url(base_url, org, project, image_id, p.query, signing_key)
+        for p in presets
+    }
     urls["original"] = image_url(base_url, org, project, image_id)
     return urls
 
 
-def srcset(base_url: str, org: str, project: str, image_id: str, width: int) -> str:
-    widths = [w for w in SRCSET_WIDTHS if w < width] + [width]
+def srcset_widths(width: int) -> list[int]:
+    top = min(max(1, width), SRCSET_MAX_WIDTH)
+    return [w for w in SRCSET_WIDTHS if w < top] + [top]
+
+
+def srcset_query(width: int) -> str:
+    return f"w={width}&format=auto"
+
+
+def srcset(
+    base_url: str,
+    org: str,
+    project: str,
+    image_id: str,
+    width: int,
+    signing_key: str | None = None,
+) -> str:
     return ", ".join(
-        f"{image_url(base_url, org, project, image_id, f'w={w}&format=auto')} {w}w" for w in widths
+        f"{transform_url(base_url, org, project, image_id, srcset_query(w), signing_key)} {w}w"
+        for w in srcset_widths(width)
     )
+
+
+def published_urls(
+    base_url: str,
+    org: str,
+    project: str,
+    ref: str,
+    *,
+    width: int,
+    presets: tuple[Preset, ...],
+    signing_key: str | None = None,
+    queries: Iterable[str] = (),
+) -> list[str]:
+    """Every URL of `ref` that Banatie hands out or has rendered: the original, the presets,
+    the srcset widths and the extra `queries` (unsigned, and signed when there is a key).
+    This is what a CDN purge by URL has to cover."""
+    urls = list(variant_urls(base_url, org, project, ref, presets, signing_key).values())
+    urls += [
+        transform_url(base_url, org, project, ref, srcset_query(w), signing_key)
+        for w in srcset_widths(width)
+    ]
+    for query in queries:
+        urls.append(image_url(base_url, org, project, ref, query))
+        if signing_key and query:
+            urls.append(transform_url(base_url, org, project, ref, query, signing_key))
+    return list(dict.fromkeys(urls))

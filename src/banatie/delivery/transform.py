@@ -8,10 +8,18 @@ Speed: one header read (to learn the upright source size), then one ``thumbnail_
 sized by us with ``size="force"`` (shrink-on-load for JPEG/WebP, premultiplied-alpha resize,
 auto-rotation, colour management), then ``extract_area``/``embed`` on the lazy pipeline, then
 the encoder. Pixels are never copied to Python.
+
+Decoding once: JPEG and WebP shrink on load, but a PNG (what Gemini returns) must be inflated
+and unfiltered in full for every variant, which is half the cost of a 1344x768 transform.
+:func:`decode_once` turns such a source into *decoded pixels* (upright, 8-bit sRGB, a one-line
+header then the raw bands) that the variant cache stores next to the variants; :func:`render`
+accepts either form and skips the decoder for the second (``new_from_memory``, no copy).
 """
 
 from __future__ import annotations
 
+import ctypes
+import sys
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -39,6 +47,8 @@ from banatie.delivery.params import (
 
 __all__ = [
     "ANCHORS",
+    "DECODED_CONTENT_TYPE",
+    "DECODED_MAGIC",
     "DEFAULT_QUALITY",
     "MAX_SOURCE_PIXELS",
     "MIME_TYPES",
@@ -52,6 +62,7 @@ __all__ = [
     "SourceInfo",
     "TransformError",
     "TransformSpec",
+    "decode_once",
     "format_from_mime",
     "negotiate_format",
     "output_size",
@@ -59,6 +70,8 @@ __all__ = [
     "plan_layout",
     "probe",
     "render",
+    "tune_process",
+    "worth_decoding_once",
 ]
 
 #: Sources above this many pixels are refused (decompression bombs).
@@ -69,8 +82,35 @@ WEBP_EFFORT: Final = 4
 AVIF_EFFORT: Final = 2
 PNG_COMPRESSION: Final = 6
 
+_M_ARENA_MAX: Final = -8  # glibc mallopt parameter
 _KEEP_NONE: Final = 0  # VipsForeignKeep.NONE: strip EXIF, XMP, IPTC, ICC, everything
 _SWAPPING_ORIENTATIONS: Final = frozenset({5, 6, 7, 8})
+
+
+def tune_process() -> None:
+    """Process-wide memory settings for serving images; called once when delivery is built.
+
+    * libvips' operation cache keeps recent operations and the buffers they reference (an
+      original's bytes, decoded pixels) alive for reuse. Every variant request is a different
+      operation on a buffer read just for it, so the cache only holds memory: it is turned off.
+    * libvips' own threads per operation: 1. A server's parallelism comes from rendering
+      several requests at once (the CPU pool, BANATIE_CPU_WORKERS threads); splitting each
+      image over more threads on top only adds buffers and hand-offs (measured: faster and
+      smaller with 1, see docs/performance.md).
+    * glibc's malloc gives every thread that allocates concurrently an arena of its own (up
+      to 8 per core) and keeps freed blocks in it: with image-sized buffers passing through
+      the libvips, file and database threads, RSS grows with the thread count. Two arenas
+      (what MALLOC_ARENA_MAX=2 does) measured 15% less peak RSS at the same CPU per request;
+      a fixed mmap threshold saved as much memory but cost 20% more CPU in page faults.
+    """
+    pyvips.cache_set_max(0)
+    pyvips.concurrency_set(1)
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL("libc.so.6")
+            libc.mallopt(_M_ARENA_MAX, 2)
+        except (OSError, AttributeError):  # not glibc (musl): nothing to tune
+            pass
 
 
 class RenderError(Exception):
@@ -153,6 +193,50 @@ def _encode(image: pyvips.Image, output_format: str, quality: int) -> bytes:
     return bytes(data)
 
 
+#: Decoded pixels start with this line, then ``{width} {height} {bands}\n``, then the bands.
+DECODED_MAGIC: Final = b"banatie-pixels-v1\n"
+DECODED_CONTENT_TYPE: Final = "application/x-banatie-pixels"
+#: Sources up to this size are worth keeping decoded (at most 4 bytes a pixel: 16 MB).
+DECODE_ONCE_MAX_PIXELS: Final = 4_194_304
+#: Formats libvips cannot shrink on load: a decoded copy saves most of a variant's cost.
+DECODE_ONCE_MIME_TYPES: Final = frozenset({"image/png"})
+
+
+def worth_decoding_once(mime_type: str, width: int, height: int) -> bool:
+    return mime_type in DECODE_ONCE_MIME_TYPES and width * height <= DECODE_ONCE_MAX_PIXELS
+
+
+def decode_once(data: bytes) -> bytes:
+    """``data`` (an encoded image) as decoded pixels for :func:`render`: upright (orientation
+    applied), colour-managed to 8-bit sRGB (or grey), alpha kept, metadata dropped."""
+    try:
+        image = pyvips.Image.new_from_buffer(data, "")
+        if image.get_typeof("icc-profile-data"):
+            image = image.icc_transform("srgb", embedded=True)
+        image = image.autorot()
+        grey = image.bands < 3
+        if image.format != "uchar" or image.interpretation not in ("srgb", "b-w"):
+            image = image.colourspace("b-w" if grey else "srgb")
+        if image.format != "uchar":
+            image = image.cast("uchar")
+        pixels = image.write_to_memory()
+    except pyvips.Error as exc:
+        raise RenderError(f"cannot decode image: {exc.message.strip()}") from exc
+    header = f"{image.width} {image.height} {image.bands}\n".encode()
+    return DECODED_MAGIC + header + bytes(pixels)
+
+
+def _load_decoded(data: bytes) -> pyvips.Image:
+    start = len(DECODED_MAGIC)
+    end = data.index(b"\n", start)
+    width, height, bands = (int(v) for v in data[start:end].split())
+    pixels = memoryview(data)[end + 1 :]
+    if len(pixels) != width * height * bands:
+        raise RenderError("decoded pixels are truncated")
+    image = pyvips.Image.new_from_memory(pixels, width, height, bands, "uchar")
+    return image.copy(interpretation="b-w" if bands < 3 else "srgb")
+
+
 def render(
     data: bytes,
     spec: TransformSpec,
@@ -160,8 +244,9 @@ def render(
     output_format: str,
     focal: tuple[float, float] = (0.5, 0.5),
 ) -> bytes:
-    """Apply ``spec`` to the encoded image ``data`` and encode it as ``output_format``.
+    """Apply ``spec`` to ``data`` and encode it as ``output_format``.
 
+    ``data`` is an encoded image, or decoded pixels from :func:`decode_once`.
     ``output_format`` is one of ``MIME_TYPES`` (usually from :func:`negotiate_format`);
     ``focal`` is the image's stored focal point (x, y in 0..1), used by ``mode=crop`` unless the
     spec has a gravity. The result is upright (EXIF orientation applied), 8-bit sRGB, and carries
@@ -169,6 +254,16 @@ def render(
     """
     if output_format not in MIME_TYPES:
         raise ValueError(f"unsupported output format {output_format!r}")
+    if data.startswith(DECODED_MAGIC):
+        try:
+            decoded = _load_decoded(data)
+            layout = plan_layout(spec, decoded.width, decoded.height, focal)
+            image = pyvips.Image.thumbnail_image(
+                decoded, layout.resize_width, height=layout.resize_height, size="force"
+            )
+            return _finish(image, layout, spec, output_format)
+        except (pyvips.Error, ValueError) as exc:
+            raise RenderError(f"cannot transform decoded image: {exc}") from exc
     header = _header(data)
     source_width, source_height = _upright_size(header)
     if source_width * source_height > MAX_SOURCE_PIXELS:
@@ -192,7 +287,11 @@ def _render(
         # already taken as sRGB and we skip the (costly) transform.
         options["output_profile"] = "srgb"
     image = pyvips.Image.thumbnail_buffer(data, layout.resize_width, **options)
+    return _finish(image, layout, spec, output_format)
 
+
+def _finish(image: pyvips.Image, layout: Layout, spec: TransformSpec, output_format: str) -> bytes:
+    """Crop, pad, flatten and encode a resized image (the lazy pipeline runs in the encoder)."""
     if layout.crops:
         image = image.extract_area(
             layout.crop_left, layout.crop_top, layout.crop_width, layout.crop_height

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
 from banatie.db.base import new_id, utcnow
+from banatie.delivery import outbox as cdn_purges
 from banatie.delivery import presets
 from banatie.delivery.urls import image_url, storage_key
 from banatie.errors import ApiError, Conflict, NotFound, ValidationError
@@ -59,8 +60,12 @@ def present(image: Image, project: Project, settings: Settings) -> ImageOut:
         original_filename=image.original_filename,
         file_hash=image.file_hash,
         meta=dict(image.meta or {}),
-        variants=presets.variant_urls(base, org, project.slug, image.id, settings.presets),
-        srcset=presets.srcset(base, org, project.slug, image.id, image.width),
+        variants=presets.variant_urls(
+            base, org, project.slug, image.id, settings.presets, settings.delivery_signing_key
+        ),
+        srcset=presets.srcset(
+            base, org, project.slug, image.id, image.width, settings.delivery_signing_key
+        ),
         created_at=image.created_at,
         updated_at=image.updated_at,
     )
@@ -81,6 +86,8 @@ async def resolve_ref(session: AsyncSession, project: Project, ref: str) -> Imag
 async def assign_alias(session: AsyncSession, image: Image, alias: str | None) -> str | None:
     """Give `image` the alias; if another image holds it, it moves. Returns the previous holder."""
     if alias is None:
+        if image.alias:
+            await cdn_purges.enqueue(session, image, [image.alias], "alias removed")
         image.alias = None
         await session.flush()
         return None
@@ -90,9 +97,12 @@ async def assign_alias(session: AsyncSession, image: Image, alias: str | None) -
     holder = await repository.get_by_alias(session, image.project_id, alias)
     moved_from = None
     if holder is not None and holder.id != image.id:
+        await cdn_purges.enqueue(session, holder, [alias], "alias moved")
         holder.alias = None
         await session.flush()
         moved_from = holder.id
+    if image.alias:  # the image leaves its previous alias
+        await cdn_purges.enqueue(session, image, [image.alias], "alias moved")
     image.alias = alias
     try:
         await session.flush()
@@ -246,6 +256,9 @@ async def upload(
 
 async def update(session: AsyncSession, image: Image, changes: ImageUpdate) -> Image:
     if changes.focal_point is not None:
+        if (image.focal_x, image.focal_y) != (changes.focal_point.x, changes.focal_point.y):
+            refs = [image.id, image.alias or ""]
+            await cdn_purges.enqueue(session, image, refs, "focal point changed")
         image.focal_x, image.focal_y = changes.focal_point.x, changes.focal_point.y
         image.analyzer = "manual"
     if changes.alt_text is not None:
@@ -272,7 +285,9 @@ async def delete(rt: Runtime, session: AsyncSession, image: Image) -> None:
     """Row first, then the original and its variants: a crash in between leaves only garbage
     blobs, never a row pointing at nothing."""
     key = image.storage_key
+    await cdn_purges.enqueue(session, image, [image.id, image.alias or ""], "image deleted")
     await session.delete(image)
     await session.commit()
+    rt.delivery.outbox.wake()
     await rt.blobs.delete(key)
     await rt.blobs.delete_prefix(key + "/")

@@ -1,11 +1,19 @@
-"""Choose the provider adapters once, from settings: Gemini with a key, embedded without."""
+"""Choose the provider adapters once, from settings: Gemini with a key, embedded without.
+
+With a key the three Gemini adapters share one `GeminiClient` (one HTTP connection pool, one
+retry policy); `Providers.aclose()` closes it, and `Runtime.close()` calls that on shutdown.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from banatie.providers.ports import AssetAnalyzer, ImageSynthesizer, PromptEnhancer
 from banatie.settings import Settings
+
+if TYPE_CHECKING:
+    from banatie.providers.gemini.client import GeminiClient
 
 
 @dataclass(frozen=True)
@@ -13,6 +21,12 @@ class Providers:
     synthesizer: ImageSynthesizer
     enhancer: PromptEnhancer
     analyzer: AssetAnalyzer
+    # The client shared by the Gemini adapters (None with the embedded ones).
+    gemini: GeminiClient | None = None
+
+    async def aclose(self) -> None:
+        if self.gemini is not None:
+            await self.gemini.aclose()
 
 
 def make_providers(settings: Settings) -> Providers:
@@ -25,11 +39,19 @@ def make_providers(settings: Settings) -> Providers:
         return Providers(LocalSynthesizer(), RuleBasedEnhancer(), local_analyzer)
 
     from banatie.providers.gemini.analyzer import GeminiAnalyzer
+    from banatie.providers.gemini.client import GeminiClient
     from banatie.providers.gemini.enhancer import GeminiEnhancer
     from banatie.providers.gemini.synthesizer import GeminiSynthesizer
 
+    client = GeminiClient(settings)
     return Providers(
-        GeminiSynthesizer(settings),
-        GeminiEnhancer(settings),
-        GeminiAnalyzer(settings, fallback=local_analyzer),
+        GeminiSynthesizer(settings, client=client),
+        GeminiEnhancer(settings, client=client),
+        GeminiAnalyzer(
+            settings,
+            fallback=local_analyzer,
+            client=client,
+            timeout_seconds=settings.gemini_analyzer_timeout_seconds,
+        ),
+        gemini=client,
     )

@@ -421,3 +421,65 @@ def test_render_is_thread_safe_and_deterministic() -> None:
     with ThreadPoolExecutor(4) as pool:
         outputs = list(pool.map(lambda _: render(data, spec, output_format="webp"), range(8)))
     assert len(set(outputs)) == 1
+
+
+# ------------------------------------------------------------------------------------------
+# Decoding once: a PNG's decoded pixels render like the PNG itself
+
+
+def _mean_abs_diff(a: bytes, b: bytes) -> float:
+    x = pixels(a).astype(np.int16)
+    y = pixels(b).astype(np.int16)
+    assert x.shape == y.shape
+    return float(np.abs(x - y).mean())
+
+
+@pytest.mark.parametrize("name", ["rgb.png", "rgba.png", "grey.png", "tiny.png", "logo.png"])
+@pytest.mark.parametrize(
+    "text",
+    ["w=100&h=80&mode=crop", "w=90&h=90&mode=pad&bgcolor=ff000080", "w=70", "h=500&scale=both"],
+)
+def test_decoded_pixels_render_like_the_original(name: str, text: str) -> None:
+    from banatie.delivery.transform import DECODED_MAGIC, decode_once
+
+    source = sources()[name]
+    decoded = decode_once(source)
+    assert decoded.startswith(DECODED_MAGIC)
+    spec = query(text)
+    for fmt in ("png", "webp", "jpeg"):
+        direct = render(source, spec, output_format=fmt, focal=(0.2, 0.7))
+        via = render(decoded, spec, output_format=fmt, focal=(0.2, 0.7))
+        check(via, fmt, output_size(spec, *source_size(source)))
+        assert decode(via).bands == decode(direct).bands
+        assert _mean_abs_diff(direct, via) < 2.0
+
+
+def source_size(data: bytes) -> tuple[int, int]:
+    info = probe(data)
+    return info.width, info.height
+
+
+def test_decoded_pixels_are_upright_srgb_eight_bit() -> None:
+    from banatie.delivery.transform import decode_once
+
+    sixteen = from_array(gradient(60, 40).astype(np.uint16) * 257).cast("ushort")
+    data = bytes(sixteen.copy(interpretation="rgb16").pngsave_buffer())
+    out = render(decode_once(data), query("w=30"), output_format="png")
+    assert decode(out).format == "uchar" and decode(out).width == 30
+    rotated = from_array(gradient(80, 40)).copy()
+    rotated.set_type(pyvips.GValue.gint_type, "orientation", 6)
+    jpeg = bytes(rotated.jpegsave_buffer())
+    upright = render(decode_once(jpeg), query("w=20"), output_format="png")
+    assert (decode(upright).width, decode(upright).height) == (20, 40)
+
+
+def test_corrupt_decoded_pixels_are_a_render_error() -> None:
+    from banatie.delivery.transform import DECODED_MAGIC, decode_once
+
+    decoded = decode_once(sources()["rgb.png"])
+    with pytest.raises(RenderError):
+        render(decoded[:-10], query("w=10"), output_format="png")
+    with pytest.raises(RenderError):
+        render(DECODED_MAGIC + b"garbage", query("w=10"), output_format="png")
+    with pytest.raises(RenderError):
+        decode_once(b"\x89PNG not really")

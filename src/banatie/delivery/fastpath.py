@@ -1,0 +1,98 @@
+"""`/cdn/{org}/{project}/img/{ref}` as plain ASGI, in front of the FastAPI router.
+
+Image delivery is the hottest path of the server (every page view behind a CDN miss, every
+variant hit): it skips routing, dependency injection and the exception middleware, builds a
+:class:`DeliveryRequest` straight from the ASGI scope and sends the reply in two messages. The
+logic is :func:`banatie.delivery.service.deliver`, the same the FastAPI route calls; errors are
+rendered in the API's envelope with ``Cache-Control: no-store``, as the app's handlers do.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from urllib.parse import parse_qsl, unquote
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from banatie.delivery import service
+from banatie.errors import ApiError, error_body
+from banatie.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def _path_parts(scope: Scope) -> tuple[str, str, str] | None:
+    """(org, project, ref) of `/cdn/{org}/{project}/img/{ref}`, or None for any other path."""
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else scope["path"]
+    parts = path.split("?", 1)[0].split("/")
+    if len(parts) != 6 or parts[1] != "cdn" or parts[4] != "img":
+        return None
+    org, project, ref = (unquote(p) for p in (parts[2], parts[3], parts[5]))
+    if not org or not project or not ref:
+        return None
+    return org, project, ref
+
+
+class DeliveryFastPath:
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            parts = _path_parts(scope)
+            if parts is not None:
+                await self._serve(scope, send, *parts)
+                return
+        await self.app(scope, receive, send)
+
+    async def _serve(self, scope: Scope, send: Send, org: str, project: str, ref: str) -> None:
+        headers = {}
+        for name, value in scope["headers"]:
+            key = name.decode("latin-1").lower()
+            if key in service.REQUEST_HEADERS:
+                headers[key] = value.decode("latin-1")
+        request = service.DeliveryRequest(
+            method=scope["method"],
+            org=org,
+            project=project,
+            ref=ref,
+            query=parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True),
+            headers=headers,
+        )
+        try:
+            reply = await service.deliver(self.runtime, request)
+        except ApiError as exc:
+            await self._error(send, exc.status, error_body(exc.message, exc.code, exc.details))
+            return
+        except Exception:
+            log.exception("unhandled error delivering %s", scope["path"])
+            await self._error(send, 500, error_body("internal error", "INTERNAL_ERROR"))
+            return
+        out = reply.headers
+        if reply.status == 200:
+            if reply.media_type is not None:
+                out["Content-Type"] = reply.media_type
+            out.setdefault("Content-Length", str(len(reply.body)))
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in out.items()]
+        await send({"type": "http.response.start", "status": reply.status, "headers": raw})
+        body = b"" if scope["method"] == "HEAD" else reply.body
+        await send({"type": "http.response.body", "body": body})
+
+    @staticmethod
+    async def _error(send: Send, status: int, body: dict[str, object]) -> None:
+        data = json.dumps(body, separators=(",", ":")).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(data)).encode()),
+                    (b"cache-control", b"no-store"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": data})

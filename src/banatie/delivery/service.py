@@ -1,0 +1,343 @@
+"""Serving `/cdn/{org}/{project}/img/{id | @alias}[?transform]`: originals and variants.
+
+Per request, in order, stopping at the first that answers:
+
+1. parse the RIAPI parameters and check ``sig``/``exp`` (400 naming the parameter; no I/O yet);
+2. one indexed SELECT for the image (404 when it or its project does not exist);
+3. negotiate the format, hash the variant, compare ``If-None-Match`` (304, no blob I/O);
+4. read the variant blob (a hit: no decoding, no database write);
+5. a miss: check the cap on unsigned variants, then render once per process (single-flight)
+   in the libvips pool, store the blob atomically, record the variant, answer.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Final
+
+from banatie.delivery import signing
+from banatie.delivery.blobs import read_inline
+from banatie.delivery.outbox import alias_tag, image_tag
+from banatie.delivery.params import MIME_TYPES, OutputFormat, TransformError, TransformSpec
+from banatie.delivery.repository import ImageRow
+from banatie.delivery.transform import (
+    DECODED_CONTENT_TYPE,
+    RenderError,
+    decode_once,
+    negotiate_format,
+    render,
+    worth_decoding_once,
+)
+from banatie.delivery.urls import image_path
+from banatie.delivery.variants import decoded_key, focal_matters, variant_hash, variant_key
+from banatie.errors import ApiError, NotFound, ValidationError
+from banatie.images.aliases import is_uuid
+from banatie.imaging.pool import run_cpu
+from banatie.runtime import Runtime
+from banatie.storage.base import BlobNotFound
+
+IMMUTABLE: Final = "public, max-age=31536000, immutable"
+ONE_YEAR: Final = 31536000
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRequest:
+    """What delivery reads from an HTTP request (built by the ASGI fast path or the route)."""
+
+    method: str
+    org: str
+    project: str
+    ref: str
+    query: list[tuple[str, str]]
+    headers: dict[str, str]  # lower-case names; only the ones delivery reads
+
+    @property
+    def params(self) -> dict[str, str]:
+        return dict(self.query)
+
+
+#: The request headers delivery looks at.
+REQUEST_HEADERS: Final = frozenset({"accept", "if-none-match", "if-modified-since"})
+
+
+@dataclass(slots=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes = b""
+    media_type: str | None = None
+
+
+class VariantLimitExceeded(ApiError):
+    status = 403
+    code = "VARIANT_LIMIT_EXCEEDED"
+
+
+class TransformFailed(ApiError):
+    status = 422
+    code = "TRANSFORM_FAILED"
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    candidates = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return etag in candidates
+
+
+def not_modified(
+    request: DeliveryRequest, etag: str, last_modified: datetime, *, use_date: bool
+) -> bool:
+    """RFC 9110 §13.2.2: If-None-Match decides when present; else If-Modified-Since."""
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        return etag_matches(if_none_match, etag)
+    since = request.headers.get("if-modified-since")
+    if not use_date or not since:
+        return False
+    try:
+        when = parsedate_to_datetime(since)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if when.tzinfo is None:
+        return False
+    return last_modified.replace(microsecond=0) <= when
+
+
+def _bad(exc: TransformError) -> ValidationError:
+    return ValidationError(exc.message, details={"param": exc.param})
+
+
+def _cache_control(rt: Runtime, by_alias: bool, expires_at: int | None) -> str:
+    max_age = rt.settings.alias_cache_seconds if by_alias else ONE_YEAR
+    if expires_at is not None:
+        return f"public, max-age={max(0, min(max_age, expires_at - int(time.time())))}"
+    return f"public, max-age={max_age}" if by_alias else IMMUTABLE
+
+
+async def _find(rt: Runtime, org: str, project: str, ref: str) -> ImageRow:
+    if not ref.startswith("@") and not is_uuid(ref):
+        raise NotFound(f"image {ref!r} not found", code="IMAGE_NOT_FOUND")
+    cached = rt.delivery.rows.get(org, project, ref)
+    if cached is not None:
+        return cached
+    token = rt.delivery.rows.token()
+    image = await rt.delivery.lookup.find_image(org, project, ref)
+    if image is not None:
+        rt.delivery.rows.put(org, project, ref, image, token)
+    else:
+        if not await rt.delivery.lookup.project_exists(org, project):
+            raise NotFound(f"project {org}/{project} not found", code="PROJECT_NOT_FOUND")
+        raise NotFound(f"image {ref!r} not found", code="IMAGE_NOT_FOUND")
+    return image
+
+
+async def deliver(rt: Runtime, request: DeliveryRequest) -> Reply:
+    """Answer one GET/HEAD; raises :class:`ApiError` (400, 403, 404, 422) for the error envelope."""
+    settings = rt.settings
+    org, project, ref = request.org, request.project, request.ref
+    try:
+        spec = rt.delivery.parse(request.params)
+        signed, expires_at = signing.verify(
+            settings.delivery_signing_key, image_path(org, project, ref), request.query
+        )
+    except TransformError as exc:
+        raise _bad(exc) from exc
+    if not spec.is_identity and not signed and settings.delivery_require_signature:
+        raise ValidationError(
+            "sig is required: this server serves transformed images only through signed URLs",
+            details={"param": "sig"},
+        )
+    image = await _find(rt, org, project, ref)
+    by_alias = ref.startswith("@")
+    tags = [image_tag(image.id)]
+    if by_alias:
+        tags.append(alias_tag(org, project, ref))
+    headers = {
+        "Cache-Control": _cache_control(rt, by_alias, expires_at),
+        "X-Image-Id": image.id,
+        "Cache-Tag": ",".join(tags),
+    }
+    if spec.is_identity:
+        return await _original(rt, request, image, headers, by_alias)
+    return await _variant(rt, request, image, spec, headers, by_alias=by_alias, signed=signed)
+
+
+async def _original(
+    rt: Runtime, request: DeliveryRequest, image: ImageRow, headers: dict[str, str], by_alias: bool
+) -> Reply:
+    etag = f'"{image.file_hash}"'
+    headers["ETag"] = etag
+    headers["Last-Modified"] = format_datetime(image.created_at, usegmt=True)
+    if not_modified(request, etag, image.created_at, use_date=not by_alias):
+        return Reply(304, headers)
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(image.size_bytes)
+        return Reply(200, headers, media_type=image.mime_type)
+    try:
+        data = await rt.blobs.get(image.storage_key)
+    except BlobNotFound as exc:
+        raise NotFound(f"image {image.id} has no stored bytes", code="IMAGE_NOT_FOUND") from exc
+    return Reply(200, headers, data, image.mime_type)
+
+
+async def _variant(
+    rt: Runtime,
+    request: DeliveryRequest,
+    image: ImageRow,
+    spec: TransformSpec,
+    headers: dict[str, str],
+    *,
+    by_alias: bool,
+    signed: bool,
+) -> Reply:
+    output_format: OutputFormat = negotiate_format(
+        spec.format,
+        request.headers.get("accept"),
+        has_alpha=image.has_alpha,
+        source_mime=image.mime_type,
+    )
+    keyed = spec.with_format(output_format)
+    focal = (image.focal_x, image.focal_y)
+    digest = variant_hash(keyed, focal)
+    key = variant_key(image.storage_key, digest)
+    media_type = MIME_TYPES[output_format]
+    etag = f'"{image.file_hash[:16]}-{digest[:24]}"'
+    # A focal-point crop changes when the focal point does (updated_at); anything else never.
+    modified = image.updated_at if focal_matters(keyed) else image.created_at
+    headers["ETag"] = etag
+    headers["Last-Modified"] = format_datetime(modified, usegmt=True)
+    if spec.format == "auto":
+        headers["Vary"] = "Accept"
+    if not_modified(request, etag, modified, use_date=not by_alias):
+        return Reply(304, headers)
+
+    # Hit: the stored bytes, as they are.
+    try:
+        data = read_inline(rt.blobs, key)
+        if data is None:
+            data = await rt.blobs.get(key)
+    except BlobNotFound:
+        pass
+    else:
+        headers["X-Variant-Cache"] = "hit"
+        if request.method == "HEAD":
+            headers["Content-Length"] = str(len(data))
+            return Reply(200, headers, media_type=media_type)
+        return Reply(200, headers, data, media_type)
+
+    # Miss.
+    canonical = spec.canonical()
+    counted = not signed and not rt.delivery.is_published(spec, image.width)
+    cap = rt.settings.max_variants_per_image
+    if counted and cap > 0:
+        count, known = await rt.delivery.lookup.counted_specs(image.id, canonical)
+        if not known and count >= cap:
+            raise VariantLimitExceeded(
+                f"image {image.id} already has {count} distinct unsigned variants, the most "
+                f"allowed (BANATIE_MAX_VARIANTS_PER_IMAGE={cap}); use a preset, an existing "
+                "variant, or a signed URL"
+            )
+
+    async def produce() -> tuple[bytes, bool]:
+        # A request that missed just before another flight for this key finished finds the
+        # blob now: look again before rendering, so a variant is rendered once, not twice.
+        try:
+            return await rt.blobs.get(key), False
+        except BlobNotFound:
+            pass
+        data = await _render_and_store(
+            rt, image, keyed, output_format, key, digest, canonical, counted, signed
+        )
+        return data, True
+
+    (data, rendered), led = await rt.delivery.flights.run(key, produce)
+    headers["X-Variant-Cache"] = ("miss" if rendered else "hit") if led else "coalesced"
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(data))
+        return Reply(200, headers, media_type=media_type)
+    return Reply(200, headers, data, media_type)
+
+
+async def _original_bytes(rt: Runtime, image: ImageRow) -> bytes:
+    try:
+        return await rt.blobs.get(image.storage_key)
+    except BlobNotFound as exc:
+        raise NotFound(f"image {image.id} has no stored bytes", code="IMAGE_NOT_FOUND") from exc
+
+
+async def _source(rt: Runtime, image: ImageRow) -> bytes:
+    """What the renderer reads: the decoded pixels of a PNG (made on its first miss, stored,
+    shared by every later variant and replica), or the original bytes."""
+    if not worth_decoding_once(image.mime_type, image.width, image.height):
+        return await _original_bytes(rt, image)
+    key = decoded_key(image.storage_key)
+    try:
+        return await rt.blobs.get(key)
+    except BlobNotFound:
+        pass
+
+    async def decode() -> bytes:
+        try:  # a flight that just finished may have stored them
+            return await rt.blobs.get(key)
+        except BlobNotFound:
+            pass
+        original = await _original_bytes(rt, image)
+        try:
+            decoded = await run_cpu(decode_once, original)
+        except RenderError as exc:
+            raise TransformFailed(f"image {image.id} cannot be transformed: {exc}") from exc
+        await rt.blobs.put(key, decoded, DECODED_CONTENT_TYPE)
+        return decoded
+
+    data, _ = await rt.delivery.flights.run(key, decode)
+    return data
+
+
+async def _render_and_store(
+    rt: Runtime,
+    image: ImageRow,
+    spec: TransformSpec,
+    output_format: OutputFormat,
+    key: str,
+    digest: str,
+    canonical: str,
+    counted: bool,
+    signed: bool,
+) -> bytes:
+    # Only as many originals in memory as can be rendered at once: a burst of misses waits
+    # here holding nothing, instead of each holding a decoded-size buffer while it queues.
+    async with rt.delivery.render_slots():
+        source = await _source(rt, image)
+        try:
+            data = await run_cpu(
+                render,
+                source,
+                spec,
+                output_format=output_format,
+                focal=(image.focal_x, image.focal_y),
+            )
+        except RenderError as exc:
+            raise TransformFailed(f"image {image.id} cannot be transformed: {exc}") from exc
+        del source
+    # Atomic put: a reader sees the whole variant or none, and a failure above leaves nothing.
+    await rt.blobs.put(key, data, MIME_TYPES[output_format])
+    recorded = await rt.delivery.lookup.record_variant(
+        image_id=image.id,
+        variant_hash=digest,
+        spec=canonical,
+        output_format=output_format,
+        counted=counted,
+        signed=signed,
+        size_bytes=len(data),
+    )
+    if not recorded:  # the image was deleted while we rendered: leave nothing behind
+        await rt.blobs.delete(key)
+        await rt.blobs.delete(decoded_key(image.storage_key))
+        raise NotFound(f"image {image.id} not found", code="IMAGE_NOT_FOUND")
+    return data

@@ -1,0 +1,91 @@
+"""The variant cache: where a derived image lives, and doing each missing one only once.
+
+A variant of the original at ``{storage_key}`` is stored at ``{storage_key}/v/{hash}``, where the
+hash covers everything that decides its bytes and nothing else:
+
+* the canonical transformation (:meth:`TransformSpec.canonical`: parameter order, aliases,
+  ``dpr`` and defaults make no new variant) with the *negotiated* output format filled in, so
+  ``format=auto`` for a WebP browser and ``format=webp`` share one blob;
+* the image's focal point, only when it decides the crop (``mode=crop`` without ``c.gravity`` or
+  ``anchor``), so moving the focal point makes new crops and leaves everything else cached;
+* :data:`RENDER_VERSION`, bumped when the renderer's output changes.
+
+A PNG original is decoded once, on its first miss, into ``{storage_key}/d/pixels-v1``
+(:func:`decoded_key`); every later variant of it starts from those pixels instead of inflating
+the PNG again, in this process or any other replica.
+
+Deleting an image deletes the prefix ``{storage_key}/``, variants included. Blob stores write
+atomically, so a failed or interrupted transform never leaves half a variant behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Final, TypeVar, cast
+
+from banatie.delivery.params import TransformSpec
+
+T = TypeVar("T")
+
+RENDER_VERSION: Final = "1"
+VARIANT_DIR: Final = "v"
+DECODED_DIR: Final = "d"
+
+
+def focal_matters(spec: TransformSpec) -> bool:
+    return spec.mode == "crop" and spec.gravity is None
+
+
+def variant_hash(spec: TransformSpec, focal: tuple[float, float]) -> str:
+    """``spec`` must carry its output format (:meth:`TransformSpec.with_format`)."""
+    parts = [RENDER_VERSION, spec.canonical()]
+    if focal_matters(spec):
+        parts.append(f"focal={focal[0]:.4f},{focal[1]:.4f}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
+
+
+def variant_key(storage_key: str, digest: str) -> str:
+    return f"{storage_key}/{VARIANT_DIR}/{digest}"
+
+
+def decoded_key(storage_key: str) -> str:
+    """Where the original's decoded pixels live (:func:`banatie.delivery.transform.decode_once`),
+    under the same prefix as the variants, so they go when the image goes."""
+    return f"{storage_key}/{DECODED_DIR}/pixels-v1"
+
+
+class SingleFlight:
+    """Concurrent calls for one key share one execution (per process and event loop).
+
+    The work runs in its own task, so a client that disconnects does not cancel it for the
+    others waiting on it; the key is free again as soon as the work has finished.
+    """
+
+    def __init__(self) -> None:
+        self._flights: dict[str, asyncio.Task[object]] = {}
+
+    def __len__(self) -> int:
+        return len(self._flights)
+
+    async def run(self, key: str, work: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
+        """``(result, led)``: ``led`` is False when the result came from another caller's run."""
+        task = self._flights.get(key)
+        led = task is None
+        if task is None:
+
+            async def call() -> object:
+                return await work()
+
+            task = asyncio.get_running_loop().create_task(call())
+            self._flights[key] = task
+            task.add_done_callback(lambda done: self._done(key, done))
+        result = cast(T, await asyncio.shield(task))
+        return result, led
+
+    def _done(self, key: str, task: asyncio.Task[object]) -> None:
+        if self._flights.get(key) is task:
+            del self._flights[key]
+        if not task.cancelled():
+            task.exception()  # retrieved: every waiter has seen (or will see) it

@@ -1,0 +1,131 @@
+"""What a live URL answers when it cannot give the image.
+
+The status stays honest (400, 403, 404, 429, 502, …) and nothing is cached
+(`Cache-Control: no-store`). Because a live URL usually sits in an `<img>`, a client that accepts
+images gets a small SVG of the requested aspect ratio that says what happened (browsers draw an
+image body whatever the status); any other client gets the API's JSON error envelope.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any, Final
+from xml.sax.saxutils import escape
+
+from fastapi import Response
+from fastapi.responses import JSONResponse
+
+from banatie.errors import ApiError, error_body
+from banatie.providers.errors import ContentBlocked, ProviderError
+from banatie.providers.ports import ASPECT_RATIO_SIZES
+
+TITLES: Final[dict[str, str]] = {
+    "RATE_LIMIT_EXCEEDED": "Too many new images right now",
+    "QUOTA_EXCEEDED": "Image quota used up",
+    "SCOPE_LIMIT_EXCEEDED": "This scope is full",
+    "SCOPE_GENERATIONS_DISABLED": "New images are turned off here",
+    "SCOPE_NOT_FOUND": "Unknown live scope",
+    "REFERRER_NOT_ALLOWED": "Not allowed from this site",
+    "SIGNATURE_REQUIRED": "This live URL must be signed",
+    "INVALID_SIGNATURE": "Invalid live URL signature",
+    "VALIDATION_ERROR": "Invalid live URL",
+    "PROJECT_NOT_FOUND": "Unknown project",
+    "CONTENT_BLOCKED": "Prompt blocked by the image model",
+    "LIVE_GENERATION_TIMEOUT": "Image is taking too long",
+}
+_SVG_MEDIA: Final = "image/svg+xml"
+_PALETTE: Final[dict[int, tuple[str, str]]] = {  # status class -> (background, accent)
+    4: ("#fff7ed", "#c2410c"),
+    5: ("#fef2f2", "#b91c1c"),
+}
+
+
+def wants_image(accept: str | None) -> bool:
+    """Browsers' `<img>` requests list image types; API clients ask for JSON or nothing."""
+    if not accept:
+        return False
+    lowered = accept.lower()
+    if "application/json" in lowered:
+        return False
+    return "image/" in lowered
+
+
+def describe(exc: Exception) -> tuple[int, str, str, dict[str, str], dict[str, Any] | None]:
+    """(status, code, message, headers, details) of an error a live URL may meet."""
+    if isinstance(exc, ApiError):
+        return exc.status, exc.code, exc.message, dict(exc.headers), exc.details
+    if isinstance(exc, ProviderError):
+        headers = {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+        details = {"reason": exc.reason} if isinstance(exc, ContentBlocked) else None
+        return exc.status, exc.code, exc.message, headers, details
+    return 500, "INTERNAL_ERROR", "internal error", {}, None
+
+
+def _duration(seconds: str) -> str:
+    value = int(seconds) if seconds.isdigit() else 0
+    if value < 120:
+        return f"{value} s"
+    if value < 7200:
+        return f"{round(value / 60)} min"
+    if value < 172800:
+        return f"{round(value / 3600)} h"
+    return f"{round(value / 86400)} days"
+
+
+def _layout(message: str, width: int, height: int) -> tuple[int, list[str]]:
+    """The largest body font (of a few) at which the message fits the image."""
+    lines: list[str] = []
+    font = 24
+    for font in range(max(24, min(width, height) // 13), 11, -4):
+        lines = textwrap.wrap(message, width=max(16, int((width - 60) / (font * 0.56))))
+        if len(lines) <= 7 and (len(lines) + 4) * font * 1.3 < height * 0.92:
+            return font, lines
+    return font, lines[:7]
+
+
+def svg(status: int, code: str, message: str, aspect_ratio: str, retry_after: str | None) -> str:
+    width, height = ASPECT_RATIO_SIZES.get(aspect_ratio, ASPECT_RATIO_SIZES["1:1"])
+    background, accent = _PALETTE.get(status // 100, _PALETTE[4])
+    title = TITLES.get(code, "Image unavailable")
+    font, lines = _layout(message, width, height)
+    title_font = min(font * 1.4, (width - 80) / (len(title) * 0.66))
+    footer = f"{status} {code}" + (f" · retry in {_duration(retry_after)}" if retry_after else "")
+    y = height / 2 - (len(lines) + 2) * font * 0.65
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}: {escape(message)}</title>",
+        f'<rect width="100%" height="100%" fill="{background}"/>',
+        f'<rect x="8" y="8" width="{width - 16}" height="{height - 16}" fill="none" '
+        f'stroke="{accent}" stroke-width="4" stroke-dasharray="16 10"/>',
+        f'<g font-family="system-ui, sans-serif" text-anchor="middle" fill="{accent}">',
+        f'<text x="{width / 2}" y="{y:.0f}" font-size="{title_font:.0f}" '
+        f'font-weight="bold">{escape(title)}</text>',
+    ]
+    for i, line in enumerate(lines):
+        parts.append(
+            f'<text x="{width / 2}" y="{y + (i + 1.6) * font * 1.3:.0f}" '
+            f'font-size="{font}">{escape(line)}</text>'
+        )
+    parts.append(
+        f'<text x="{width / 2}" y="{y + (len(lines) + 2.6) * font * 1.3:.0f}" '
+        f'font-size="{font * 0.8:.0f}" opacity="0.8">{escape(footer)}</text>'
+    )
+    parts.append("</g></svg>")
+    return "".join(parts)
+
+
+def refusal(
+    exc: Exception, *, accept: str | None, aspect_ratio: str = "1:1", head: bool = False
+) -> Response:
+    status, code, message, headers, details = describe(exc)
+    headers = {**headers, "Cache-Control": "no-store", "Vary": "Accept", "X-Error-Code": code}
+    if wants_image(accept):
+        body = svg(status, code, message, aspect_ratio, headers.get("Retry-After"))
+        if head:
+            headers["Content-Length"] = str(len(body.encode()))
+            return Response(status_code=status, headers=headers, media_type=_SVG_MEDIA)
+        return Response(body, status_code=status, headers=headers, media_type=_SVG_MEDIA)
+    return JSONResponse(error_body(message, code, details), status_code=status, headers=headers)

@@ -1,0 +1,304 @@
+"""SQL for live URLs. The hit path is `find_ready`: one indexed SELECT, no ORM session."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from banatie.accounts.models import Organization, Project
+from banatie.db.base import utcnow
+from banatie.images.models import Image
+from banatie.live.models import LiveEntry, LiveScope, LiveSettings
+from banatie.live.state import CachedImage, ProjectRef
+
+LIVE_STATUSES = ("pending", "ready")  # what counts against a scope's newGenerationsLimit
+
+_READY = (
+    select(
+        LiveEntry.id,
+        LiveEntry.generation_id,
+        Image.id,
+        Image.storage_key,
+        Image.mime_type,
+        Image.file_hash,
+        Image.size_bytes,
+        Image.width,
+        Image.height,
+        Image.has_alpha,
+        Image.focal_x,
+        Image.focal_y,
+        Image.created_at,
+        Image.updated_at,
+    )
+    .join(Image, Image.id == LiveEntry.image_id)
+    .where(LiveEntry.cache_key == bindparam("key"), LiveEntry.status == "ready")
+)
+_PROJECT = (
+    select(Project.id, Organization.slug, Project.slug)
+    .join(Organization, Organization.id == Project.organization_id)
+    .where(Organization.slug == bindparam("org"), Project.slug == bindparam("project"))
+)
+_STATE = select(
+    LiveEntry.status,
+    LiveEntry.heartbeat_at,
+    LiveEntry.error_status,
+    LiveEntry.error_code,
+    LiveEntry.error_message,
+).where(LiveEntry.cache_key == bindparam("key"))
+
+
+def cached_image(row: Any, cache_key: str, scope: str) -> CachedImage:
+    return CachedImage(
+        entry_id=row[0],
+        cache_key=cache_key,
+        scope=scope,
+        generation_id=row[1],
+        image_id=row[2],
+        storage_key=row[3],
+        mime_type=row[4],
+        file_hash=row[5],
+        size_bytes=row[6],
+        width=row[7],
+        height=row[8],
+        has_alpha=row[9],
+        focal_x=row[10],
+        focal_y=row[11],
+        created_at=row[12],
+        updated_at=row[13],
+    )
+
+
+async def find_project(conn: AsyncConnection, org: str, project: str) -> ProjectRef | None:
+    row = (await conn.execute(_PROJECT, {"org": org, "project": project})).first()
+    return None if row is None else ProjectRef(id=row[0], organization_slug=row[1], slug=row[2])
+
+
+async def find_ready(conn: AsyncConnection, cache_key: str, scope: str) -> CachedImage | None:
+    row = (await conn.execute(_READY, {"key": cache_key})).first()
+    return None if row is None else cached_image(row, cache_key, scope)
+
+
+async def entry_state(
+    conn: AsyncConnection, cache_key: str
+) -> tuple[str, datetime, int | None, str | None, str | None] | None:
+    row = (await conn.execute(_STATE, {"key": cache_key})).first()
+    return None if row is None else (row[0], row[1], row[2], row[3], row[4])
+
+
+# -- settings ------------------------------------------------------------------------------
+
+
+async def get_settings(session: AsyncSession, project_id: str) -> LiveSettings | None:
+    return await session.get(LiveSettings, project_id)
+
+
+async def get_or_create_settings(session: AsyncSession, project_id: str) -> LiveSettings:
+    found = await session.get(LiveSettings, project_id)
+    if found is not None:
+        return found
+    created = LiveSettings(
+        project_id=project_id,
+        allowed_referrers=[],
+        require_signature=False,
+        auto_create_scopes=True,
+        default_allow_new_generations=True,
+    )
+    session.add(created)
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        found = await session.get(LiveSettings, project_id)
+        assert found is not None
+        return found
+    return created
+
+
+# -- scopes --------------------------------------------------------------------------------
+
+
+async def get_scope(session: AsyncSession, project_id: str, slug: str) -> LiveScope | None:
+    result = await session.execute(
+        select(LiveScope).where(LiveScope.project_id == project_id, LiveScope.slug == slug)
+    )
+    return result.scalar_one_or_none()
+
+
+async def insert_scope(session: AsyncSession, scope: LiveScope) -> bool:
+    """Insert and commit; False when the slug was just taken (the caller re-reads)."""
+    session.add(scope)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return False
+    return True
+
+
+async def lock_scope(session: AsyncSession, scope_id: str) -> None:
+    """PostgreSQL: serialise claims in one scope (the limit is counted under this lock).
+    SQLite serialises writers by itself (the claim's INSERT takes the write lock first)."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(
+            select(LiveScope.id).where(LiveScope.id == scope_id).with_for_update()
+        )
+
+
+async def list_scopes(
+    session: AsyncSession, project_id: str, *, limit: int, offset: int
+) -> tuple[list[LiveScope], int]:
+    query = select(LiveScope).where(LiveScope.project_id == project_id)
+    total = await session.execute(select(func.count()).select_from(query.subquery()))
+    rows = await session.execute(query.order_by(LiveScope.slug).limit(limit).offset(offset))
+    return list(rows.scalars().all()), int(total.scalar_one())
+
+
+async def scope_stats(
+    session: AsyncSession, scope_ids: list[str]
+) -> dict[str, tuple[int, datetime | None]]:
+    """scope id -> (entries counted against its limit, when its last image was made)."""
+    if not scope_ids:
+        return {}
+    result = await session.execute(
+        select(LiveEntry.scope_id, func.count(), func.max(LiveEntry.updated_at))
+        .where(LiveEntry.scope_id.in_(scope_ids), LiveEntry.status.in_(LIVE_STATUSES))
+        .group_by(LiveEntry.scope_id)
+    )
+    return {row[0]: (int(row[1]), row[2]) for row in result.all()}
+
+
+async def count_live(session: AsyncSession, scope_id: str) -> int:
+    result = await session.execute(
+        select(func.count())
+        .select_from(LiveEntry)
+        .where(LiveEntry.scope_id == scope_id, LiveEntry.status.in_(LIVE_STATUSES))
+    )
+    return int(result.scalar_one())
+
+
+# -- entries -------------------------------------------------------------------------------
+
+
+async def get_entry(session: AsyncSession, cache_key: str) -> LiveEntry | None:
+    result = await session.execute(
+        select(LiveEntry)
+        .where(LiveEntry.cache_key == cache_key)
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def take_over(session: AsyncSession, entry: LiveEntry, owner: str, now: datetime) -> bool:
+    """Claim a failed or abandoned entry, unless someone else changed it since we read it."""
+    result = await session.execute(
+        update(LiveEntry)
+        .where(
+            LiveEntry.id == entry.id,
+            LiveEntry.status == entry.status,
+            LiveEntry.heartbeat_at == entry.heartbeat_at,
+        )
+        .values(
+            status="pending",
+            owner=owner,
+            heartbeat_at=now,
+            error_status=None,
+            error_code=None,
+            error_message=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def heartbeat(conn: AsyncConnection, entry_id: str, owner: str) -> None:
+    await conn.execute(
+        update(LiveEntry)
+        .where(LiveEntry.id == entry_id, LiveEntry.owner == owner, LiveEntry.status == "pending")
+        .values(heartbeat_at=utcnow())
+    )
+
+
+async def mark_ready(
+    conn: AsyncConnection, entry_id: str, image_id: str, generation_id: str
+) -> bool:
+    now = utcnow()
+    result = await conn.execute(
+        update(LiveEntry)
+        .where(LiveEntry.id == entry_id)
+        .values(
+            status="ready",
+            image_id=image_id,
+            generation_id=generation_id,
+            owner=None,
+            heartbeat_at=now,
+            error_status=None,
+            error_code=None,
+            error_message=None,
+            updated_at=now,
+        )
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def mark_failed(
+    conn: AsyncConnection, entry_id: str, owner: str, status: int, code: str, message: str
+) -> None:
+    now = utcnow()
+    await conn.execute(
+        update(LiveEntry)
+        .where(LiveEntry.id == entry_id, LiveEntry.owner == owner)
+        .values(
+            status="failed",
+            owner=None,
+            heartbeat_at=now,
+            error_status=status,
+            error_code=code[:40],
+            error_message=message[:2000],
+            updated_at=now,
+        )
+    )
+
+
+async def release(conn: AsyncConnection, entry_id: str, owner: str) -> None:
+    """Give a claim back without a verdict (a refusal before generating): the row goes."""
+    await conn.execute(
+        delete(LiveEntry).where(
+            LiveEntry.id == entry_id, LiveEntry.owner == owner, LiveEntry.status == "pending"
+        )
+    )
+
+
+async def list_entries(
+    session: AsyncSession, scope_id: str, *, status: str | None, limit: int, offset: int
+) -> tuple[list[tuple[LiveEntry, Image | None]], int]:
+    query = select(LiveEntry).where(LiveEntry.scope_id == scope_id)
+    if status is not None:
+        query = query.where(LiveEntry.status == status)
+    total = await session.execute(select(func.count()).select_from(query.subquery()))
+    rows = await session.execute(
+        query.add_columns(Image)
+        .outerjoin(Image, Image.id == LiveEntry.image_id)
+        .order_by(LiveEntry.created_at.desc(), LiveEntry.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(row[0], row[1]) for row in rows.all()], int(total.scalar_one())
+
+
+async def scope_entries(session: AsyncSession, scope_id: str) -> list[LiveEntry]:
+    result = await session.execute(
+        select(LiveEntry).where(LiveEntry.scope_id == scope_id).order_by(LiveEntry.created_at)
+    )
+    return list(result.scalars().all())
+
+
+async def entry_by_image(session: AsyncSession, scope_id: str, image_id: str) -> LiveEntry | None:
+    result = await session.execute(
+        select(LiveEntry).where(LiveEntry.scope_id == scope_id, LiveEntry.image_id == image_id)
+    )
+    return result.scalar_one_or_none()

@@ -1,0 +1,153 @@
+"""The hot path: the plain-ASGI front of `/cdn/…/img/…` (same answers as the FastAPI route),
+PNG originals decoded once for all their variants, and the short-lived image-row cache."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from banatie.delivery import service as delivery_service
+from banatie.delivery.router import router as delivery_router
+from banatie.delivery.transform import DECODED_MAGIC
+from banatie.delivery.transform import render as real_render
+from banatie.errors import install_error_handlers
+from banatie.storage.local import LocalBlobStore
+from tests.conftest import Keys
+from tests.integration.delivery.conftest import AppFactory, decode, runtime_of, upload
+
+
+async def test_fast_path_and_route_answer_alike(
+    client: httpx.AsyncClient, keys: Keys, app: FastAPI
+) -> None:
+    image = await upload(client, keys, alias="@same")
+    # The FastAPI route alone (no fast path in front), on the same runtime.
+    plain = FastAPI()
+    plain.state.runtime = runtime_of(app)
+    install_error_handlers(plain)
+    plain.include_router(delivery_router)
+    transport = httpx.ASGITransport(app=plain, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as route:
+        for path in (
+            f"/cdn/acme/site/img/{image['id']}",
+            f"/cdn/acme/site/img/{image['id']}?w=33&format=png",
+            "/cdn/acme/site/img/%40same?w=33&format=png",
+            "/cdn/acme/site/img/@same?w=0",
+            "/cdn/acme/site/img/@nothing",
+        ):
+            for method in ("GET", "HEAD"):
+                fast = await client.request(method, path)
+                slow = await route.request(method, path)
+                assert fast.status_code == slow.status_code, path
+                assert fast.content == slow.content, path
+                for name in ("etag", "cache-control", "content-type", "content-length", "vary"):
+                    assert fast.headers.get(name) == slow.headers.get(name), (path, name)
+
+
+async def test_fast_path_leaves_other_routes_alone(client: httpx.AsyncClient, keys: Keys) -> None:
+    image = await upload(client, keys)
+    assert (await client.get("/health")).status_code == 200
+    # Not exactly /cdn/{org}/{project}/img/{ref}: the router answers (404 envelope).
+    for path in ("/cdn/acme/site/img", "/cdn/acme/site/img/x/y", "/cdn/acme/site/imgs/x"):
+        response = await client.get(path)
+        assert response.status_code == 404, path
+    posted = await client.post(f"/cdn/acme/site/img/{image['id']}")
+    assert posted.status_code == 405
+
+
+async def test_unexpected_errors_are_a_500_envelope(
+    client: httpx.AsyncClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = await upload(client, keys)
+
+    async def boom(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(delivery_service, "deliver", boom)
+    response = await client.get(f"/cdn/acme/site/img/{image['id']}?w=10")
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "INTERNAL_ERROR"
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_a_png_is_decoded_once_for_all_its_variants(
+    client: httpx.AsyncClient, keys: Keys, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = await upload(client, keys)
+    seen: list[bool] = []
+
+    def spying_render(data: bytes, *args: Any, **kwargs: Any) -> bytes:
+        seen.append(data.startswith(DECODED_MAGIC))
+        return real_render(data, *args, **kwargs)
+
+    monkeypatch.setattr(delivery_service, "render", spying_render)
+    base = f"/cdn/acme/site/img/{image['id']}"
+    for query in ("w=40", "w=41&format=webp", "w=20&h=20&mode=crop&format=jpeg"):
+        response = await client.get(f"{base}?{query}")
+        assert response.status_code == 200
+        assert decode(response.content).width in (40, 41, 20)
+    assert seen == [True, True, True]
+    store = runtime_of(app).blobs
+    assert isinstance(store, LocalBlobStore)
+    decoded = store.root / "acme" / "site" / "img" / image["id"] / "d" / "pixels-v1"
+    assert (decoded / "__blob__").exists()
+    # It goes with the image.
+    await client.delete(f"/api/v1/images/{image['id']}", headers=keys.headers())
+    assert not decoded.exists()
+
+
+async def test_a_jpeg_is_not_decoded_ahead(
+    client: httpx.AsyncClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """JPEG shrinks on load: rendering from the original is already the fast way."""
+    import pyvips
+
+    from tests.integration.delivery.conftest import quadrants_png
+
+    jpeg = bytes(pyvips.Image.new_from_buffer(quadrants_png(), "").jpegsave_buffer(Q=90))
+    image = await upload(client, keys, jpeg)
+    seen: list[bool] = []
+
+    def spying_render(data: bytes, *args: Any, **kwargs: Any) -> bytes:
+        seen.append(data.startswith(DECODED_MAGIC))
+        return real_render(data, *args, **kwargs)
+
+    monkeypatch.setattr(delivery_service, "render", spying_render)
+    assert (await client.get(f"/cdn/acme/site/img/{image['id']}?w=30")).status_code == 200
+    assert seen == [False]
+
+
+async def test_image_rows_are_reused_briefly_and_forgotten_on_change(
+    keys: Keys, app_with: AppFactory
+) -> None:
+    """Two apps on one database stand for two processes: a change made through one is seen
+    at once by it, and by the other within the TTL."""
+    client, app = await app_with(delivery_metadata_ttl_seconds=600)
+    other, other_app = await app_with(delivery_metadata_ttl_seconds=600)
+    image = await upload(client, keys, alias="@moving")
+    second = await upload(client, keys)
+    for http in (client, other):
+        got = await http.get("/cdn/acme/site/img/@moving?w=10")
+        assert got.headers["x-image-id"] == image["id"]
+    assert len(runtime_of(app).delivery.rows) == 1
+    await client.put(
+        f"/api/v1/images/{second['id']}/alias", headers=keys.headers(), json={"alias": "@moving"}
+    )
+    # The process that made the change forgets at once ...
+    moved = await client.get("/cdn/acme/site/img/@moving?w=10")
+    assert moved.headers["x-image-id"] == second["id"]
+    # ... and so does every app in this process (in another process: after at most the TTL,
+    # and the CDN purge waits that long).
+    assert (await other.get("/cdn/acme/site/img/@moving?w=10")).headers["x-image-id"] == (
+        second["id"]
+    )
+    assert runtime_of(other_app).delivery.outbox.settle_seconds == 600.5
+
+
+async def test_row_cache_off(keys: Keys, app_with: AppFactory) -> None:
+    client, app = await app_with(delivery_metadata_ttl_seconds=0)
+    image = await upload(client, keys)
+    assert (await client.get(f"/cdn/acme/site/img/{image['id']}?w=10")).status_code == 200
+    assert len(runtime_of(app).delivery.rows) == 0
