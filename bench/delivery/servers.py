@@ -85,13 +85,9 @@ def _banatie_env(data_dir: Path, port: int, extra: dict[str, str] | None) -> dic
     return env
 
 
-def launch_banatie(
-    workdir: Path, *, workers: int, extra_env: dict[str, str] | None = None
-) -> Server:
-    """uvicorn on the data dir `workdir / "banatie"` (already migrated)."""
-    port = free_port()
-    env = _banatie_env(workdir / "banatie", port, extra_env)
-    log = workdir / "banatie.log"
+def run_uvicorn(env: dict[str, str], port: int, *, workers: int, log: Path) -> Server:
+    """`banatie.app:create_app` under uvicorn on a loopback port; returns once /health answers.
+    Shared by the delivery and live benchmarks."""
     command = [
         sys.executable,
         "-m",
@@ -119,6 +115,15 @@ def launch_banatie(
         server.stop()
         raise
     return server
+
+
+def launch_banatie(
+    workdir: Path, *, workers: int, extra_env: dict[str, str] | None = None
+) -> Server:
+    """uvicorn on the data dir `workdir / "banatie"` (already migrated)."""
+    port = free_port()
+    env = _banatie_env(workdir / "banatie", port, extra_env)
+    return run_uvicorn(env, port, workers=workers, log=workdir / "banatie.log")
 
 
 def start_banatie(

@@ -31,7 +31,7 @@ from urllib.parse import quote
 import httpx
 
 from bench.delivery import harness
-from bench.delivery.servers import ROOT, Server, free_port
+from bench.delivery.servers import ROOT, Server, free_port, run_uvicorn
 from bench.live.nginx import ensure_wrk, start_nginx
 
 RESULTS = ROOT / "bench" / "results"
@@ -103,33 +103,7 @@ def start_banatie(
         "if first: open(sys.argv[1], 'w').write(first.key)\n"
     )
     subprocess.run([sys.executable, "-c", setup, str(key_file)], env=env, check=True, cwd=ROOT)
-    log = workdir / f"banatie-{port}.log"
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "banatie.app:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, env=env, cwd=ROOT, stdout=out, stderr=out, start_new_session=True
-        )
-    server = Server("banatie", process, f"http://127.0.0.1:{port}", log)
-    try:
-        harness.wait_http(f"{server.base_url}/health")
-    except BaseException:
-        server.stop()
-        raise
+    server = run_uvicorn(env, port, workers=workers, log=workdir / f"banatie-{port}.log")
     return server, key_file.read_text().strip()
 
 

@@ -536,9 +536,7 @@ async def _generate(
             if project is None:
                 raise NotFound(f"project {ref.organization_slug}/{ref.slug} not found")
             await budget.charge()
-            limits = await quota.limits_for(session, project, rt.settings)
-            if limits.rate_limit is not None:
-                await rt.rate_limiter.hit(limits.rate_limit, "generations", project.id)
+            await quota.count_generation_request(session, project, rt.settings, rt.rate_limiter)
             heartbeat = asyncio.create_task(_heartbeat(rt, entry_id))
             rt.live.generations_started += 1
             result = await generation.create(

@@ -14,11 +14,11 @@ from banatie.quota.rate_limit import RateLimitState
 async def generation_rate_limit(
     response: Response, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> RateLimitState | None:
-    limits = await service.limits_for(session, project, runtime.settings)
-    if limits.rate_limit is None:
-        return None
-    state = await runtime.rate_limiter.hit(limits.rate_limit, "generations", project.id)
-    response.headers.update(state.headers())
+    state = await service.count_generation_request(
+        session, project, runtime.settings, runtime.rate_limiter
+    )
+    if state is not None:
+        response.headers.update(state.headers())
     return state
 
 

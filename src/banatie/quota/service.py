@@ -15,6 +15,7 @@ from banatie.db import base
 from banatie.errors import ApiError, NotFound
 from banatie.images.models import Image
 from banatie.quota.models import Plan, UsageRecord
+from banatie.quota.rate_limit import RateLimiter, RateLimitState
 from banatie.settings import Settings
 
 # A reservation older than this belongs to a process that died mid-generation: not counted.
@@ -208,3 +209,14 @@ async def upsert_plan(
     plan.storage_mb = storage_mb
     await session.commit()
     return plan
+
+
+async def count_generation_request(
+    session: AsyncSession, project: Project, settings: Settings, limiter: RateLimiter
+) -> RateLimitState | None:
+    """One request against the plan's generation rate (API, regeneration or live miss);
+    raises RateLimitExceeded past it. None when the plan has no rate limit."""
+    limits = await limits_for(session, project, settings)
+    if limits.rate_limit is None:
+        return None
+    return await limiter.hit(limits.rate_limit, "generations", project.id)
