@@ -40,6 +40,8 @@ class ReferenceImage:
     data: bytes
     mime_type: str
     alias: str | None = None
+    # "reference": named by the request or its prompt; "style": a namespace's style image.
+    role: str = "reference"
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,14 @@ class SynthesisRequest:
     prompt: str
     aspect_ratio: str
     reference_images: Sequence[ReferenceImage] = ()
-    # A namespace's style / system prompt, sent as the model's system instruction.
-    system_instruction: str | None = None
+    # The template the prompt was written for (general, sticker, comic, ...).
+    template: str | None = None
+    # A namespace's style prompt and negative prompt. Image models take no system instruction
+    # ("Developer instruction is not enabled"), so adapters fold these into the prompt text.
+    style: str | None = None
+    negative_prompt: str | None = None
+    # Output size where the model offers one (1K, 2K, 4K); None: the model's default.
+    image_size: str | None = None
 
 
 @dataclass(frozen=True)

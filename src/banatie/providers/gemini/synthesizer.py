@@ -43,9 +43,10 @@ def sniff_image_type(data: bytes) -> str | None:
 class GeminiSynthesizer:
     """Prompt + up to 3 reference images -> one image, through `generate_content`.
 
-    The request's `system_instruction` (the namespace style) becomes Gemini's system instruction;
-    each reference image is sent as an inline image part after a short text part naming it
-    (`Reference image 1: @logo`), so `@logo` in the prompt points at the right picture.
+    Image models refuse a system instruction, so the namespace style and negative prompt are
+    folded into the prompt text (`prompt_text`); each reference image is sent as an inline
+    image part after a short text part naming it (`Reference image 1: @logo`), so `@logo` in
+    the prompt points at the right picture.
     """
 
     name = "gemini"
@@ -69,11 +70,12 @@ class GeminiSynthesizer:
             )
         response = await self.client.generate(
             model=self.model,
-            contents=[types.Content(role="user", parts=build_parts(request.prompt, references))],
+            contents=[
+                types.Content(role="user", parts=build_parts(prompt_text(request), references))
+            ],
             config=types.GenerateContentConfig(
                 response_modalities=["IMAGE"],
                 image_config=types.ImageConfig(aspect_ratio=request.aspect_ratio),
-                system_instruction=(request.system_instruction or "").strip() or None,
             ),
             operation="image generation",
         )
@@ -97,6 +99,18 @@ class GeminiSynthesizer:
                 usage=usage_counts(response),
             )
         raise_for_unfinished(candidate, "image generation", what="image")
+
+
+def prompt_text(request: SynthesisRequest) -> str:
+    """The prompt with the namespace style and negative prompt appended as plain sentences."""
+    text = request.prompt.strip()
+    style = (request.style or "").strip()
+    if style:
+        text += f"\n\nStyle: {style}"
+    negative = (request.negative_prompt or "").strip()
+    if negative:
+        text += f"\n\nAvoid: {negative}"
+    return text
 
 
 def build_parts(prompt: str, references: list[ReferenceImage]) -> list[types.Part]:

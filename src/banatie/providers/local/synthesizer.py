@@ -39,7 +39,9 @@ def seed_for(request: SynthesisRequest) -> bytes:
             "v": 1,
             "prompt": request.prompt,
             "aspectRatio": request.aspect_ratio,
-            "system": request.system_instruction,
+            "style": request.style,
+            "negative": request.negative_prompt,
+            "template": request.template,
             "refs": [hashlib.sha256(ref.data).hexdigest() for ref in request.reference_images],
         },
         ensure_ascii=False,
@@ -126,7 +128,7 @@ def _composite_references(
 def _synthesize_png(request: SynthesisRequest, width: int, height: int) -> bytes:
     seed = seed_for(request)
     # Colour and mood words come from the user's words, not from the enhancer's boilerplate.
-    text = " ".join(filter(None, [strip_guidance(request.prompt), request.system_instruction]))
+    text = " ".join(filter(None, [strip_guidance(request.prompt), request.style]))
     pixels = render(text, width, height, seed)
     if request.reference_images:
         count = len(request.reference_images)

@@ -30,7 +30,7 @@ def jpeg_bytes() -> bytes:
     return data
 
 
-async def test_sends_prompt_ratio_references_and_system_instruction(
+async def test_sends_prompt_ratio_references_and_style_in_the_prompt(
     gemini_server: GeminiServer, client: GeminiClient
 ) -> None:
     synthesizer = GeminiSynthesizer(client.settings, client=client)
@@ -42,7 +42,7 @@ async def test_sends_prompt_ratio_references_and_system_instruction(
             ReferenceImage(image_id="img_1", data=logo, mime_type="image/png", alias="@logo"),
             ReferenceImage(image_id="img_2", data=jpeg_bytes(), mime_type="image/jpeg"),
         ],
-        system_instruction="Warm, muted colours; soft morning light.",
+        style="Warm, muted colours; soft morning light.",
     )
 
     result = await synthesizer.synthesize(request)
@@ -51,10 +51,11 @@ async def test_sends_prompt_ratio_references_and_system_instruction(
     assert received.method == "POST"
     assert received.path == "/v1beta/models/gemini-2.5-flash-image:generateContent"
     assert received.api_key == "test-key"
-    assert received.prompt == request.prompt
+    # Image models refuse system instructions: the style travels in the prompt text.
+    assert received.prompt == request.prompt + "\n\nStyle: Warm, muted colours; soft morning light."
     assert received.response_modalities == ["IMAGE"]
     assert received.aspect_ratio == "16:9"
-    assert received.system_instruction == "Warm, muted colours; soft morning light."
+    assert received.system_instruction is None
     assert [(i.mime_type, i.data) for i in received.images] == [
         ("image/png", logo),
         ("image/jpeg", jpeg_bytes()),

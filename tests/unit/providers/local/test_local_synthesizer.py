@@ -70,7 +70,7 @@ async def test_every_input_changes_the_bytes(synth: LocalSynthesizer) -> None:
         base,
         SynthesisRequest("a lighthouse at sunrise", "1:1"),
         SynthesisRequest("a lighthouse at sunset", "4:3"),
-        SynthesisRequest("a lighthouse at sunset", "1:1", system_instruction="watercolour"),
+        SynthesisRequest("a lighthouse at sunset", "1:1", style="watercolour"),
         SynthesisRequest(
             "a lighthouse at sunset", "1:1", (ReferenceImage("i", solid_png(CYAN), "image/png"),)
         ),
