@@ -230,6 +230,7 @@ async def _run(
                 prompt=prompt,
                 aspect_ratio=generation.aspect_ratio,
                 reference_images=reference_payloads,
+                template=generation.template,
             )
         )
         generation.synthesizer = rt.synthesizer.name

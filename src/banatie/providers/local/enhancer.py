@@ -2,8 +2,9 @@
 
 It keeps the user's words (offline it cannot translate), adds the template's descriptive
 guidance (skipping what the prompt already says, e.g. no "natural lighting" for a prompt that
-asks for neon light), the namespace style, reference-image guidance and the aspect ratio's
-composition. `@alias` tokens pass through untouched.
+asks for neon light), the namespace style ("Style: ..."), the namespace system prompt's rules
+("always use teal" -> "Use teal."; "never show people" -> "Avoid: people."), reference-image
+guidance and the aspect ratio's composition. `@alias` tokens pass through untouched.
 """
 
 from __future__ import annotations
@@ -144,6 +145,67 @@ def strip_guidance(prompt: str) -> str:
     return _WS_RE.sub(" ", text).strip(" ,")
 
 
+_STYLE_RE = re.compile(r"(?:^|(?<=\s))Style:\s*([^.]*)\.?", re.IGNORECASE)
+_AVOID_RE = re.compile(r"(?:^|(?<=\s))Avoid:\s*([^.]*)\.?", re.IGNORECASE)
+
+
+_RULE_SPLIT_RE = re.compile(r"(?<=[.!?;])\s+|\n+|^\s*[-*•]\s*", re.MULTILINE)
+_NEGATIVE_RULE_RE = re.compile(
+    r"^(?:never|avoid|don['’]?t|do not|must not|mustn['’]t|no|without|exclude)\b\s*"
+    r"(?:(?:show|include|use|add|draw|depict|put|render|have|any|ever)\b\s*)*(.+)$",
+    re.IGNORECASE,
+)
+_POSITIVE_RULE_RE = re.compile(
+    r"^(?:always\s+|(?:you\s+)?(?:must|should)\s+)?"
+    r"((?:keep|make|use|include|add|show|prefer|ensure|feature|give|place|put|set|draw)\b.+)$",
+    re.IGNORECASE,
+)
+# Rules about the enhancer's own writing, which rules cannot follow (an LLM enhancer does).
+_ABOUT_WRITING_RE = re.compile(
+    r"\btranslat|\bprompts?\b|\brespond|\banswer|\bjson\b|\bwords?\b|\bsentences?\b|"
+    r"\byou are\b|\bas an?\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class SystemRules:
+    add: tuple[str, ...]  # sentences the prompt gains ("Keep the mascot friendly")
+    avoid: tuple[str, ...]  # things the picture must not show ("people", "text")
+    skipped: tuple[str, ...]  # rules only an LLM enhancer can follow
+
+
+def read_system_prompt(system_prompt: str | None) -> SystemRules:
+    """A namespace's enhancer instructions, as far as rules can follow them: "never/avoid/no X"
+    becomes a thing to avoid, "always/must X", "use/keep/include X" a sentence of the prompt;
+    rules about how to write the prompt (translate, length, tone of voice) need an LLM."""
+    add: list[str] = []
+    avoid: list[str] = []
+    skipped: list[str] = []
+    for raw in _RULE_SPLIT_RE.split(system_prompt or ""):
+        rule = _WS_RE.sub(" ", raw or "").strip().rstrip(".!;")
+        if not rule:
+            continue
+        if _ABOUT_WRITING_RE.search(rule):
+            skipped.append(rule)
+        elif negative := _NEGATIVE_RULE_RE.match(rule):
+            avoid.append(negative.group(1).strip())
+        elif positive := _POSITIVE_RULE_RE.match(rule):
+            add.append(_sentence(positive.group(1)))
+        else:
+            skipped.append(rule)
+    return SystemRules(tuple(add), tuple(avoid), tuple(skipped))
+
+
+def split_directives(text: str) -> tuple[str, str | None, str]:
+    """(the user's words, the "Style:" sentence's style, the "Avoid:" sentence's things) of a
+    prompt this enhancer wrote; a plain prompt comes back as it is."""
+    styles = [m.strip() for m in _STYLE_RE.findall(text) if m.strip()]
+    avoid = [m.strip() for m in _AVOID_RE.findall(text) if m.strip()]
+    words = _AVOID_RE.sub(" ", _STYLE_RE.sub(" ", text))
+    return _WS_RE.sub(" ", words).strip(" ,"), ", ".join(styles) or None, ", ".join(avoid)
+
+
 def enhance_prompt(request: EnhancementRequest) -> EnhancedPrompt:
     if request.template not in TEMPLATE_GUIDANCE:
         raise ValueError(
@@ -190,6 +252,17 @@ def enhance_prompt(request: EnhancementRequest) -> EnhancedPrompt:
         parts.append(f"Style: {style.rstrip(' .')}")
         notes.append("Applied the namespace style.")
 
+    rules = read_system_prompt(request.system_prompt)
+    parts.extend(rules.add)
+    if rules.avoid:
+        parts.append(f"Avoid: {', '.join(rules.avoid)}")
+    if rules.add or rules.avoid:
+        notes.append(
+            f"Applied {len(rules.add) + len(rules.avoid)} rule(s) of the namespace's system prompt."
+        )
+    if rules.skipped:
+        notes.append("Not applied (they need an LLM enhancer): " + "; ".join(rules.skipped) + ".")
+
     extra_refs = _aliases(subject, request.reference_aliases)
     written_refs = _ALIAS_IN_TEXT_RE.findall(subject)
     if extra_refs or written_refs:
@@ -201,10 +274,6 @@ def enhance_prompt(request: EnhancementRequest) -> EnhancedPrompt:
 
     parts.append(_sentence(COMPOSITION[request.aspect_ratio]))
     notes.append(f"Composition for {request.aspect_ratio}.")
-    if request.system_prompt and request.system_prompt.strip():
-        notes.append(
-            "The namespace's enhancer system prompt is not applied: it needs an LLM enhancer."
-        )
 
     prompt = " ".join(p if p.endswith(_SENTENCE_END) else p + "." for p in parts)
     return EnhancedPrompt(
@@ -229,6 +298,9 @@ __all__ = [
     "COMPOSITION",
     "TEMPLATE_GUIDANCE",
     "RuleBasedEnhancer",
+    "SystemRules",
     "enhance_prompt",
+    "read_system_prompt",
+    "split_directives",
     "strip_guidance",
 ]

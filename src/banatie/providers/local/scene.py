@@ -9,6 +9,7 @@ between numpy versions, so the same inputs always give the same pixels.
 from __future__ import annotations
 
 import colorsys
+import dataclasses
 import hashlib
 import math
 import re
@@ -88,6 +89,12 @@ _NEUTRALS: dict[str, float] = {
     "monochrome": 0.5,
 }  # fmt: skip
 
+
+def colour_words() -> tuple[str, ...]:
+    """The colour and neutral words the palette understands (stems for Cyrillic)."""
+    return tuple(k for k in (*_COLOUR_HUES, *_NEUTRALS) if len(k) >= 3)
+
+
 _THEME_WORDS: dict[str, tuple[str, ...]] = {
     "sunset": (
         "sunset", "sunrise", "dusk", "dawn", "golden hour", "twilight", "закат", "рассвет",
@@ -98,23 +105,30 @@ _THEME_WORDS: dict[str, tuple[str, ...]] = {
         "night", "moon", "star", "stars", "galaxy", "cosmos", "midnight", "ночь",
         "ночн", "луна", "звезд", "космос", "ніч", "місяць", "noche", "luna", "estrellas",
         "nuit", "lune", "étoiles", "nacht", "mond", "sterne", "notte", "stelle", "noite", "lua",
+        "夜", "星", "月", "밤",
     ),
     "forest": (
         "forest", "jungle", "tree", "trees", "woods", "meadow", "leaf", "leaves", "лес",
         "дерев", "ліс", "bosque", "selva", "forêt", "foret", "wald", "bosco", "foresta",
-        "floresta", "árvore",
+        "floresta", "árvore", "森", "林", "树", "숲",
     ),
     "ocean": (
         "ocean", "sea", "beach", "wave", "waves", "water", "lake", "river", "surf", "море",
         "океан", "пляж", "волн", "озер", "mar", "playa", "océano", "mer", "plage", "océan",
-        "meer", "strand", "mare", "spiaggia", "oceano", "praia", "lago",
+        "meer", "strand", "mare", "spiaggia", "oceano", "praia", "lago", "seaside", "coast",
+        "harbour", "harbor", "海", "浜", "바다",
     ),
     "desert": ("desert", "dune", "dunes", "sand", "sahara", "пустын", "песок", "desierto",
                "désert", "wüste", "deserto", "areia", "arena"),
     "winter": ("snow", "winter", "ice", "frost", "glacier", "arctic", "снег", "зима", "лёд",
-               "лед", "сніг", "nieve", "invierno", "neige", "hiver", "schnee", "neve", "inverno"),
+               "лед", "сніг", "nieve", "invierno", "neige", "hiver", "schnee", "neve", "inverno",
+               "снеж", "заснеж", "nevad*", "enneig*", "verschneit*", "innevat*", "blizzard",
+               "雪", "冬", "눈"),
     "autumn": ("autumn", "fall", "осень", "осін", "otoño", "automne", "herbst", "autunno",
                "outono"),
+    "city": ("city", "town", "street", "skyline", "downtown", "urban", "metropolis",
+             "skyscraper", "город", "улиц", "мiст", "ciudad", "calle", "ville", "rue", "stadt",
+             "straße", "città", "strada", "cidade", "rua", "街", "都市", "城市", "도시"),
     "neon": ("neon", "cyberpunk", "synthwave", "vaporwave", "futuristic", "cyber", "неон",
              "киберпанк"),
     "spring": ("spring", "flower", "flowers", "blossom", "garden", "cherry", "весна", "цветок",
@@ -124,6 +138,7 @@ _THEME_WORDS: dict[str, tuple[str, ...]] = {
 
 _THEME_PRIORITY = (
     "sunset", "night", "neon", "winter", "autumn", "spring", "desert", "forest", "ocean",
+    "city",
 )  # fmt: skip
 
 _LANDSCAPE_WORDS = (
@@ -168,10 +183,20 @@ class PromptCues:
 
 
 def _matches(word: str, key: str) -> bool:
-    # Cyrillic keys are stems; Latin keys match whole words (and simple plurals).
+    # Cyrillic and Hangul keys are stems (case endings and particles follow); Latin keys match
+    # whole words, plurals and adjectives made from them ("snowy", "starry", "forested").
     if key[0] >= "\u0400":
         return word.startswith(key)
-    return word in (key, key + "s", key + "es")
+    if key.endswith("*"):  # a Latin stem: "verschneit*" matches "verschneiten"
+        return word.startswith(key[:-1])
+    if word in (key, key + "s", key + "es"):
+        return True
+    return len(key) >= 4 and word.startswith(key) and word[len(key) :] in _DERIVED
+
+
+_DERIVED = frozenset(("y", "ry", "ny", "ed", "ly", "lit", "time", "fall", "flakes", "scape"))
+# Scripts written without spaces: a key is found anywhere in the text.
+_DENSE_KEY_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 
 def read_cues(prompt: str) -> PromptCues:
@@ -195,7 +220,11 @@ def read_cues(prompt: str) -> PromptCues:
         name
         for name, keys in _THEME_WORDS.items()
         for key in keys
-        if (key in text if " " in key else any(_matches(w, key) for w in words))
+        if (
+            key in text
+            if " " in key or _DENSE_KEY_RE.match(key)
+            else any(_matches(w, key) for w in words)
+        )
     }
     themes = tuple(name for name in _THEME_PRIORITY if name in found)
     landscape = any(_matches(w, key) for w in words for key in _LANDSCAPE_WORDS)
@@ -521,7 +550,7 @@ def _stars(c: Canvas, rnd: SeededRandom, horizon: float) -> None:
         c.disc(x, y, r, (1.0, 1.0, 0.95), opacity=rnd.uniform(0.4, 1.0), soft=1.0)
 
 
-def _landscape(c: Canvas, p: Palette, rnd: SeededRandom) -> None:
+def _landscape(c: Canvas, p: Palette, rnd: SeededRandom) -> float:
     c.vertical_gradient(p.sky_top, p.sky_bottom, curve=rnd.uniform(0.8, 1.4))
     horizon = c.h * rnd.uniform(0.5, 0.68)
     if p.night:
@@ -549,9 +578,10 @@ def _landscape(c: Canvas, p: Palette, rnd: SeededRandom) -> None:
             (0.2, rnd.uniform(4.0, 8.0), rnd.uniform(0, 2 * math.pi)),
         ]
         c.ridge(base, amp, waves, colour, _mix(colour, (0.0, 0.0, 0.0), 0.25))
+    return horizon
 
 
-def _waves(c: Canvas, p: Palette, rnd: SeededRandom) -> None:
+def _waves(c: Canvas, p: Palette, rnd: SeededRandom) -> float:
     c.vertical_gradient(p.sky_top, p.sky_bottom, curve=rnd.uniform(0.9, 1.3))
     horizon = c.h * rnd.uniform(0.45, 0.6)
     if p.night:
@@ -568,9 +598,10 @@ def _waves(c: Canvas, p: Palette, rnd: SeededRandom) -> None:
         ]
         amp = c.h * rnd.uniform(0.012, 0.03) * (1 + i * 0.3)
         c.ridge(base, amp, waves, colour, _mix(colour, p.layers[2], 0.5))
+    return horizon
 
 
-def _abstract(c: Canvas, p: Palette, rnd: SeededRandom) -> None:
+def _abstract(c: Canvas, p: Palette, rnd: SeededRandom) -> float:
     c.linear_gradient(p.sky_top, p.sky_bottom, rnd.uniform(0, 2 * math.pi))
     colours = [*p.accents, p.sun, p.layers[0]]
     # big, very soft colour fields first, then crisper circles and a ring
@@ -587,15 +618,94 @@ def _abstract(c: Canvas, p: Palette, rnd: SeededRandom) -> None:
         colour = rnd.choice(colours)
         c.disc(cx, cy, r, colour, opacity=0.9)
         c.disc(cx, cy, r * 0.86, _mix(colour, p.sky_bottom, 0.7), opacity=0.9)
+    return c.h * 0.62
 
 
-def render(prompt: str, width: int, height: int, seed: bytes) -> npt.NDArray[np.uint8]:
-    """Render an RGB uint8 array (height, width, 3) for the prompt, fully determined by seed."""
-    rnd = SeededRandom(seed)
-    cues = read_cues(prompt)
-    palette = choose_palette(cues, rnd)
-    canvas = Canvas(width, height)
-    if cues.landscape:
+def _pine(c: Canvas, x: float, base: float, height: float, colour: RGB, snow: bool) -> None:
+    """A three-tier pine: stacked triangles, snow on each tier's top when `snow`."""
+    half = height * 0.32
+    x0, x1 = max(0, int(x - half) - 1), min(c.w, math.ceil(x + half) + 2)
+    top = base - height
+    y0, y1 = max(0, int(top) - 1), min(c.h, math.ceil(base) + 1)
+    if x0 >= x1 or y0 >= y1:
+        return
+    dx = np.abs(c.xs[:, x0:x1] - np.float32(x))
+    ys = c.ys[y0:y1]
+    cover = np.zeros((y1 - y0, x1 - x0), dtype=np.float32)
+    caps = np.zeros_like(cover)
+    for tier in range(3):
+        t_top = top + height * 0.22 * tier
+        t_h = height * (0.42 + 0.04 * tier)
+        depth = np.clip((ys - t_top) / t_h, 0.0, 1.0)
+        inside = np.clip((half * (0.7 + 0.15 * tier) * depth - dx) + 0.5, 0.0, 1.0)
+        inside *= (ys >= t_top) & (ys <= t_top + t_h)
+        np.maximum(cover, inside, out=cover)
+        if snow:
+            np.maximum(caps, inside * (depth < 0.35), out=caps)
+    trunk = (dx < height * 0.05) & (ys > base - height * 0.12) & (ys <= base)
+    c.blend(np.maximum(cover, trunk.astype(np.float32)), colour, (x0, y0, x1, y1))
+    if snow:
+        c.blend(caps * np.float32(0.9), (0.97, 0.98, 1.0), (x0, y0, x1, y1))
+
+
+def _forest(c: Canvas, p: Palette, rnd: SeededRandom, horizon: float, snow: bool) -> None:
+    trees = []
+    for _ in range(rnd.randint(9, 14)):
+        depth = rnd.random()  # 0: far, 1: near
+        base = horizon + (c.h - horizon) * (0.05 + 0.55 * depth)
+        trees.append((base, c.w * rnd.random(), c.h * (0.12 + 0.2 * depth)))
+    far, near = _mix(p.layers[0], p.sky_bottom, 0.3), p.layers[2]
+    green = (0.16, 0.36, 0.26) if not p.night else (0.06, 0.14, 0.12)
+    for base, x, height in sorted(trees):
+        t = (base - horizon) / max(1.0, c.h - horizon)
+        colour = _mix(_mix(far, near, t), green, 0.55)
+        _pine(c, x, base, height, colour, snow)
+
+
+def _skyline(c: Canvas, p: Palette, rnd: SeededRandom, horizon: float) -> None:
+    """Buildings standing on the horizon, windows lit at night."""
+    x = -c.w * 0.02
+    body = _mix(p.layers[1], (0.2, 0.22, 0.28), 0.5)
+    window = (1.0, 0.86, 0.45) if p.night else _mix(p.sky_bottom, (1.0, 1.0, 1.0), 0.5)
+    unit = c.short / 1024
+    while x < c.w:
+        width = c.w * rnd.uniform(0.05, 0.11)
+        height = c.h * rnd.uniform(0.12, 0.38)
+        shade = _mix(body, p.sky_top, rnd.uniform(0.0, 0.3))
+        x0, x1 = max(0, int(x)), min(c.w, int(x + width))
+        y0, y1 = max(0, int(horizon - height)), min(c.h, int(horizon + c.h * 0.02))
+        if x0 < x1 and y0 < y1:
+            c.blend(np.ones((y1 - y0, x1 - x0), dtype=np.float32), shade, (x0, y0, x1, y1))
+            step_x, step_y = max(6, int(18 * unit)), max(8, int(26 * unit))
+            for wy in range(y0 + step_y // 2, y1 - step_y, step_y):
+                for wx in range(x0 + step_x // 2, x1 - step_x // 2, step_x):
+                    if rnd.random() < (0.55 if p.night else 0.8):
+                        box = (wx, wy, min(x1, wx + step_x // 2), min(c.h, wy + step_y // 2))
+                        shape = (box[3] - box[1], box[2] - box[0])
+                        c.blend(np.full(shape, 0.85, dtype=np.float32), window, box)
+        x += width + c.w * rnd.uniform(0.0, 0.015)
+
+
+def _snowfall(c: Canvas, rnd: SeededRandom) -> None:
+    for _ in range(int(90 + 60 * rnd.random())):
+        r = rnd.uniform(1.2, 3.5) * c.short / 1024
+        c.disc(c.w * rnd.random(), c.h * rnd.random(), r, (1.0, 1.0, 1.0), rnd.uniform(0.5, 0.9))
+
+
+_MOONLIT_SNOW: tuple[RGB, RGB, RGB] = ((0.55, 0.6, 0.75), (0.45, 0.5, 0.65), (0.36, 0.4, 0.55))
+_DAYLIT_SNOW: tuple[RGB, RGB, RGB] = ((0.9, 0.93, 0.98), (0.84, 0.88, 0.95), (0.76, 0.81, 0.9))
+
+
+def paint_scene(c: Canvas, cues: PromptCues, palette: Palette, rnd: SeededRandom) -> float:
+    """Paint the prompt's scene on the canvas; returns the y of the ground in front."""
+    snow = "winter" in cues.themes
+    if snow:  # snow lies white (moonlit at night) whatever lights the sky
+        palette = dataclasses.replace(
+            palette, layers=_MOONLIT_SNOW if palette.night else _DAYLIT_SNOW
+        )
+    if "city" in cues.themes and not cues.landscape:
+        layout = "city"
+    elif cues.landscape:
         layout = "landscape"
     elif "ocean" in cues.themes:
         layout = "waves"
@@ -605,6 +715,30 @@ def render(prompt: str, width: int, height: int, seed: bytes) -> npt.NDArray[np.
         layout = rnd.choice(("landscape", "abstract"))
     else:
         layout = rnd.choice(("landscape", "waves", "abstract", "abstract"))
-    {"landscape": _landscape, "waves": _waves, "abstract": _abstract}[layout](canvas, palette, rnd)
+    if layout == "city":
+        c.vertical_gradient(palette.sky_top, palette.sky_bottom)
+        horizon = c.h * 0.7
+        if palette.night:
+            _stars(c, rnd, horizon * 0.6)
+        _celestial(c, palette, rnd, horizon * 0.6)
+        _skyline(c, palette, rnd, horizon)
+        c.ridge(horizon + c.h * 0.01, 0.0, [], palette.layers[1], palette.layers[2])
+    else:
+        painters = {"landscape": _landscape, "waves": _waves, "abstract": _abstract}
+        horizon = painters[layout](c, palette, rnd)
+    if "forest" in cues.themes and layout == "landscape":
+        _forest(c, palette, rnd, horizon, snow)
+    if snow:
+        _snowfall(c, rnd)
+    return min(c.h * 0.94, horizon + (c.h - horizon) * 0.75)
+
+
+def render(prompt: str, width: int, height: int, seed: bytes) -> npt.NDArray[np.uint8]:
+    """Render an RGB uint8 array (height, width, 3) for the prompt, fully determined by seed."""
+    rnd = SeededRandom(seed)
+    cues = read_cues(prompt)
+    palette = choose_palette(cues, rnd)
+    canvas = Canvas(width, height)
+    paint_scene(canvas, cues, palette, rnd)
     canvas.vignette(0.18)
     return canvas.to_uint8()

@@ -1,8 +1,12 @@
 """The embedded image synthesizer: a deterministic, seeded composition (no network, no keys).
 
-Same prompt + aspect ratio + system instruction + reference images -> identical PNG bytes. The
-output has the exact Gemini 2.5 Flash Image size for the aspect ratio, and every reference image
-is composited visibly (on a white card with a soft shadow) so a user sees that `@logo` was used.
+Same request -> identical PNG bytes, of the exact Gemini 2.5 Flash Image size for the aspect
+ratio. The picture shows what was asked, as far as rules can: the prompt's subject (an OpenMoji
+picture found by its name in the prompt's language), its scene words (snow, night, sea, city,
+forest ...), the template's look (scene, studio shot, sticker, comic panel, minimal poster) and
+the namespace style's palette (its colour words, its style images' colours, pastel, neon ...).
+Every reference image is composited visibly (on a white card with a soft shadow) so a user sees
+that `@logo` was used; a namespace's style images colour the picture instead.
 """
 
 from __future__ import annotations
@@ -16,8 +20,22 @@ import pyvips
 
 from banatie.imaging.pool import run_cpu
 from banatie.providers.errors import ProviderError
-from banatie.providers.local.enhancer import strip_guidance
-from banatie.providers.local.scene import render
+from banatie.providers.local.compose import (
+    apply_grade,
+    draw_subject,
+    paint_background,
+    placement,
+)
+from banatie.providers.local.enhancer import split_directives, strip_guidance
+from banatie.providers.local.look import choose_look, grade_for
+from banatie.providers.local.scene import (
+    Canvas,
+    PromptCues,
+    SeededRandom,
+    choose_palette,
+    read_cues,
+)
+from banatie.providers.local.subjects import main_subjects
 from banatie.providers.ports import (
     ASPECT_RATIO_SIZES,
     ReferenceImage,
@@ -36,13 +54,15 @@ def seed_for(request: SynthesisRequest) -> bytes:
     """SHA-256 of everything that determines the picture."""
     payload = json.dumps(
         {
-            "v": 1,
+            "v": 2,
             "prompt": request.prompt,
             "aspectRatio": request.aspect_ratio,
             "style": request.style,
             "negative": request.negative_prompt,
             "template": request.template,
-            "refs": [hashlib.sha256(ref.data).hexdigest() for ref in request.reference_images],
+            "refs": [
+                [hashlib.sha256(ref.data).hexdigest(), ref.role] for ref in request.reference_images
+            ],
         },
         ensure_ascii=False,
         sort_keys=True,
@@ -125,22 +145,62 @@ def _composite_references(
         inner[:] = rgb * alpha + inner * (1.0 - alpha)
 
 
+def _without(cues: PromptCues, negative: str) -> PromptCues:
+    """The cues less what the negative prompt rules out ("no snow", "avoid red")."""
+    if not negative:
+        return cues
+    banned = read_cues(negative)
+    return PromptCues(
+        hues=tuple(h for h in cues.hues if h not in banned.hues),
+        neutral=cues.neutral if banned.neutral is None else None,
+        themes=tuple(t for t in cues.themes if t not in banned.themes),
+        landscape=cues.landscape and not banned.landscape,
+    )
+
+
+def _paint(request: SynthesisRequest, width: int, height: int) -> Canvas:
+    rnd = SeededRandom(seed_for(request))
+    # Subject, colour and scene words come from the user's words, not the enhancer's boilerplate;
+    # the style and the things to avoid may arrive as sentences of an enhanced prompt.
+    words, prompt_style, avoid = split_directives(strip_guidance(request.prompt))
+    style = request.style or prompt_style
+    negative = " ".join(filter(None, [request.negative_prompt, avoid]))
+    cues = _without(read_cues(words), negative)
+    look = choose_look(request.template, request.prompt)
+    palette = choose_palette(cues, rnd)
+    style_images = [ref.data for ref in request.reference_images if ref.role == "style"]
+    grade = grade_for(style, style_images)
+    canvas = Canvas(width, height)
+    ground = paint_background(canvas, look, cues, palette, rnd)
+    if look.template == "photorealistic":  # depth of field: the background out of focus
+        blurred = pyvips.Image.new_from_array(canvas.px.reshape(3 * height, width)).gaussblur(
+            max(1.0, canvas.short / 150), precision="approximate"
+        )
+        canvas.px = np.asarray(blurred.numpy(), dtype=np.float32).reshape(3, height, width)
+    if grade is not None:
+        apply_grade(canvas, grade)
+    where = placement(look, canvas, ground, rnd)
+    for subject in main_subjects(words, exclude=negative, limit=1):
+        draw_subject(canvas, subject, look, palette, where, grade)
+    if look.template in ("general", "illustration", "photorealistic"):
+        canvas.vignette(0.3 if look.shaded else 0.18)
+    return canvas
+
+
 def _synthesize_png(request: SynthesisRequest, width: int, height: int) -> bytes:
-    seed = seed_for(request)
-    # Colour and mood words come from the user's words, not from the enhancer's boilerplate.
-    text = " ".join(filter(None, [strip_guidance(request.prompt), request.style]))
-    pixels = render(text, width, height, seed)
-    if request.reference_images:
-        count = len(request.reference_images)
+    canvas = _paint(request, width, height)
+    cards = [ref for ref in request.reference_images if ref.role != "style"]
+    if cards:
+        count = len(cards)
         short, long_side = min(width, height), max(width, height)
         # cards must fit side by side along the long axis with margins
         fit = (long_side - (count + 1) * 16) / count
         card_side = int(min(short * _CARD_FRACTION, fit * 0.94))
-        refs = [_load_reference(ref, card_side) for ref in request.reference_images]
-        canvas = pixels.astype(np.float32) / 255.0
-        _composite_references(canvas, refs, card_side)
-        pixels = np.clip(canvas * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    image = pyvips.Image.new_from_array(pixels, interpretation="srgb")
+        refs = [_load_reference(ref, card_side) for ref in cards]
+        pixels = np.ascontiguousarray(np.moveaxis(canvas.px, 0, -1))
+        _composite_references(pixels, refs, card_side)
+        canvas.px = np.ascontiguousarray(np.moveaxis(pixels, -1, 0))
+    image = pyvips.Image.new_from_array(canvas.to_uint8(), interpretation="srgb")
     data: bytes = image.pngsave_buffer(compression=6, keep=pyvips.enums.ForeignKeep.NONE)
     return data
 

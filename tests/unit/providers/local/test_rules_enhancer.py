@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from banatie.providers.local.enhancer import RuleBasedEnhancer, strip_guidance
+from banatie.providers.local.enhancer import RuleBasedEnhancer, split_directives, strip_guidance
 from banatie.providers.local.language import detect_language
 from banatie.providers.local.scene import read_cues
 from banatie.providers.ports import (
@@ -100,12 +100,27 @@ async def test_style_and_system_prompt(enhancer: RuleBasedEnhancer) -> None:
         EnhancementRequest(
             "a fox",
             style="flat pastel vector art, brand colours teal and coral",
-            system_prompt="Always keep the brand mascot friendly.",
+            system_prompt=(
+                "You are the ACME brand designer. Always keep the brand mascot friendly. "
+                "Never show people; no text.\n- Translate prompts to English"
+            ),
         )
     )
     assert "Style: flat pastel vector art, brand colours teal and coral." in result.prompt
-    assert "mascot" not in result.prompt  # the system prompt instructs an LLM, not the model
-    assert "system prompt" in result.rationale
+    assert "Keep the brand mascot friendly." in result.prompt
+    assert "Avoid: people, text." in result.prompt
+    assert "ACME" not in result.prompt and "Translate" not in result.prompt
+    assert "Not applied" in result.rationale and "Translate prompts" in result.rationale
+
+
+async def test_system_prompt_rules_reach_the_local_picture(enhancer: RuleBasedEnhancer) -> None:
+    result = await enhancer.enhance(
+        EnhancementRequest("a fox in the snow", style="pastel", system_prompt="Avoid snow.")
+    )
+    words, style, avoid = split_directives(strip_guidance(result.prompt))
+    assert words == "a fox in the snow."
+    assert style == "pastel"
+    assert avoid == "snow"
 
 
 async def test_aliases_stay_intact(enhancer: RuleBasedEnhancer) -> None:
