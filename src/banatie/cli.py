@@ -35,8 +35,10 @@ def migrate() -> None:
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
-    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    port: Annotated[int, typer.Option(envvar="PORT", help="port to listen on")] = 8000,
+    workers: Annotated[
+        int, typer.Option(envvar="BANATIE_WORKERS", help="worker processes", min=1)
+    ] = 1,
 ) -> None:
     """Migrate, make sure a first key exists, then serve the API, the CDN origin and the docs."""
     import uvicorn

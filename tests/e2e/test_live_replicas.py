@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,20 +15,9 @@ import pytest
 from banatie.accounts.first_run import ensure_first_run
 from banatie.db import migrate
 from banatie.settings import Settings
-from tests.conftest import PG_ADMIN_URL
 from tests.e2e.conftest import Server, free_port, start_server, stop_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-
-
-@pytest.fixture
-def fresh_database() -> Iterator[str]:
-    name = f"banatie_live_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_two_serve_processes_share_one_generation(tmp_path: Path, fresh_database: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from banatie.accounts import repository, service
+from banatie.db import locks
 from banatie.db.engine import make_engine, make_sessionmaker
 from banatie.settings import Settings
 
@@ -21,6 +22,8 @@ async def ensure_first_run(settings: Settings) -> FirstRun | None:
     engine = make_engine(settings.resolved_database_url)
     try:
         async with make_sessionmaker(engine)() as session:
+            # Replicas starting at once: one makes the key, the others then see it.
+            await locks.hold_async(session, locks.FIRST_RUN)
             if await repository.count_keys(session) > 0:
                 return None
             organization = await service.ensure_organization(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from banatie.db import locks
 from banatie.db.models import Base
 from banatie.settings import Settings, to_sync_url
 
@@ -30,6 +31,9 @@ def run_migrations_online() -> None:
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():
+            # Replicas starting at once migrate one after the other: the others then find the
+            # schema at head. PostgreSQL's DDL is transactional, so the lock spans the upgrade.
+            locks.hold(connection, locks.MIGRATIONS)
             context.run_migrations()
 
 
