@@ -28,13 +28,24 @@ class Server:
     process: subprocess.Popen[str]
 
 
-def start_server(data_dir: Path, port: int, extra_env: dict[str, str] | None = None) -> Server:
+def start_server(
+    data_dir: Path, port: int, extra_env: dict[str, str] | None = None, *, port_env: bool = False
+) -> Server:
+    """`banatie serve` on `port`, given as `--port` or, with `port_env`, as PORT (containers)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BANATIE_")}
     env["BANATIE_DATA_DIR"] = str(data_dir)
     env["BANATIE_FIRST_RUN_KEY_FILE"] = str(data_dir / "first-run-key.txt")
     env.update(extra_env or {})
+    if port_env:
+        env["PORT"] = str(port)
     process = subprocess.Popen(
-        [sys.executable, "-m", "banatie.cli", "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "banatie.cli",
+            "serve",
+            *([] if port_env else ["--port", str(port)]),
+        ],
         env=env,
         cwd=data_dir.parent,
         stdout=subprocess.PIPE,
@@ -42,7 +53,7 @@ def start_server(data_dir: Path, port: int, extra_env: dict[str, str] | None = N
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120  # a loaded 2-core machine imports the app slowly
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(
@@ -56,7 +67,7 @@ def start_server(data_dir: Path, port: int, extra_env: dict[str, str] | None = N
         except httpx.HTTPError:
             time.sleep(0.2)
     process.kill()
-    raise AssertionError("server did not start within 60 s")
+    raise AssertionError("server did not start within 120 s")
 
 
 def stop_server(server: Server) -> str:
