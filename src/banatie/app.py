@@ -11,6 +11,7 @@ from banatie import __version__, system
 from banatie.accounts.router import router as keys_router
 from banatie.delivery.fastpath import DeliveryFastPath
 from banatie.delivery.router import router as delivery_router
+from banatie.edge import ApiCors, BodyLimit, ResponseHeaders, UrlGuard
 from banatie.enhance.router import router as enhance_router
 from banatie.errors import install_error_handlers
 from banatie.generation.router import router as generations_router
@@ -42,6 +43,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     app.add_middleware(LiveHitFastPath, runtime=runtime)  # warm live URL hits, plain ASGI
     app.add_middleware(DeliveryFastPath, runtime=runtime)  # /cdn/…/img/…, plain ASGI
+    # The edge (outermost last): CORS, body limits before parsing and auth, NUL-free URLs,
+    # headers on every response (the fast paths' too).
+    app.add_middleware(ApiCors, origins=settings.cors_origin_list)
+    upload_path = images_router.prefix + "/upload"
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_json_body_bytes,
+        larger={upload_path: settings.max_upload_request_bytes},
+    )
+    app.add_middleware(UrlGuard)
+    app.add_middleware(ResponseHeaders)
     install_error_handlers(app)
     for router in (
         system.router,

@@ -44,6 +44,7 @@ def serve(
     import uvicorn
 
     from banatie.accounts.first_run import ensure_first_run
+    from banatie.live.client_ip import uvicorn_proxy_options
 
     settings = Settings()
     if "public_base_url" not in settings.model_fields_set:
@@ -56,13 +57,22 @@ def serve(
     from banatie.app import create_app
 
     console.print(f"Banatie on {settings.public_base_url} ({_db_label(settings)})")
+    # X-Forwarded-For is believed from BANATIE_TRUSTED_PROXIES only (banatie.live.client_ip).
+    proxies = uvicorn_proxy_options(settings.trusted_proxies)
     if workers > 1:
         import os
 
         os.environ.setdefault("BANATIE_PUBLIC_BASE_URL", settings.public_base_url)
-        uvicorn.run("banatie.app:create_app", factory=True, host=host, port=port, workers=workers)
+        uvicorn.run(
+            "banatie.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            **proxies,
+        )
     else:
-        uvicorn.run(create_app(settings), host=host, port=port)
+        uvicorn.run(create_app(settings), host=host, port=port, **proxies)
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:

@@ -95,6 +95,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
         for err in exc.errors():
+            if err.get("type") == "json_invalid":
+                reason = (err.get("ctx") or {}).get("error", "")
+                position = err.get("loc", ("body", "?"))[-1]
+                problems.append(f"the request body is not valid JSON ({reason} at {position})")
+                continue
             where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query"))
             problems.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
         message = "; ".join(problems) or "invalid request"
@@ -102,12 +107,19 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 401: "UNAUTHORIZED"}.get(
-            exc.status_code, "HTTP_ERROR"
-        )
+        # 400: the body could not be parsed at all (multipart without a boundary, …).
+        code = {
+            400: "VALIDATION_ERROR",
+            401: "UNAUTHORIZED",
+            404: "NOT_FOUND",
+            405: "METHOD_NOT_ALLOWED",
+            413: "PAYLOAD_TOO_LARGE",
+        }.get(exc.status_code, "HTTP_ERROR")
         return _json(exc.status_code, error_body(str(exc.detail), code), dict(exc.headers or {}))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
-        return _json(500, error_body("internal error", "INTERNAL_ERROR"))
+        # Answered outside the app's middleware (Starlette's ServerErrorMiddleware).
+        headers = {"X-Content-Type-Options": "nosniff"}
+        return _json(500, error_body("internal error", "INTERNAL_ERROR"), headers)

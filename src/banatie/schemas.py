@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from banatie.validation import unstorable
 
 T = TypeVar("T")
 
@@ -18,6 +22,23 @@ class RequestModel(CamelModel):
     """Request bodies refuse unknown fields, so a typo is an error rather than silently ignored."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        """No NUL, lone surrogate or NaN anywhere in a body (banatie.validation)."""
+        found = unstorable(data)
+        if found:
+            raise PydanticCustomError(
+                "unstorable",
+                "{where} {problem}",
+                dict(zip(("where", "problem"), found, strict=True)),
+            )
+        return data
+
+
+#: `offset` of list routes: beyond it no database would page anyway (and SQLite's integers end).
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 
 
 class Pagination(CamelModel):

@@ -6,10 +6,11 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from banatie.delivery.presets import DEFAULT_PRESETS, Preset, parse_presets
+from banatie.live.client_ip import check_trusted_proxies
 
 DEFAULT_PORT = 8000
 
@@ -31,6 +32,12 @@ class Settings(BaseSettings):
     max_image_pixels: int = 40_000_000
     max_prompt_chars: int = 5000
     max_reference_images: int = 3
+    # Request bodies other than uploads (JSON), checked before parsing and before auth (413).
+    max_json_body_bytes: int = 1024 * 1024
+    # `meta` of generations, images and scopes, as compact JSON.
+    max_meta_bytes: int = 16 * 1024
+    # Comma-separated origins whose pages may call the API (CORS); `/cdn` serves any origin.
+    cors_origins: str = ""
     # libvips work runs in a bounded thread pool, never on the event loop.
     cpu_workers: int = 2
 
@@ -65,7 +72,8 @@ class Settings(BaseSettings):
     live_scope_generations_limit: int = 30
     # Cache-Control max-age of a live image (it can be regenerated, so not `immutable`).
     live_cache_seconds: int = 86400
-    # Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed.
+    # Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed (by
+    # uvicorn, as `banatie serve` configures it); empty: nobody's.
     trusted_proxies: str = ""
     # Cross-replica single-flight: a pending claim without a heartbeat for this long is taken
     # over; waiters poll the claim this often and give up after the timeout.
@@ -106,6 +114,11 @@ class Settings(BaseSettings):
     # Image rows behind /cdn URLs are reused this long per process (0: off); purges wait for it.
     delivery_metadata_ttl_seconds: float = 1.0
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        return check_trusted_proxies(value)
+
     @property
     def resolved_database_url(self) -> str:
         """The async SQLAlchemy URL: SQLite in the data dir unless a PostgreSQL URL is given."""
@@ -123,6 +136,15 @@ class Settings(BaseSettings):
     @cached_property
     def presets(self) -> tuple[Preset, ...]:
         return parse_presets(self.delivery_presets) if self.delivery_presets else DEFAULT_PRESETS
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def max_upload_request_bytes(self) -> int:
+        """An upload request: the file, `meta` and the multipart framing of a few small fields."""
+        return self.max_upload_bytes + self.max_meta_bytes + 64 * 1024
 
     @cached_property
     def is_postgres(self) -> bool:

@@ -31,8 +31,13 @@ def test_curl_walkthrough(tmp_path: Path) -> None:
         assert image.status_code == 200 and image.headers["content-type"] == "image/png"
         by_alias = httpx.get(f"{server.base_url}/cdn/default/main/img/@fox", timeout=10)
         assert by_alias.content == image.content
-        master = httpx.post(f"{server.base_url}/api/bootstrap/initial-key", timeout=10)
+        # The first run made organization `default`: its master key goes to the key's holder.
+        bootstrap = f"{server.base_url}/api/bootstrap/initial-key"
+        assert httpx.post(bootstrap, timeout=10).status_code == 401
+        master = httpx.post(bootstrap, headers=headers, timeout=10)
         assert master.status_code == 201 and master.json()["data"]["type"] == "master"
+        assert master.json()["data"]["organizationSlug"] == "default"
+        assert httpx.post(bootstrap, headers=headers, timeout=10).status_code == 409
     finally:
         first_output = stop_server(server)
     assert server.key in first_output

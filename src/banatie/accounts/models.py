@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from banatie.db.base import Base, IdMixin, TimestampMixin
@@ -52,3 +52,15 @@ class ApiKey(IdMixin, Base):
 
     organization: Mapped[Organization] = relationship(lazy="joined")
     project: Mapped[Project | None] = relationship(lazy="joined")
+
+
+class Bootstrap(Base):
+    """One row once the installation has had a master key (made by bootstrap or on the server).
+    `POST /api/bootstrap/initial-key` answers only while there is none: inserting this row is
+    how concurrent calls agree on the one that wins."""
+
+    __tablename__ = "bootstrap"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    completed_at: Mapped[datetime]

@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banatie.accounts.models import ApiKey, Organization, Project
+from banatie.accounts.models import ApiKey, Bootstrap, Organization, Project
+from banatie.db.base import utcnow
 
 
 async def get_organization_by_slug(session: AsyncSession, slug: str) -> Organization | None:
@@ -57,12 +59,19 @@ async def list_keys(session: AsyncSession, organization_id: str) -> Sequence[Api
     return result.unique().scalars().all()
 
 
-async def count_active_master_keys(session: AsyncSession) -> int:
-    result = await session.execute(
-        select(func.count())
-        .select_from(ApiKey)
-        .where(ApiKey.type == "master", ApiKey.revoked_at.is_(None))
-    )
+async def claim_bootstrap(session: AsyncSession) -> bool:
+    """Insert the installation's bootstrap marker; False when it is there already.
+
+    A concurrent claim waits for the first one's transaction (PostgreSQL: the row's unique
+    index; SQLite: the write lock) and then inserts nothing."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(Bootstrap).values(id=1, completed_at=utcnow())
+    result = await session.execute(statement.on_conflict_do_nothing().returning(Bootstrap.id))
+    return result.first() is not None
+
+
+async def count_organizations(session: AsyncSession) -> int:
+    result = await session.execute(select(func.count()).select_from(Organization))
     return int(result.scalar_one())
 
 

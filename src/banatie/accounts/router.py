@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from banatie.accounts import repository, service
+from banatie.accounts.auth import authenticate, read_key
 from banatie.accounts.schemas import BootstrapRequest, IssuedKeyOut, KeyCreate, KeyOut
 from banatie.deps import MasterDep, RuntimeDep, SessionDep
 from banatie.schemas import ERROR_RESPONSES, Envelope, ok
@@ -18,11 +19,22 @@ def issued(result: service.IssuedKey) -> IssuedKeyOut:
 
 @router.post("/bootstrap/initial-key", status_code=201)
 async def bootstrap_initial_key(
-    runtime: RuntimeDep, session: SessionDep, body: BootstrapRequest | None = None
+    request: Request, runtime: RuntimeDep, session: SessionDep, body: BootstrapRequest | None = None
 ) -> Envelope[IssuedKeyOut]:
+    """The installation's first master key, once. On a fresh install no key is needed; once an
+    organization exists (`banatie serve` makes one on its first run), send one of its keys as
+    `X-API-Key`: the master key is for that organization."""
     body = body or BootstrapRequest()
-    slug = body.organization_slug or runtime.settings.first_run_organization
-    return ok(issued(await service.bootstrap_master_key(session, slug, body.name)))
+    secret = read_key(request)
+    caller = await authenticate(session, secret, runtime.key_tracker) if secret else None
+    result = await service.bootstrap_master_key(
+        session,
+        caller=caller,
+        organization_slug=body.organization_slug,
+        default_slug=runtime.settings.first_run_organization,
+        name=body.name,
+    )
+    return ok(issued(result))
 
 
 @router.post("/admin/keys", status_code=201)

@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts import keys as key_material
 from banatie.accounts import repository
+from banatie.accounts.auth import Principal
 from banatie.accounts.models import ApiKey, Organization, Project
 from banatie.db.base import utcnow
-from banatie.errors import Forbidden, NotFound, ValidationError
+from banatie.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 DEFAULT_PROJECT_KEY_DAYS = 90
@@ -90,29 +91,74 @@ async def issue_key(
     record.organization = organization
     record.project = project if key_type == "project" else None
     session.add(record)
+    if key_type == "master":
+        # However it is made, a master key ends the installation's bootstrap.
+        await repository.claim_bootstrap(session)
     await session.flush()
     return IssuedKey(record=record, secret=secret)
 
 
+class BootstrapDone(Conflict):
+    code = "BOOTSTRAP_DONE"
+
+
 async def bootstrap_master_key(
-    session: AsyncSession, organization_slug: str, name: str | None
+    session: AsyncSession,
+    *,
+    caller: Principal | None,
+    organization_slug: str | None,
+    default_slug: str,
+    name: str | None,
 ) -> IssuedKey:
-    if await repository.count_active_master_keys(session) > 0:
-        raise Forbidden(
-            "a master key already exists; create further keys with POST /api/admin/keys",
-            code="BOOTSTRAP_DONE",
+    """The installation's first master key, once (the marker row decides concurrent calls).
+
+    On an installation without any organization, anyone may bootstrap (that is what a fresh
+    install is for). Once an organization exists, its keys' holders own it: the caller proves
+    it with one of its keys (the project key `banatie serve` printed on its first run), and
+    gets a master key for that organization only."""
+    if not await repository.claim_bootstrap(session):
+        raise BootstrapDone(
+            "this installation is bootstrapped already; a master key administers further keys "
+            "(POST /api/admin/keys), and `banatie keys create --type master --org SLUG` on the "
+            "server replaces a lost one"
         )
-    organization = await ensure_organization(session, organization_slug)
-    issued = await issue_key(
-        session,
-        organization=organization,
-        project=None,
-        key_type="master",
-        name=name or "initial master key",
-        expires_in_days=None,
-    )
+    try:
+        organization = await _bootstrap_organization(
+            session, caller, organization_slug, default_slug
+        )
+        issued = await issue_key(
+            session,
+            organization=organization,
+            project=None,
+            key_type="master",
+            name=name or "initial master key",
+            expires_in_days=None,
+        )
+    except BaseException:
+        await session.rollback()  # gives the marker back
+        raise
     await session.commit()
     return issued
+
+
+async def _bootstrap_organization(
+    session: AsyncSession, caller: Principal | None, slug: str | None, default_slug: str
+) -> Organization:
+    if caller is not None:
+        owned = caller.organization
+        if slug is not None and slug != owned.slug:
+            raise Forbidden(
+                f"this key belongs to organization {owned.slug!r}; bootstrap gives a master "
+                f"key for that organization only"
+            )
+        return owned
+    if await repository.count_organizations(session) > 0:
+        raise Unauthorized(
+            "this installation already has an organization: send one of its keys as "
+            "X-API-Key (the first run of `banatie serve` printed one) to get its master key, "
+            "or run `banatie keys create --type master --org SLUG` on the server"
+        )
+    return await ensure_organization(session, slug or default_slug)
 
 
 async def create_key_as_master(

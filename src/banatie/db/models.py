@@ -1,6 +1,6 @@
 """Imports every feature's models so that Alembic and `create_all` see the whole schema."""
 
-from banatie.accounts.models import ApiKey, Organization, Project
+from banatie.accounts.models import ApiKey, Bootstrap, Organization, Project
 from banatie.db.base import Base
 from banatie.delivery.models import CdnPurge, ImageVariant
 from banatie.flows.models import Flow
@@ -12,6 +12,7 @@ from banatie.quota.models import Plan, UsageRecord
 __all__ = [
     "ApiKey",
     "Base",
+    "Bootstrap",
     "CdnPurge",
     "Flow",
     "Generation",

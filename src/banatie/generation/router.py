@@ -23,7 +23,7 @@ from banatie.images import service as images
 from banatie.images.models import Image
 from banatie.quota.deps import generation_rate_limit
 from banatie.runtime import Runtime
-from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, ok, page
+from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, ok, page
 
 router = APIRouter(prefix="/api/v1/generations", tags=["generations"], responses=ERROR_RESPONSES)
 
@@ -117,7 +117,7 @@ async def list_generations(
     flow_id: Annotated[str | None, Query(alias="flowId")] = None,
     status: Literal["processing", "success", "failed"] | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> ListEnvelope[GenerationOut]:
     rows, total = await repository.list_generations(
         session, project.id, flow_id=flow_id, status=status, limit=limit, offset=offset

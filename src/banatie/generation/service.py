@@ -37,6 +37,7 @@ from banatie.providers.ports import (
 )
 from banatie.quota import service as quota
 from banatie.runtime import Runtime
+from banatie.validation import check_meta
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def validate_input(rt: Runtime, data: GenerationInput) -> GenerationInput:
             f"{rt.settings.max_reference_images} are allowed"
         )
     data.prompt = prompt
+    data.meta = check_meta(data.meta, rt.settings.max_meta_bytes)
     data.alias = normalize_alias(data.alias) if data.alias else None
     data.flow_alias = normalize_alias(data.flow_alias, "flowAlias") if data.flow_alias else None
     return data

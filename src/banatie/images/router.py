@@ -16,7 +16,7 @@ from banatie.images.schemas import (
     ImageOut,
     ImageUpdate,
 )
-from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, ok, page
+from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, ok, page
 
 router = APIRouter(prefix="/api/v1/images", tags=["images"], responses=ERROR_RESPONSES)
 
@@ -43,7 +43,7 @@ async def upload_image(
         alias=alias or None,
         flow_id=flow_id or None,
         flow_alias=flow_alias or None,
-        meta=service.parse_meta(meta),
+        meta=service.parse_meta(meta, runtime.settings.max_meta_bytes),
     )
     return ok(
         ImageAliasResult(
@@ -60,7 +60,7 @@ async def list_images(
     flow_id: Annotated[str | None, Query(alias="flowId")] = None,
     source: Literal["generated", "uploaded"] | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> ListEnvelope[ImageOut]:
     images, total = await repository.list_images(
         session, project.id, flow_id=flow_id, source=source, limit=limit, offset=offset
@@ -82,7 +82,9 @@ async def update_image(
     ref: str, changes: ImageUpdate, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[ImageOut]:
     image = await service.resolve_ref(session, project, ref)
-    image = await service.update(session, image, changes)
+    image = await service.update(
+        session, image, changes, max_meta_bytes=runtime.settings.max_meta_bytes
+    )
     return ok(service.present(image, project, runtime.settings))
 
 

@@ -28,6 +28,7 @@ from banatie.providers.ports import AnalysisRequest, AssetAnalysis
 from banatie.quota import service as quota
 from banatie.runtime import Runtime
 from banatie.settings import Settings
+from banatie.validation import check_meta
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -187,7 +188,8 @@ async def write_blob_then_rows(
     return result
 
 
-def parse_meta(raw: str | None) -> dict[str, Any]:
+def parse_meta(raw: str | None, limit: int) -> dict[str, Any]:
+    """The upload form's `meta` (a JSON object as text)."""
     if raw is None or not raw.strip():
         return {}
     try:
@@ -196,7 +198,7 @@ def parse_meta(raw: str | None) -> dict[str, Any]:
         raise ValidationError(f"meta must be a JSON object: {exc.msg}") from exc
     if not isinstance(value, dict):
         raise ValidationError("meta must be a JSON object")
-    return value
+    return check_meta(value, limit)
 
 
 async def upload(
@@ -254,7 +256,9 @@ async def upload(
     return image, moved_from
 
 
-async def update(session: AsyncSession, image: Image, changes: ImageUpdate) -> Image:
+async def update(
+    session: AsyncSession, image: Image, changes: ImageUpdate, *, max_meta_bytes: int
+) -> Image:
     if changes.focal_point is not None:
         if (image.focal_x, image.focal_y) != (changes.focal_point.x, changes.focal_point.y):
             refs = [image.id, image.alias or ""]
@@ -268,7 +272,7 @@ async def update(session: AsyncSession, image: Image, changes: ImageUpdate) -> I
     if changes.tags is not None:
         image.tags = changes.tags
     if changes.meta is not None:
-        image.meta = changes.meta
+        image.meta = check_meta(changes.meta, max_meta_bytes)
     image.updated_at = utcnow()
     await session.commit()
     return image

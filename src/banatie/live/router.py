@@ -43,8 +43,9 @@ from banatie.live.state import CachedImage
 from banatie.providers.errors import ProviderError
 from banatie.quota.deps import generation_rate_limit
 from banatie.runtime import Runtime
-from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, ok, page
+from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, ok, page
 from banatie.storage.base import BlobNotFound
+from banatie.validation import check_meta
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,8 @@ async def live_image(org: str, project: str, scope: str, request: Request) -> Re
                 query=query,
                 referer=request.headers.get("referer"),
                 peer=request.client.host if request.client else None,
-                forwarded_for=request.headers.get("x-forwarded-for"),
                 use_lru=attempt == 0,
+                generate=request.method != "HEAD",
             )
             try:
                 return await respond(rt, request, org, project, query, outcome)
@@ -308,7 +309,7 @@ async def list_scopes(
     session: SessionDep,
     project: ProjectDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    offset: Offset = 0,
 ) -> ListEnvelope[ScopeOut]:
     scopes, total = await repository.list_scopes(session, project.id, limit=limit, offset=offset)
     stats = await repository.scope_stats(session, [scope.id for scope in scopes])
@@ -336,7 +337,7 @@ async def update_scope(
     if body.new_generations_limit is not None:
         scope.new_generations_limit = body.new_generations_limit
     if body.meta is not None:
-        scope.meta = body.meta
+        scope.meta = check_meta(body.meta, runtime.settings.max_meta_bytes)
     await session.commit()
     return ok(await _scope_out(runtime, session, project, scope))
 
@@ -358,7 +359,7 @@ async def list_scope_images(
     project: ProjectDep,
     status: Literal["ready", "pending", "failed"] | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    offset: Offset = 0,
 ) -> ListEnvelope[LiveImageOut]:
     scope = await service.get_scope(session, project, _slug(slug))
     rows, total = await repository.list_entries(

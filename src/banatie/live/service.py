@@ -52,6 +52,7 @@ from banatie.providers.errors import ProviderError
 from banatie.quota import service as quota
 from banatie.quota.rate_limit import RateLimitExceeded, RateLimitState, parse_rate
 from banatie.runtime import Runtime
+from banatie.validation import check_meta
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,10 @@ def policy(row: LiveSettings | None, rt: Runtime) -> Policy:
 def normalize_domain(domain: str) -> str:
     value = domain.strip().lower()
     if "://" in value:
-        value = urlsplit(value).hostname or ""
+        try:
+            value = urlsplit(value).hostname or ""
+        except ValueError:  # e.g. "http://[::1": not a URL, so not a domain either
+            return ""
     return value.removeprefix("*.").strip(".").split(":", 1)[0]
 
 
@@ -229,15 +233,21 @@ async def fetch(
     query: list[tuple[str, str]],
     referer: str | None,
     peer: str | None,
-    forwarded_for: str | None,
     use_lru: bool = True,
+    generate: bool = True,
 ) -> Outcome:
+    """The cached image, else (when `generate`: not for HEAD) a new one."""
     ref = await project_ref(rt, org, project)
     key = request.cache_key(ref.id)
     cached = await lookup(rt, key, request.scope, use_lru=use_lru)
     if cached is not None:
         return Outcome(cached, "HIT")
-    return await miss(rt, ref, key, request, query, referer, peer, forwarded_for)
+    if not generate:
+        raise NotFound(
+            "this live image has not been generated yet; a GET generates it (HEAD never does)",
+            code="LIVE_IMAGE_NOT_GENERATED",
+        )
+    return await miss(rt, ref, key, request, query, referer, peer)
 
 
 # -- the miss path -------------------------------------------------------------------------
@@ -251,7 +261,6 @@ async def miss(
     query: list[tuple[str, str]],
     referer: str | None,
     peer: str | None,
-    forwarded_for: str | None,
 ) -> Outcome:
     async with rt.sessionmaker() as session:
         rules = policy(await repository.get_settings(session, ref.id), rt)
@@ -268,7 +277,7 @@ async def miss(
             + ", ".join(rules.allowed_referrers)
             + (" (this request sent no Referer)" if not referer else "")
         )
-    requester = Requester(client_ip(peer, forwarded_for, rt.settings.trusted_proxies), signed)
+    requester = Requester(client_ip(peer), signed)
 
     state = rt.live
     loop = asyncio.get_running_loop()
@@ -637,7 +646,7 @@ async def create_scope(
             if new_generations_limit is None
             else new_generations_limit
         ),
-        meta=meta,
+        meta=check_meta(meta, rt.settings.max_meta_bytes),
     )
     if not await repository.insert_scope(session, scope):
         raise ApiError(
@@ -739,10 +748,14 @@ async def update_settings(
     """Apply the given fields; returns the row and the new signing secret when one was made."""
     row = await repository.get_or_create_settings(session, project.id)
     if "allowed_referrers" in changes:
-        domains = [normalize_domain(d) for d in changes["allowed_referrers"] or []]
-        bad = [d for d in domains if not d or " " in d]
+        given = changes["allowed_referrers"] or []
+        domains = [normalize_domain(d) for d in given]
+        bad = [raw for raw, d in zip(given, domains, strict=True) if not d or " " in d]
         if bad:
-            raise ValidationError("allowedReferrers must be domain names like example.com")
+            raise ValidationError(
+                f"allowedReferrers must be domain names like example.com (not {bad[0][:100]!r})",
+                details={"field": "allowedReferrers"},
+            )
         row.allowed_referrers = sorted(set(domains))
     if "ip_rate_limit" in changes:
         value = changes["ip_rate_limit"]

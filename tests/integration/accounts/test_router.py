@@ -14,8 +14,8 @@ from tests.conftest import Keys
 
 async def test_bootstrap_only_once(client: httpx.AsyncClient, keys: Keys) -> None:
     again = await client.post("/api/bootstrap/initial-key")
-    assert again.status_code == 403
-    assert again.json()["success"] is False
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "BOOTSTRAP_DONE"
 
 
 async def test_keys_are_shown_once_and_stored_hashed(
