@@ -17,7 +17,6 @@ import contextlib
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -85,29 +84,51 @@ async def _diagnose(rt: Runtime, check_seconds: float) -> list[Check]:
         ),
     ]
     gemini = rt.providers.gemini if rt.providers is not None else None
-    answers: dict[str, Check] = {}  # one ping per distinct model
-    for component, port, model in (
-        ("synthesizer", rt.synthesizer, settings.gemini_image_model),
-        ("enhancer", rt.enhancer, settings.gemini_text_model),
-        ("analyzer", rt.analyzer, settings.gemini_text_model),
+    models: dict[str, tuple[str, Status, str]] = {}  # one resolution per kind of model
+    for component, port, kind in (
+        ("synthesizer", rt.synthesizer, "image"),
+        ("enhancer", rt.enhancer, "text"),
+        ("analyzer", rt.analyzer, "text"),
     ):
         if gemini is None or port.name != "gemini":
             checks.append(Check(component, port.name, "embedded", "ok", "no network needed"))
             continue
+        if kind not in models:
+            models[kind] = await _model(
+                gemini, "image" if kind == "image" else "text", check_seconds
+            )
+        model, status, message = models[kind]
         detail = f"{model} at {settings.gemini_base_url or 'Google'}"
         if component == "analyzer":
             detail += f" (local fallback after {settings.gemini_analyzer_timeout_seconds:g}s)"
-        if model not in answers:
-            answers[model] = await _run(
-                component, port.name, detail, partial(_ping, gemini, model), check_seconds
-            )
-        answer = answers[model]
-        checks.append(Check(component, port.name, detail, answer.status, answer.message))
+        checks.append(Check(component, port.name, detail, status, message))
     return checks
 
 
-async def _ping(gemini: GeminiClient, model: str) -> str:
-    return f"{await gemini.ping(model)} answers"
+async def _model(
+    gemini: GeminiClient, kind: Literal["image", "text"], check_seconds: float
+) -> tuple[str, Status, str]:
+    """(model, status, message): the resolved model and what it offers, or what was wanted
+    (the pinned id, else the newest listed Flash model) and why it cannot be had."""
+    wanted = gemini.models.pinned(kind) or f"newest listed Flash {kind} model"
+    try:
+        async with asyncio.timeout(check_seconds):
+            if kind == "image":
+                image = await gemini.models.image()
+                caps = image.capabilities
+                offers = f"{len(caps.aspect_ratios)} aspect ratios, imageSize "
+                return (
+                    f"{image.id} ({image.how})",
+                    "ok",
+                    f"listed; {offers}{'/'.join(caps.image_sizes)}",
+                )
+            text = await gemini.models.text()
+            thinking = text.capabilities.thinking
+            return f"{text.id} ({text.how})", "ok", f"listed; thinking {thinking}"
+    except TimeoutError:
+        return wanted, "fail", f"no answer within {check_seconds:g}s"
+    except Exception as exc:
+        return wanted, "fail", _error(exc)
 
 
 async def _run(

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from banatie.providers.errors import ContentBlocked, ProviderError
+from banatie.providers.errors import ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {}
         if exc.retry_after is not None:
             headers["Retry-After"] = str(max(1, round(exc.retry_after)))
-        details = {"reason": exc.reason} if isinstance(exc, ContentBlocked) else None
+        details = {"reason": exc.reason} if exc.reason else None
         return _json(exc.status, error_body(exc.message, exc.code, details), headers)
 
     @app.exception_handler(RequestValidationError)

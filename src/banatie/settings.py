@@ -52,8 +52,9 @@ class Settings(BaseSettings):
     )
     gemini_base_url: str | None = None
     gemini_api_version: str = "v1beta"
-    gemini_image_model: str = "gemini-2.5-flash-image"
-    gemini_text_model: str = "gemini-2.5-flash"
+    # Unset: chosen at start-up from the models the key can use (docs/gemini.md); set: pinned.
+    gemini_image_model: str | None = None
+    gemini_text_model: str | None = None
     gemini_timeout_seconds: float = 60.0
     gemini_max_retries: int = 3
     gemini_retry_base_seconds: float = 1.0

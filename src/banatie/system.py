@@ -9,7 +9,9 @@ from sqlalchemy import text
 
 from banatie import __version__
 from banatie.deps import RuntimeDep
-from banatie.providers.ports import ASPECT_RATIO_SIZES, TEMPLATES
+from banatie.providers.errors import ProviderError
+from banatie.providers.ports import TEMPLATES
+from banatie.runtime import Runtime
 
 router = APIRouter(tags=["ops"])
 
@@ -30,6 +32,8 @@ async def health(runtime: RuntimeDep) -> dict[str, Any]:
 @router.get("/api/info")
 async def info(runtime: RuntimeDep) -> dict[str, Any]:
     settings = runtime.settings
+    capabilities = await runtime.synthesizer.capabilities()
+    width_height = capabilities.sizes[capabilities.default_size]
     return {
         "success": True,
         "data": {
@@ -43,9 +47,11 @@ async def info(runtime: RuntimeDep) -> dict[str, Any]:
                 "enhancer": runtime.enhancer.name,
                 "analyzer": runtime.analyzer.name,
             },
-            "aspectRatios": {
-                k: {"width": w, "height": h} for k, (w, h) in ASPECT_RATIO_SIZES.items()
-            },
+            # The active image model: which one, why, and what it offers (docs/gemini.md).
+            "models": await _models(runtime),
+            "capabilities": capabilities.describe(),
+            "aspectRatios": {k: {"width": w, "height": h} for k, (w, h) in width_height.items()},
+            "imageSizes": list(capabilities.image_sizes),
             "templates": list(TEMPLATES),
             "limits": {
                 "maxPromptChars": settings.max_prompt_chars,
@@ -56,3 +62,18 @@ async def info(runtime: RuntimeDep) -> dict[str, Any]:
             "cdnBaseUrl": settings.delivery_base_url,
         },
     }
+
+
+async def _models(runtime: Runtime) -> dict[str, Any]:
+    """The models in use: the local synthesizer's name, or Gemini's resolved image and text
+    models (with how each was chosen, or why it cannot be had)."""
+    gemini = runtime.providers.gemini if runtime.providers is not None else None
+    if gemini is None:
+        return {"image": {"model": (await runtime.synthesizer.capabilities()).model}}
+    found: dict[str, Any] = {}
+    for kind, resolve in (("image", gemini.models.image), ("text", gemini.models.text)):
+        try:
+            found[kind] = (await resolve()).describe()
+        except ProviderError as exc:
+            found[kind] = {"error": {"code": exc.code, "message": exc.message}}
+    return found

@@ -1,14 +1,20 @@
 """A local stand-in for the Gemini API that speaks its documented REST wire format.
 
-It implements `POST /{version}/models/{model}:generateContent` (and `GET /{version}/models/{model}`)
-the way https://ai.google.dev/api/generate-content describes them, so the real `google-genai`
-client runs against it over HTTP:
+It implements `POST /{version}/models/{model}:generateContent`, `GET /{version}/models/{model}`
+and `GET /{version}/models` (paginated with `pageSize` / `pageToken`) the way
+https://ai.google.dev/api describes them, so the real `google-genai` client runs against it over
+HTTP:
 
+- models: only the listed ones exist (`server.set_models(...)`, default `DEFAULT_MODELS`);
+  any other answers 404 NOT_FOUND, like a retired model;
 - requests: `contents[].parts[]` with `text` or `inlineData` (`mimeType` or `mime_type`, base64
-  `data`), `systemInstruction`, `generationConfig` (`responseModalities`,
-  `imageConfig.aspectRatio`, `responseMimeType`, `responseSchema`), API key in `x-goog-api-key`;
-- answers: `candidates[0].content.parts[].inlineData` holding a real PNG of Gemini 2.5 Flash
-  Image's size for the aspect ratio, `finishReason`, `usageMetadata`, `modelVersion`; JSON text
+  `data`), `systemInstruction` (refused by image models: "Developer instruction is not enabled"),
+  `generationConfig` (`responseModalities`, `imageConfig.aspectRatio` and `imageSize`, checked
+  against the model's family, `responseMimeType`, `responseSchema`), API key in `x-goog-api-key`;
+- answers: `candidates[0].content.parts[].inlineData` holding a real PNG of the model's size for
+  the aspect ratio and imageSize (Gemini 2.5: 10 ratios, 1K only; 3.x: 14 ratios on Flash, 10 on
+  Pro, 512/1K/2K/4K), for 3.x models mixed with text, a thought and an interim thought image the
+  way thinking image models answer; `finishReason`, `usageMetadata`, `modelVersion`; JSON text
   for `responseMimeType: application/json` (enhancer and analyzer schemas are recognised);
 - failures on demand: `server.queue(RateLimit(retry_delay="2s"), kind="image")` makes the next
   image request answer 429 with a google.rpc `RetryInfo`; see the `Behaviour` subclasses.
@@ -44,13 +50,14 @@ from typing import Any, Literal
 import pytest
 import pyvips
 import uvicorn
+from google.genai import _api_client as genai_api_client
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 # Gemini 2.5 Flash Image output sizes (DESIGN.md §1).
-IMAGE_SIZES: dict[str, tuple[int, int]] = {
+GEMINI_25_SIZES: dict[str, tuple[int, int]] = {
     "1:1": (1024, 1024),
     "2:3": (832, 1248),
     "3:2": (1248, 832),
@@ -62,12 +69,51 @@ IMAGE_SIZES: dict[str, tuple[int, int]] = {
     "16:9": (1344, 768),
     "21:9": (1536, 672),
 }
-# Gemini bills every input or output image of up to 1024px per side as 258 / 1290 tokens.
+# Gemini 3.x image models at imageSize 1K (Google's image-generation guide); 512, 2K and 4K are
+# these halved, doubled and quadrupled. Pro offers the first ten ratios, Flash all fourteen.
+GEMINI_3_1K: dict[str, tuple[int, int]] = {
+    "1:1": (1024, 1024),
+    "2:3": (848, 1264),
+    "3:2": (1264, 848),
+    "3:4": (896, 1200),
+    "4:3": (1200, 896),
+    "4:5": (928, 1152),
+    "5:4": (1152, 928),
+    "9:16": (768, 1376),
+    "16:9": (1376, 768),
+    "21:9": (1584, 672),
+    "1:4": (512, 2048),
+    "4:1": (2048, 512),
+    "1:8": (384, 3072),
+    "8:1": (3072, 384),
+}
+GEMINI_3_SCALE = {"512": 0.5, "1K": 1.0, "2K": 2.0, "4K": 4.0}
+# Gemini bills every input or output image of up to 1024px per side as 258 / 1290 tokens (2.5);
+# 3.1 Flash bills 747 / 1120 / 1680 / 2520 output tokens at 512 / 1K / 2K / 4K.
 INPUT_IMAGE_TOKENS = 258
 OUTPUT_IMAGE_TOKENS = 1290
+GEMINI_3_OUTPUT_TOKENS = {"512": 747, "1K": 1120, "2K": 1680, "4K": 2520}
+THOUGHT_TOKENS = 180
 SUPPORTED_INPUT_MIME = {"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"}
 
-Kind = Literal["image", "enhance", "analyze", "text"]
+# Roughly what models.list answered for an AI Studio key in late 2026.
+DEFAULT_MODELS: tuple[str, ...] = (
+    "gemini-2.5-flash",
+    "gemini-2.5-flash-lite",
+    "gemini-2.5-pro",
+    "gemini-2.5-flash-image",
+    "gemini-2.5-flash-preview-tts",
+    "gemini-3-flash-preview",
+    "gemini-3-pro-preview",
+    "gemini-3-pro-image-preview",
+    "gemini-3.1-flash-image-preview",
+    "gemini-embedding-001",
+    "imagen-4.0-generate-001",
+)
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+
+Kind = Literal["image", "enhance", "analyze", "text", "list"]
 
 # ----------------------------------------------------------------------------- behaviours
 
@@ -114,6 +160,11 @@ class ServerFailure(Behaviour):
     """A 5xx google.rpc error: 500 INTERNAL, 503 UNAVAILABLE ("The model is overloaded")."""
 
     status: int = 500
+
+
+@dataclass(frozen=True)
+class DeadlineExceeded(Behaviour):
+    """504 DEADLINE_EXCEEDED: Gemini's own deadline passed before the model finished."""
 
 
 @dataclass(frozen=True)
@@ -238,6 +289,17 @@ class RecordedRequest:
         return value if isinstance(value, str) else None
 
     @property
+    def image_size(self) -> str | None:
+        image_config = proto_field(self.generation_config, "imageConfig") or {}
+        value = proto_field(image_config, "imageSize")
+        return value if isinstance(value, str) else None
+
+    @property
+    def thinking_config(self) -> dict[str, Any]:
+        value = proto_field(self.generation_config, "thinkingConfig")
+        return value if isinstance(value, dict) else {}
+
+    @property
     def response_mime_type(self) -> str | None:
         value = proto_field(self.generation_config, "responseMimeType")
         return value if isinstance(value, str) else None
@@ -249,16 +311,70 @@ class RecordedRequest:
         return value if isinstance(value, dict) else None
 
 
+# ----------------------------------------------------------------------------- model families
+
+
+@dataclass(frozen=True)
+class ImageFamily:
+    """How a Gemini image model behaves: its sizes (imageSize -> ratio -> pixels), whether it
+    takes an imageSize at all, and whether it thinks (answers with thoughts and interim images)."""
+
+    sizes: dict[str, dict[str, tuple[int, int]]]
+    takes_image_size: bool
+    thinks: bool
+
+    def output_tokens(self, size: str) -> int:
+        return GEMINI_3_OUTPUT_TOKENS[size] if self.thinks else OUTPUT_IMAGE_TOKENS
+
+
+def image_family(model: str) -> ImageFamily:
+    """Gemini 2.x image models: 10 ratios at 1K, no imageSize; 3.x and later: Pro 10 ratios at
+    1K/2K/4K, Flash 14 ratios at 512/1K/2K/4K."""
+    match = re.match(r"gemini-(\d+)", model)
+    if match is None or int(match.group(1)) < 3:
+        return ImageFamily({"1K": dict(GEMINI_25_SIZES)}, takes_image_size=False, thinks=False)
+    pro = "-pro-" in f"{model}-"
+    ratios = list(GEMINI_3_1K)[:10] if pro else list(GEMINI_3_1K)
+    sizes = ("1K", "2K", "4K") if pro else ("512", "1K", "2K", "4K")
+    table = {
+        size: {
+            r: (
+                round(GEMINI_3_1K[r][0] * GEMINI_3_SCALE[size]),
+                round(GEMINI_3_1K[r][1] * GEMINI_3_SCALE[size]),
+            )
+            for r in ratios
+        }
+        for size in sizes
+    }
+    return ImageFamily(table, takes_image_size=True, thinks=True)
+
+
+def _makes_images(model: str) -> bool:
+    return "image" in model.split("-")
+
+
 # ----------------------------------------------------------------------------- the server
 
 
 class GeminiServer:
     """The app plus its recordings and queued behaviours; thread-safe (uvicorn runs aside)."""
 
-    def __init__(self, *, api_key: str = "test-key", model_version: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str = "test-key",
+        model_version: str | None = None,
+        models: tuple[str, ...] = DEFAULT_MODELS,
+    ) -> None:
         self.api_key = api_key
         # Overrides `modelVersion` in answers (default: the requested model id).
         self.model_version = model_version
+        # What models.list answers; any other model is a 404, like a retired one.
+        self.models: tuple[str, ...] = models
+        # The largest page models.list gives, whatever pageSize asks (Google's is 1000).
+        self.max_page_size = MAX_PAGE_SIZE
+        # False: no models.list (404), like a gateway that only forwards generateContent.
+        self.lists_models = True
         self.base_url = ""
         self._lock = threading.Lock()
         self._queues: dict[str | None, deque[Behaviour]] = {}
@@ -268,6 +384,7 @@ class GeminiServer:
         self._closing = threading.Event()
         self.app = Starlette(
             routes=[
+                Route("/{version}/models", self._dispatch, methods=["GET"]),
                 Route("/{version}/models/{target}", self._dispatch, methods=["GET", "POST"]),
             ]
         )
@@ -298,6 +415,11 @@ class GeminiServer:
         assert requests, "the Gemini test server has received no request"
         return requests[-1]
 
+    def set_models(self, *models: str) -> None:
+        """Change what models.list answers (and which models exist); `reset()` restores it."""
+        with self._lock:
+            self.models = tuple(models)
+
     def settings_overrides(self, **extra: Any) -> dict[str, Any]:
         """`Settings(**server.settings_overrides())`: point Banatie's Gemini adapters here, with
         fast retries (base 10 ms) and a short timeout suited to tests."""
@@ -322,6 +444,9 @@ class GeminiServer:
             self._queues.clear()
             self._requests.clear()
             self.model_version = None
+            self.models = DEFAULT_MODELS
+            self.max_page_size = MAX_PAGE_SIZE
+            self.lists_models = True
 
     # -- request handling
 
@@ -337,8 +462,8 @@ class GeminiServer:
         with self._lock:
             epoch = self._epoch
         version = request.path_params["version"]
-        target = request.path_params["target"]
-        model, _, action = target.partition(":")
+        target = request.path_params.get("target")
+        model, _, action = (target or "").partition(":")
         raw = await request.body()
         body: Any = None
         body_error: str | None = None
@@ -347,7 +472,7 @@ class GeminiServer:
                 body = json.loads(raw)
             except ValueError as exc:
                 body_error = f"Invalid JSON payload received. {exc}"
-        kind = _classify(body) if request.method == "POST" else "text"
+        kind = "list" if target is None else _classify(body) if request.method == "POST" else "text"
         record = RecordedRequest(
             method=request.method,
             path=request.url.path,
@@ -390,6 +515,18 @@ class GeminiServer:
                     }
                 ],
             )
+        if record.kind == "list":
+            if not self.lists_models:
+                return rpc_error(404, "NOT_FOUND", "Method not found.")
+            return self._list_models(request)
+        if record.model not in self.models:
+            return rpc_error(
+                404,
+                "NOT_FOUND",
+                f"models/{record.model} is not found for API version {record.version}, or is not "
+                "supported for generateContent. Call ListModels to see the list of available "
+                "models and their supported methods.",
+            )
         if request.method == "GET" and not record.action:
             return JSONResponse(_model_info(record.model))
         if request.method != "POST" or record.action != "generateContent":
@@ -401,6 +538,23 @@ class GeminiServer:
             return rpc_error(400, "INVALID_ARGUMENT", invalid)
         behaviour = self._next_behaviour(record.kind)
         return await self._behave(request, record, behaviour)
+
+    def _list_models(self, request: Request) -> Response:
+        """`GET /{version}/models?pageSize=&pageToken=`: a page of models and the next token."""
+        try:
+            size = int(request.query_params.get("pageSize") or DEFAULT_PAGE_SIZE)
+            token = request.query_params.get("pageToken") or ""
+            start = int(base64.urlsafe_b64decode(token.encode()).decode() or 0) if token else 0
+        except ValueError:
+            return rpc_error(400, "INVALID_ARGUMENT", "Invalid page token or page size.")
+        size = max(1, min(size, self.max_page_size))
+        with self._lock:
+            models = self.models
+        page = models[start : start + size]
+        body: dict[str, Any] = {"models": [_model_info(model) for model in page]}
+        if start + size < len(models):
+            body["nextPageToken"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
+        return JSONResponse(body)
 
     async def _behave(
         self, request: Request, record: RecordedRequest, behaviour: Behaviour
@@ -456,6 +610,10 @@ class GeminiServer:
             )
         if isinstance(behaviour, ClientFailure):
             return rpc_error(behaviour.status, behaviour.status_name, behaviour.message)
+        if isinstance(behaviour, DeadlineExceeded):
+            return rpc_error(
+                504, "DEADLINE_EXCEEDED", "Deadline expired before operation could complete."
+            )
         if isinstance(behaviour, Malformed):
             return Response(
                 behaviour.body, status_code=behaviour.status, media_type=behaviour.content_type
@@ -490,10 +648,7 @@ class GeminiServer:
             return _image_response(record, behaviour.data, behaviour.mime_type, model_version)
         # Succeed
         if record.kind == "image":
-            ratio = record.aspect_ratio or "1:1"
-            return _image_response(
-                record, render_png(ratio, record.prompt), "image/png", model_version
-            )
+            return _generated_image(record, model_version)
         return _text_response(record, _default_text(record), model_version)
 
 
@@ -513,10 +668,13 @@ class RecordingSleep:
 
 @contextlib.contextmanager
 def running_gemini_server(
-    *, api_key: str = "test-key", model_version: str | None = None
+    *,
+    api_key: str = "test-key",
+    model_version: str | None = None,
+    models: tuple[str, ...] = DEFAULT_MODELS,
 ) -> Iterator[GeminiServer]:
     """Serve a `GeminiServer` on 127.0.0.1 (free port) in a background thread."""
-    server = GeminiServer(api_key=api_key, model_version=model_version)
+    server = GeminiServer(api_key=api_key, model_version=model_version, models=models)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -548,6 +706,16 @@ def running_gemini_server(
         sock.close()
 
 
+@pytest.fixture
+def http_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The HTTP backend google-genai uses in this test: "httpx" (its default, and Banatie's, as
+    aiohttp is no dependency) unless parametrized indirectly with "aiohttp", which the SDK
+    switches to whenever aiohttp is importable. Request it before any client is made."""
+    backend: str = getattr(request, "param", "httpx")
+    monkeypatch.setattr(genai_api_client, "has_aiohttp", backend == "aiohttp")
+    return backend
+
+
 @pytest.fixture(scope="session")
 def gemini_server_session() -> Iterator[GeminiServer]:
     with running_gemini_server() as server:
@@ -556,10 +724,12 @@ def gemini_server_session() -> Iterator[GeminiServer]:
 
 @pytest.fixture
 def gemini_server(gemini_server_session: GeminiServer) -> Iterator[GeminiServer]:
-    """The session's server, reset before and after each test. Register both fixtures in a
+    """The session's server, reset before and after each test. Register the fixtures in a
     conftest.py with:
 
-    from tests.support.gemini_server import gemini_server, gemini_server_session  # noqa: F401
+    from tests.support.gemini_server import (  # noqa: F401
+        gemini_server, gemini_server_session, http_backend
+    )
     """
     gemini_server_session.reset()
     yield gemini_server_session
@@ -579,9 +749,12 @@ def rpc_error(
     return JSONResponse({"error": error}, status_code=status)
 
 
-def render_png(aspect_ratio: str, prompt: str = "") -> bytes:
-    """A real PNG of Gemini's size for `aspect_ratio`: a prompt-seeded gradient and a subject."""
-    width, height = IMAGE_SIZES[aspect_ratio]
+def render_png(
+    aspect_ratio: str, prompt: str = "", *, size: tuple[int, int] | None = None
+) -> bytes:
+    """A real PNG of Gemini 2.5's size for `aspect_ratio` (or of `size`): a prompt-seeded
+    gradient and a subject."""
+    width, height = size or GEMINI_25_SIZES[aspect_ratio]
     seed = hashlib.sha256(prompt.encode()).digest()
     xyz = pyvips.Image.xyz(width, height)
     red = xyz[0] * (seed[0] / 255 / width * 0.6) + 40
@@ -675,19 +848,33 @@ def _validate(record: RecordedRequest) -> str | None:
                 return "Invalid value at 'contents.parts.inline_data.data' (TYPE_BYTES)"
             if image.mime_type.startswith("image/") and image.mime_type not in SUPPORTED_INPUT_MIME:
                 return f"Unsupported MIME type: {image.mime_type}"
-    ratio = record.aspect_ratio
-    if ratio is not None and ratio not in IMAGE_SIZES:
-        return f"Unsupported aspect ratio: {ratio}"
-    if (
-        record.kind == "image"
-        and not record.model.endswith("-image")
-        and "image" not in (record.model)
-    ):
+    thinking = record.thinking_config
+    level, budget = proto_field(thinking, "thinkingLevel"), proto_field(thinking, "thinkingBudget")
+    if level is not None and budget is not None:
+        return "Unable to submit request because thinking_budget and thinking_level are not supported together."
+    if level is not None and re.match(r"gemini-[012]\.", record.model):
+        return "Thinking level is not supported for this model."
+    if budget == 0 and "-pro" in record.model:
+        return "Budget 0 is invalid. This model only works in thinking mode."
+    if record.kind == "image" and not _makes_images(record.model):
         return f"Model {record.model} does not support the requested response modalities: image"
+    if not _makes_images(record.model):
+        return None
+    if record.system_instruction is not None:
+        return f"Developer instruction is not enabled for models/{record.model}"
+    family = image_family(record.model)
+    size = record.image_size
+    if size is not None and not family.takes_image_size:
+        return f"imageSize is not supported by models/{record.model}"
+    if size is not None and size not in family.sizes:
+        return f"Unsupported image size: {size}. Supported: {', '.join(family.sizes)}"
+    ratio = record.aspect_ratio
+    if ratio is not None and ratio not in family.sizes[size or "1K"]:
+        return f"Unsupported aspect ratio: {ratio}"
     return None
 
 
-def _usage(record: RecordedRequest, *, output_tokens: int) -> dict[str, Any]:
+def _usage(record: RecordedRequest, *, output_tokens: int, thoughts: int = 0) -> dict[str, Any]:
     text_tokens = sum(max(1, len(t.split()) * 4 // 3) for t in record.texts)
     system = record.system_instruction
     if system:
@@ -697,12 +884,15 @@ def _usage(record: RecordedRequest, *, output_tokens: int) -> dict[str, Any]:
     details = [{"modality": "TEXT", "tokenCount": text_tokens}]
     if image_tokens:
         details.append({"modality": "IMAGE", "tokenCount": image_tokens})
-    return {
+    usage: dict[str, Any] = {
         "promptTokenCount": prompt_tokens,
         "candidatesTokenCount": output_tokens,
-        "totalTokenCount": prompt_tokens + output_tokens,
+        "totalTokenCount": prompt_tokens + output_tokens + thoughts,
         "promptTokensDetails": details,
     }
+    if thoughts:
+        usage["thoughtsTokenCount"] = thoughts
+    return usage
 
 
 def _response_id(record: RecordedRequest) -> str:
@@ -710,16 +900,52 @@ def _response_id(record: RecordedRequest) -> str:
 
 
 def _candidate_response(
-    record: RecordedRequest, candidate: dict[str, Any], model_version: str, *, output_tokens: int
+    record: RecordedRequest,
+    candidate: dict[str, Any],
+    model_version: str,
+    *,
+    output_tokens: int,
+    thoughts: int = 0,
 ) -> JSONResponse:
     return JSONResponse(
         {
             "candidates": [candidate],
-            "usageMetadata": _usage(record, output_tokens=output_tokens),
+            "usageMetadata": _usage(record, output_tokens=output_tokens, thoughts=thoughts),
             "modelVersion": model_version,
             "responseId": _response_id(record),
         }
     )
+
+
+def _generated_image(record: RecordedRequest, model_version: str) -> JSONResponse:
+    """The image of the model's size for the request's ratio and imageSize. Thinking (3.x)
+    models answer the way they do on the service: a thought, an interim thought image, a line
+    of text, then the final image carrying a thought signature."""
+    family = image_family(record.model)
+    size = record.image_size or "1K"
+    ratio = record.aspect_ratio or "1:1"
+    image = render_png(ratio, record.prompt, size=family.sizes[size][ratio])
+    if not family.thinks:
+        return _image_response(record, image, "image/png", model_version)
+    interim = render_png("1:1", "interim " + record.prompt, size=(256, 256))
+    parts = [
+        {"text": "**Composing the scene**\n\nPlacing the subject first.", "thought": True},
+        {"inlineData": {"mimeType": "image/png", "data": _b64(interim)}, "thought": True},
+        {"text": "Here is the image you asked for."},
+        {
+            "inlineData": {"mimeType": "image/png", "data": _b64(image)},
+            "thoughtSignature": _b64(hashlib.sha256(image).digest()),
+        },
+    ]
+    candidate = {"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}
+    tokens = family.output_tokens(size)
+    return _candidate_response(
+        record, candidate, model_version, output_tokens=tokens, thoughts=THOUGHT_TOKENS
+    )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
 def _image_response(
@@ -795,7 +1021,7 @@ def _analysis(record: RecordedRequest) -> dict[str, Any]:
         except pyvips.Error:
             size = ""
     return {
-        "focalPoint": {"x": 0.62, "y": 0.41},
+        "focalPoint": [410, 620],  # [y, x] in 0..1000
         "altText": "A bright yellow square on a softly graded background",
         "description": f"A simple abstract composition with one bright subject{size}.",
         "tags": ["abstract", "yellow", "square", "gradient"],
@@ -834,11 +1060,17 @@ def _safety_ratings(*, blocked: bool) -> list[dict[str, Any]]:
 
 
 def _model_info(model: str) -> dict[str, Any]:
+    if model.startswith("imagen-"):
+        methods = ["predict"]
+    elif "embedding" in model:
+        methods = ["embedContent", "countTextTokens", "countTokens"]
+    else:
+        methods = ["generateContent", "countTokens", "createCachedContent", "batchGenerateContent"]
     return {
         "name": f"models/{model}",
         "version": "001",
         "displayName": model,
         "inputTokenLimit": 32768,
         "outputTokenLimit": 32768,
-        "supportedGenerationMethods": ["generateContent", "countTokens"],
+        "supportedGenerationMethods": methods,
     }

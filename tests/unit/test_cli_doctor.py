@@ -19,9 +19,11 @@ from tests.support.gemini_server import (  # noqa: F401  (fixtures)
     GeminiServer,
     gemini_server,
     gemini_server_session,
+    http_backend,
 )
 
 runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("http_backend")
 
 
 @pytest.fixture(autouse=True)
@@ -133,24 +135,58 @@ def test_gemini_answers(
     result = doctor("--json")
     assert result.exit_code == 0, result.output
     checks = checks_of(result)
-    for name, model in (
-        ("synthesizer", "gemini-2.5-flash-image"),
-        ("enhancer", "gemini-2.5-flash"),
-        ("analyzer", "gemini-2.5-flash"),
+    for name, model, offers in (
+        (
+            "synthesizer",
+            "gemini-3.1-flash-image-preview",
+            "14 aspect ratios, imageSize 512/1K/2K/4K",
+        ),
+        ("enhancer", "gemini-3-flash-preview", "thinking level"),
+        ("analyzer", "gemini-3-flash-preview", "thinking level"),
     ):
         assert checks[name]["adapter"] == "gemini"
         assert checks[name]["status"] == "ok"
-        assert checks[name]["detail"].startswith(f"{model} at {gemini_server.base_url}")
-        assert checks[name]["message"] == f"models/{model} answers"
+        assert checks[name]["detail"].startswith(f"{model} (preferred) at {gemini_server.base_url}")
+        assert checks[name]["message"] == f"listed; {offers}"
     assert "local fallback after 15s" in checks["analyzer"]["detail"]
-    # One model lookup per distinct model, with the key, no generation.
+    # One listing serves both models, with the key; nothing is generated.
     requests = gemini_server.requests
-    assert sorted((r.method, r.model) for r in requests) == [
-        ("GET", "gemini-2.5-flash"),
-        ("GET", "gemini-2.5-flash-image"),
-    ]
+    assert [(r.method, r.path) for r in requests] == [("GET", "/v1beta/models")]
     assert {r.api_key for r in requests} == {gemini_server.api_key}
     assert gemini_server.api_key not in result.stdout
+
+
+def test_gemini_models_never_seen_before_are_named(
+    database: Path,
+    gemini_server: GeminiServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gemini_server.set_models("gemini-7-flash", "gemini-7-flash-image", "gemini-6-flash-image")
+    use_gemini(monkeypatch, gemini_server)
+    result = doctor("--json")
+    assert result.exit_code == 0, result.output
+    checks = checks_of(result)
+    assert checks["synthesizer"]["detail"].startswith("gemini-7-flash-image (newest listed) at")
+    assert checks["enhancer"]["detail"].startswith("gemini-7-flash (newest listed) at")
+    table = doctor()
+    assert "gemini-7-flash-image" in table.output
+
+
+def test_a_pinned_model_that_is_not_listed_fails(
+    database: Path,
+    gemini_server: GeminiServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use_gemini(monkeypatch, gemini_server, gemini_image_model="gemini-2.5-flash-image-preview")
+    result = doctor("--json")
+    assert result.exit_code == 1
+    checks = checks_of(result)
+    synthesizer = checks["synthesizer"]
+    assert synthesizer["status"] == "fail"
+    assert synthesizer["detail"].startswith("gemini-2.5-flash-image-preview at")
+    assert "'gemini-2.5-flash-image-preview' (BANATIE_GEMINI_IMAGE_MODEL)" in synthesizer["message"]
+    assert "gemini-3.1-flash-image-preview" in synthesizer["message"]
+    assert checks["enhancer"]["status"] == "ok"  # the text model is fine
 
 
 def test_gemini_rejects_the_key(

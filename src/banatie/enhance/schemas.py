@@ -15,7 +15,8 @@ class EnhanceCreate(RequestModel):
         "product or comic",
     )
     aspect_ratio: str = Field(
-        default="1:1", description="1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9 or 21:9"
+        default="1:1",
+        description="one of the active model's aspect ratios (GET /api/info): 1:1, 16:9, 9:16, …",
     )
 
 

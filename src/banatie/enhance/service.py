@@ -5,12 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from banatie.errors import ValidationError
-from banatie.providers.ports import (
-    ASPECT_RATIO_SIZES,
-    TEMPLATES,
-    EnhancedPrompt,
-    EnhancementRequest,
-)
+from banatie.providers.capabilities import ImageCapabilities, check_output
+from banatie.providers.ports import TEMPLATES, EnhancedPrompt, EnhancementRequest
 from banatie.runtime import Runtime
 
 
@@ -21,20 +17,21 @@ class Enhancement:
 
 
 def validate(
-    rt: Runtime, prompt: str, template: str | None, aspect_ratio: str
+    rt: Runtime,
+    prompt: str,
+    template: str | None,
+    aspect_ratio: str,
+    capabilities: ImageCapabilities,
 ) -> EnhancementRequest:
-    """The same rules as `POST /generations` (one message per problem, code VALIDATION_ERROR)."""
+    """The same rules as `POST /generations` (one message per problem, code VALIDATION_ERROR);
+    `capabilities` is the active synthesizer's row: the prompt is written for that model."""
     text = prompt.strip()
     if not text:
         raise ValidationError("prompt must not be empty")
     limit = rt.settings.max_prompt_chars
     if len(text) > limit:
         raise ValidationError(f"prompt is {len(text)} characters; the limit is {limit}")
-    if aspect_ratio not in ASPECT_RATIO_SIZES:
-        raise ValidationError(
-            f"aspectRatio {aspect_ratio!r} is not supported; use one of "
-            + ", ".join(ASPECT_RATIO_SIZES)
-        )
+    check_output(capabilities, aspect_ratio)
     if template is not None and template not in TEMPLATES:
         raise ValidationError(
             f"template {template!r} is not supported; use one of " + ", ".join(TEMPLATES)
@@ -46,5 +43,5 @@ def validate(
 
 async def enhance(rt: Runtime, prompt: str, template: str | None, aspect_ratio: str) -> Enhancement:
     """Provider failures propagate as `ProviderError` (502/503/504, 422 `CONTENT_BLOCKED`)."""
-    request = validate(rt, prompt, template, aspect_ratio)
+    request = validate(rt, prompt, template, aspect_ratio, await rt.synthesizer.capabilities())
     return Enhancement(request=request, result=await rt.enhancer.enhance(request))

@@ -22,6 +22,8 @@ class Generation(IdMixin, TimestampMixin, Base):
     original_prompt: Mapped[str] = mapped_column(Text)
     prompt: Mapped[str] = mapped_column(Text)
     aspect_ratio: Mapped[str] = mapped_column(String(8))
+    # What was asked of the model (512, 1K, 2K, 4K); None on rows older than the column.
+    image_size: Mapped[str | None] = mapped_column(String(8))
     template: Mapped[str | None] = mapped_column(String(32))
     auto_enhance: Mapped[bool]
     namespace: Mapped[str | None] = mapped_column(String(64))

@@ -58,6 +58,7 @@ async def present(
         original_prompt=generation.original_prompt,
         auto_enhance=generation.auto_enhance,
         aspect_ratio=generation.aspect_ratio,
+        image_size=generation.image_size,
         template=generation.template,
         namespace=generation.namespace,
         alias=generation.alias,
@@ -92,6 +93,7 @@ async def create_generation(
         service.GenerationInput(
             prompt=body.prompt,
             aspect_ratio=body.aspect_ratio,
+            image_size=body.image_size,
             template=body.template,
             auto_enhance=body.auto_enhance,
             namespace=body.namespace,

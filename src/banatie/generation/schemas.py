@@ -14,7 +14,13 @@ from banatie.schemas import CamelModel, RequestModel
 class GenerationCreate(RequestModel):
     prompt: str = Field(description="What to draw, in any language; `@alias` references images")
     aspect_ratio: str = Field(
-        default="1:1", description="1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9 or 21:9"
+        default="1:1",
+        description="one of the active model's aspect ratios (GET /api/info): 1:1, 16:9, 9:16, …",
+    )
+    image_size: str | None = Field(
+        default=None,
+        description="output size where the model offers one (512, 1K, 2K, 4K; GET /api/info); "
+        "default: the model's",
     )
     reference_images: list[str] = Field(default_factory=list, description="image ids or aliases")
     # Omitted: a new flow is started. null: no flow. An id: join (or start) that flow.
@@ -43,6 +49,7 @@ class GenerationOut(CamelModel):
     original_prompt: str
     auto_enhance: bool
     aspect_ratio: str
+    image_size: str | None
     template: str | None
     namespace: str | None
     alias: str | None

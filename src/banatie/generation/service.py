@@ -27,9 +27,9 @@ from banatie.images.aliases import is_uuid, normalize_alias
 from banatie.images.models import Image
 from banatie.imaging.pool import run_cpu
 from banatie.imaging.probe import InvalidImage, probe
+from banatie.providers.capabilities import ImageCapabilities, check_output
 from banatie.providers.errors import ProviderError
 from banatie.providers.ports import (
-    ASPECT_RATIO_SIZES,
     TEMPLATES,
     EnhancementRequest,
     ReferenceImage,
@@ -48,6 +48,8 @@ NEW_FLOW = object()  # `flowId` omitted: start a new flow
 class GenerationInput:
     prompt: str
     aspect_ratio: str = "1:1"
+    # 512, 1K, 2K, 4K where the model offers them; None: the model's default.
+    image_size: str | None = None
     template: str | None = None
     auto_enhance: bool = True
     namespace: str | None = None
@@ -65,7 +67,10 @@ class GenerationResult:
     alias_moved_from: str | None = None
 
 
-def validate_input(rt: Runtime, data: GenerationInput) -> GenerationInput:
+def validate_input(
+    rt: Runtime, data: GenerationInput, capabilities: ImageCapabilities
+) -> GenerationInput:
+    """`capabilities`: the active synthesizer's row (`await rt.synthesizer.capabilities()`)."""
     prompt = data.prompt.strip()
     if not prompt:
         raise ValidationError("prompt must not be empty")
@@ -73,11 +78,8 @@ def validate_input(rt: Runtime, data: GenerationInput) -> GenerationInput:
         raise ValidationError(
             f"prompt is {len(prompt)} characters; the limit is {rt.settings.max_prompt_chars}"
         )
-    if data.aspect_ratio not in ASPECT_RATIO_SIZES:
-        raise ValidationError(
-            f"aspectRatio {data.aspect_ratio!r} is not supported; use one of "
-            + ", ".join(ASPECT_RATIO_SIZES)
-        )
+    data.aspect_ratio, size = check_output(capabilities, data.aspect_ratio, data.image_size)
+    data.image_size = size or capabilities.default_size
     if data.template is not None and data.template not in TEMPLATES:
         raise ValidationError(
             f"template {data.template!r} is not supported; use one of " + ", ".join(TEMPLATES)
@@ -116,7 +118,7 @@ async def create(
     *,
     flow_id: str | object | None = NEW_FLOW,
 ) -> GenerationResult:
-    data = validate_input(rt, data)
+    data = validate_input(rt, data, await rt.synthesizer.capabilities())
     flow = await _flow(session, project, flow_id)
     refs = await references.resolve_references(
         session,
@@ -135,6 +137,7 @@ async def create(
         original_prompt=data.prompt,
         prompt=data.prompt,
         aspect_ratio=data.aspect_ratio,
+        image_size=data.image_size,
         template=data.template,
         auto_enhance=data.auto_enhance,
         namespace=data.namespace,
@@ -231,6 +234,7 @@ async def _run(
             SynthesisRequest(
                 prompt=prompt,
                 aspect_ratio=generation.aspect_ratio,
+                image_size=generation.image_size,
                 reference_images=reference_payloads,
                 template=generation.template,
             )

@@ -1,13 +1,19 @@
 """The normalised live request and its cache key.
 
 Only what changes the generated image is part of the key: project, scope, prompt, aspect ratio,
-template, autoEnhance and namespace. Everything else in the query (transformation parameters,
-which select a variant of the cached image, `key`, `sig`, `exp`, `utm_*`, click ids, …) is
-ignored here, so it can never split the cache or cost a second generation.
+imageSize, template, autoEnhance and namespace. Everything else in the query (transformation
+parameters, which select a variant of the cached image, `key`, `sig`, `exp`, `utm_*`, click
+ids, …) is ignored here, so it can never split the cache or cost a second generation.
 
 Normalisation: the prompt is Unicode NFC with whitespace trimmed and runs collapsed to one
 space; names are case-insensitive; defaults are explicit (`1:1`, template `general`,
 `autoEnhance=true`), so leaving a parameter out and giving its default are the same request.
+imageSize is the exception: left out it means "the model's default size", which may change
+with the model, so it is only part of the key when given (which also keeps every key made
+before imageSize existed).
+
+Whether the aspect ratio and imageSize are offered is the active model's to say
+(`providers.capabilities.check_output`); the key itself depends only on the query's text.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from banatie.errors import ValidationError
-from banatie.providers.ports import ASPECT_RATIO_SIZES, TEMPLATES
+from banatie.providers.capabilities import ImageCapabilities, check_output, normalize_image_size
+from banatie.providers.ports import TEMPLATES
 
 KEY_VERSION: Final = 1
 DEFAULT_ASPECT_RATIO: Final = "1:1"
@@ -29,15 +36,18 @@ DEFAULT_TEMPLATE: Final = "general"
 
 SCOPE_RE: Final = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?")
 _NAMESPACE_RE: Final = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,62})")
+_RATIO_RE: Final = re.compile(r"[1-9][0-9]?:[1-9][0-9]?")
 _TRUE: Final = frozenset({"1", "true", "yes", "on", "t", "y"})
 _FALSE: Final = frozenset({"0", "false", "no", "off", "f", "n"})
 
 # Query names (case-insensitive) -> canonical field. camelCase is the API's spelling.
-_PARAMS: Final[dict[str, str]] = {
+QUERY_NAMES: Final[dict[str, str]] = {
     "prompt": "prompt",
     "aspectratio": "aspect_ratio",
     "aspect_ratio": "aspect_ratio",
     "ar": "aspect_ratio",
+    "imagesize": "image_size",
+    "image_size": "image_size",
     "template": "template",
     "autoenhance": "auto_enhance",
     "auto_enhance": "auto_enhance",
@@ -55,6 +65,8 @@ class LiveRequest:
     template: str = DEFAULT_TEMPLATE
     auto_enhance: bool = True
     namespace: str | None = None
+    # None: the model's default size.
+    image_size: str | None = None
 
     def cache_key(self, project_id: str) -> str:
         return cache_key(project_id, self)
@@ -64,6 +76,8 @@ class LiveRequest:
         params = {"prompt": self.prompt}
         if self.aspect_ratio != DEFAULT_ASPECT_RATIO:
             params["aspectRatio"] = self.aspect_ratio
+        if self.image_size is not None:
+            params["imageSize"] = self.image_size
         if self.template != DEFAULT_TEMPLATE:
             params["template"] = self.template
         if not self.auto_enhance:
@@ -90,12 +104,16 @@ def normalize_scope(scope: str) -> str:
 
 def _normalize_aspect_ratio(raw: str) -> str:
     value = raw.strip().lower().replace("x", ":").replace("/", ":")
-    if value not in ASPECT_RATIO_SIZES:
-        raise ValidationError(
-            f"aspectRatio {raw[:20]!r} is not supported; use one of "
-            + ", ".join(ASPECT_RATIO_SIZES)
-        )
+    if not _RATIO_RE.fullmatch(value):
+        raise ValidationError(f"aspectRatio {raw[:20]!r} is not a ratio like 16:9")
     return value
+
+
+def _normalize_image_size(raw: str) -> str:
+    size = normalize_image_size(raw)
+    if size is None:
+        raise ValidationError(f"imageSize {raw[:20]!r} is not a size like 1K, 2K, 4K or 512")
+    return size
 
 
 def _normalize_template(raw: str) -> str:
@@ -126,12 +144,20 @@ def _normalize_namespace(raw: str) -> str | None:
 
 
 def parse_live_request(
-    scope: str, params: Mapping[str, str], *, max_prompt_chars: int = 5000
+    scope: str,
+    params: Mapping[str, str],
+    *,
+    capabilities: ImageCapabilities | None,
+    max_prompt_chars: int = 5000,
 ) -> LiveRequest:
-    """Validate and normalise a live URL's scope and query. Unknown parameters are ignored."""
+    """Validate and normalise a live URL's scope and query. Unknown parameters are ignored.
+
+    `capabilities`: the active synthesizer's row, which the aspect ratio and imageSize must be
+    offered by; None checks their spelling only (enough to find an image that already exists).
+    """
     found: dict[str, tuple[str, str]] = {}
     for name, value in params.items():
-        field = _PARAMS.get(name.lower())
+        field = QUERY_NAMES.get(name.lower())
         if field is None:
             continue
         if field in found and found[field][1] != value:
@@ -145,14 +171,21 @@ def parse_live_request(
         raise ValidationError(
             f"prompt is {len(prompt)} characters; the limit is {max_prompt_chars}"
         )
+    aspect_ratio = (
+        _normalize_aspect_ratio(found["aspect_ratio"][1])
+        if "aspect_ratio" in found
+        else DEFAULT_ASPECT_RATIO
+    )
+    raw_size = found["image_size"][1] if "image_size" in found else None
+    if capabilities is not None:  # the same rule and message as every other channel
+        aspect_ratio, image_size = check_output(capabilities, aspect_ratio, raw_size)
+    else:
+        image_size = _normalize_image_size(raw_size) if raw_size is not None else None
     return LiveRequest(
         scope=normalize_scope(scope),
         prompt=prompt,
-        aspect_ratio=(
-            _normalize_aspect_ratio(found["aspect_ratio"][1])
-            if "aspect_ratio" in found
-            else DEFAULT_ASPECT_RATIO
-        ),
+        aspect_ratio=aspect_ratio,
+        image_size=image_size,
         template=(
             _normalize_template(found["template"][1]) if "template" in found else DEFAULT_TEMPLATE
         ),
@@ -167,17 +200,20 @@ def parse_live_request(
 
 def cache_key(project_id: str, request: LiveRequest) -> str:
     """SHA-256 (hex) of the canonical JSON of the normalised request."""
+    fields: dict[str, object] = {
+        "v": KEY_VERSION,
+        "project": project_id,
+        "scope": request.scope,
+        "prompt": request.prompt,
+        "aspectRatio": request.aspect_ratio,
+        "template": request.template,
+        "autoEnhance": request.auto_enhance,
+        "namespace": request.namespace,
+    }
+    if request.image_size is not None:  # absent: keys made before imageSize stay valid
+        fields["imageSize"] = request.image_size
     canonical = json.dumps(
-        {
-            "v": KEY_VERSION,
-            "project": project_id,
-            "scope": request.scope,
-            "prompt": request.prompt,
-            "aspectRatio": request.aspect_ratio,
-            "template": request.template,
-            "autoEnhance": request.auto_enhance,
-            "namespace": request.namespace,
-        },
+        fields,
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),

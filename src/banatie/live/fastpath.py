@@ -18,25 +18,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from banatie.delivery.outbox import image_tag
 from banatie.errors import ApiError
 from banatie.live.cache_key import parse_live_request
-from banatie.live.signing import SIGNED
+from banatie.live.signing import LIVE_PARAMS, SIGNED
 from banatie.live.state import CachedImage
 from banatie.runtime import Runtime
 from banatie.storage.base import BlobNotFound
 
-_LIVE_PARAMS: Final = frozenset(
-    {
-        "prompt",
-        "aspectratio",
-        "aspect_ratio",
-        "ar",
-        "template",
-        "autoenhance",
-        "auto_enhance",
-        "namespace",
-    }
-)
 # Names that make the request a variant (handled by the full route, through delivery).
-TRANSFORM: Final = SIGNED - _LIVE_PARAMS - {"exp"}
+TRANSFORM: Final = SIGNED - LIVE_PARAMS - {"exp"}
 
 
 def cache_headers(rt: Runtime, image: CachedImage, cache: str) -> dict[str, str]:
@@ -105,8 +93,12 @@ class LiveHitFastPath:
         if any(name.lower() in TRANSFORM for name, _ in pairs):
             return None
         try:
+            # A hit serves an image that exists: what the model offers is for misses to check.
             request = parse_live_request(
-                parts[5], dict(pairs), max_prompt_chars=rt.settings.max_prompt_chars
+                parts[5],
+                dict(pairs),
+                capabilities=None,
+                max_prompt_chars=rt.settings.max_prompt_chars,
             )
         except ApiError:
             return None

@@ -62,6 +62,7 @@ class LiveEntry(IdMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(16))  # pending | ready | failed
     prompt: Mapped[str] = mapped_column(Text)
     aspect_ratio: Mapped[str] = mapped_column(String(8))
+    image_size: Mapped[str | None] = mapped_column(String(8))
     template: Mapped[str | None] = mapped_column(String(32))
     auto_enhance: Mapped[bool]
     namespace: Mapped[str | None] = mapped_column(String(64))

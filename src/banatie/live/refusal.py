@@ -16,7 +16,7 @@ from fastapi import Response
 from fastapi.responses import JSONResponse
 
 from banatie.errors import ApiError, error_body
-from banatie.providers.errors import ContentBlocked, ProviderError
+from banatie.providers.errors import ProviderError
 from banatie.providers.ports import ASPECT_RATIO_SIZES
 
 TITLES: Final[dict[str, str]] = {
@@ -58,7 +58,7 @@ def describe(exc: Exception) -> tuple[int, str, str, dict[str, str], dict[str, A
         headers = {}
         if exc.retry_after is not None:
             headers["Retry-After"] = str(max(1, round(exc.retry_after)))
-        details = {"reason": exc.reason} if isinstance(exc, ContentBlocked) else None
+        details = {"reason": exc.reason} if exc.reason else None
         return exc.status, exc.code, exc.message, headers, details
     return 500, "INTERNAL_ERROR", "internal error", {}, None
 

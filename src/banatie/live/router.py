@@ -73,7 +73,8 @@ router = APIRouter(prefix="/api/v1/live", tags=["live"], responses=ERROR_RESPONS
             }
             for name, text in (
                 ("prompt", "what to draw, in any language (required)"),
-                ("aspectRatio", "1:1 (default), 16:9, 3:2, …"),
+                ("aspectRatio", "1:1 (default), 16:9, 3:2, … (the active model's, GET /api/info)"),
+                ("imageSize", "the model's default, or 512, 1K, 2K, 4K where it offers them"),
                 ("template", "general (default), photorealistic, comic, …"),
                 ("autoEnhance", "true (default) or false"),
                 ("namespace", "a namespace slug"),
@@ -100,7 +101,12 @@ async def live_image(org: str, project: str, scope: str, request: Request) -> Re
     aspect_ratio = "1:1"
     try:
         params = request.query_params
-        live = parse_live_request(scope, params, max_prompt_chars=rt.settings.max_prompt_chars)
+        live = parse_live_request(
+            scope,
+            params,
+            capabilities=await rt.synthesizer.capabilities(),
+            max_prompt_chars=rt.settings.max_prompt_chars,
+        )
         aspect_ratio = live.aspect_ratio
         query = params.multi_items()
         for attempt in range(2):
@@ -211,6 +217,7 @@ def _entry_request(entry: LiveEntry, scope: str) -> LiveRequest:
         template=entry.template or "general",
         auto_enhance=entry.auto_enhance,
         namespace=entry.namespace,
+        image_size=entry.image_size,
     )
 
 
@@ -464,6 +471,7 @@ async def build_url(
     params = {"prompt": body.prompt}
     for name, value in (
         ("aspectRatio", body.aspect_ratio),
+        ("imageSize", body.image_size),
         ("template", body.template),
         ("namespace", body.namespace),
     ):
@@ -472,7 +480,10 @@ async def build_url(
     if body.auto_enhance is not None:
         params["autoEnhance"] = "true" if body.auto_enhance else "false"
     live = parse_live_request(
-        body.scope, params, max_prompt_chars=runtime.settings.max_prompt_chars
+        body.scope,
+        params,
+        capabilities=await runtime.synthesizer.capabilities(),
+        max_prompt_chars=runtime.settings.max_prompt_chars,
     )
     query = dict(live.query())
     if body.transform:

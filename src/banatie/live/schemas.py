@@ -124,6 +124,7 @@ class LiveUrlRequest(RequestModel):
     scope: str
     prompt: str
     aspect_ratio: str | None = None
+    image_size: str | None = None
     template: str | None = None
     auto_enhance: bool | None = None
     namespace: str | None = None

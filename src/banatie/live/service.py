@@ -455,6 +455,7 @@ async def _claim(
                         status="pending",
                         prompt=request.prompt,
                         aspect_ratio=request.aspect_ratio,
+                        image_size=request.image_size,
                         template=request.template,
                         auto_enhance=request.auto_enhance,
                         namespace=request.namespace,
@@ -555,6 +556,7 @@ async def _generate(
                 generation.GenerationInput(
                     prompt=request.prompt,
                     aspect_ratio=request.aspect_ratio,
+                    image_size=request.image_size,
                     template=request.template,
                     auto_enhance=request.auto_enhance,
                     namespace=request.namespace,
@@ -719,6 +721,7 @@ async def regenerate_entry(
             generation.GenerationInput(
                 prompt=entry.prompt,
                 aspect_ratio=entry.aspect_ratio,
+                image_size=entry.image_size,
                 template=entry.template,
                 auto_enhance=entry.auto_enhance,
                 namespace=entry.namespace,

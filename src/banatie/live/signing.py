@@ -21,19 +21,10 @@ from urllib.parse import quote, urlencode
 
 from banatie.delivery.signing import EXPIRY_PARAM, SIGNATURE_PARAM, SIGNED_PARAMS
 from banatie.errors import Forbidden
+from banatie.live.cache_key import QUERY_NAMES
 
-LIVE_PARAMS: Final = frozenset(
-    {
-        "prompt",
-        "aspectratio",
-        "aspect_ratio",
-        "ar",
-        "template",
-        "autoenhance",
-        "auto_enhance",
-        "namespace",
-    }
-)
+# Every query name that changes the image (lower case): all of them are signed.
+LIVE_PARAMS: Final = frozenset(QUERY_NAMES)
 SIGNED: Final = LIVE_PARAMS | SIGNED_PARAMS
 
 Pairs = Iterable[tuple[str, str]]

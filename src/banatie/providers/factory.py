@@ -24,6 +24,11 @@ class Providers:
     # The client shared by the Gemini adapters (None with the embedded ones).
     gemini: GeminiClient | None = None
 
+    def start(self) -> None:
+        """At start-up: resolve the Gemini models in the background, so the log says which."""
+        if self.gemini is not None:
+            self.gemini.models.warm_up()
+
     async def aclose(self) -> None:
         if self.gemini is not None:
             await self.gemini.aclose()

@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-# Gemini 2.5 Flash Image output sizes; the local synthesizer produces exactly these.
+from banatie.providers.capabilities import ImageCapabilities
+
+# Gemini 2.5 Flash Image output sizes (DESIGN.md §1); the local synthesizer's 1K row.
 ASPECT_RATIO_SIZES: dict[str, tuple[int, int]] = {
     "1:1": (1024, 1024),
     "2:3": (832, 1248),
@@ -55,7 +57,7 @@ class SynthesisRequest:
     # ("Developer instruction is not enabled"), so adapters fold these into the prompt text.
     style: str | None = None
     negative_prompt: str | None = None
-    # Output size where the model offers one (1K, 2K, 4K); None: the model's default.
+    # Output size where the model offers one (512, 1K, 2K, 4K); None: the model's default.
     image_size: str | None = None
 
 
@@ -70,6 +72,11 @@ class SynthesizedImage:
 
 class ImageSynthesizer(Protocol):
     name: str
+
+    async def capabilities(self) -> ImageCapabilities:
+        """The active model's aspect ratios and sizes (`providers.capabilities`). Never raises:
+        a model that cannot be resolved yet answers with its best-known row."""
+        ...
 
     async def synthesize(self, request: SynthesisRequest) -> SynthesizedImage: ...
 

@@ -193,17 +193,10 @@ async def test_malformed_json_is_a_400(client: httpx.AsyncClient, keys: Keys) ->
 async def test_failed_generation_is_recorded_and_uncharged(
     client: httpx.AsyncClient, keys: Keys, app: object
 ) -> None:
-    from banatie.providers.errors import ProviderError
+    from tests.support.synthesizers import FailingSynthesizer
 
     runtime = app.state.runtime  # type: ignore[attr-defined]
-
-    class Broken:
-        name = "broken"
-
-        async def synthesize(self, request: object) -> object:
-            raise ProviderError("model unavailable")
-
-    runtime.synthesizer = Broken()
+    runtime.synthesizer = FailingSynthesizer("model unavailable")
     response = await generate(client, keys, prompt="anything")
     assert response.status_code == 502
     assert response.json()["error"]["code"] == "PROVIDER_ERROR"

@@ -13,7 +13,6 @@ import pytest
 from fastapi import FastAPI
 
 from banatie.app import create_app
-from banatie.providers.errors import ProviderError
 from banatie.settings import Settings
 from tests.conftest import Keys
 from tests.integration.live.conftest import (
@@ -22,6 +21,7 @@ from tests.integration.live.conftest import (
     generation_count,
     live_url,
 )
+from tests.support.synthesizers import FailingSynthesizer
 
 
 async def test_miss_then_hit_serves_identical_bytes(
@@ -157,14 +157,7 @@ async def test_failed_generation_is_not_cached_and_is_retried(
     runtime = app.state.runtime
     real = runtime.synthesizer
 
-    class Broken:
-        name = "broken"
-
-        async def synthesize(self, request: object) -> object:
-            await asyncio.sleep(0.05)
-            raise ProviderError("model down")
-
-    runtime.synthesizer = Broken()
+    runtime.synthesizer = FailingSynthesizer("model down", delay=0.05)
     url = live_url("a picture that fails once")
     failed = await asyncio.gather(*(client.get(url) for _ in range(5)))
     assert [r.status_code for r in failed] == [502] * 5

@@ -23,6 +23,7 @@ from tests.support.gemini_server import (  # noqa: F401  (fixtures)
     GeminiServer,
     gemini_server,
     gemini_server_session,
+    http_backend,
 )
 
 
@@ -56,6 +57,7 @@ def settings(
     tmp_path: Path,
     gemini_server: GeminiServer,  # noqa: F811
     gemini: dict[str, Any],
+    http_backend: str,  # noqa: F811
 ) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]

@@ -43,8 +43,8 @@ async def test_enhance_asks_the_agent(
     assert data["rationale"].startswith("Rewrote the keywords")
     assert (data["template"], data["aspectRatio"]) == ("sticker", "9:16")
 
-    (request,) = gemini_server.requests
-    assert request.kind == "enhance" and request.model == "gemini-2.5-flash"
+    (request,) = gemini_server.requests_of("enhance")
+    assert request.model == "gemini-3-flash-preview"
     assert request.api_key == gemini_server.api_key
     assert request.prompt == body["prompt"]
     assert request.response_mime_type == "application/json"

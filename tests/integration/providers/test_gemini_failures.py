@@ -28,6 +28,7 @@ from tests.support.gemini_server import (
     Behaviour,
     BlockPrompt,
     ClientFailure,
+    DeadlineExceeded,
     FinishWithoutImage,
     GeminiServer,
     ImageReply,
@@ -74,12 +75,32 @@ CASES = {
         reason="IMAGE_SAFETY",
         message_has=("no image", "IMAGE_SAFETY"),
     ),
+    # Not a policy block: tried once more, then a provider error that says why.
     "finish-stop-with-words": Case(
-        (FinishWithoutImage("STOP", text="I can't create that image."),),
-        422,
-        "CONTENT_BLOCKED",
+        (FinishWithoutImage("STOP", text="I can't create that image."),) * 2,
+        502,
+        "PROVIDER_ERROR",
         reason="NO_IMAGE",
+        attempts=2,
         message_has=("I can't create that image.",),
+    ),
+    "finish-max-tokens": Case(
+        (FinishWithoutImage("MAX_TOKENS"),) * 2,
+        502,
+        "PROVIDER_ERROR",
+        reason="MAX_TOKENS",
+        attempts=2,
+    ),
+    "finish-image-other": Case(
+        (FinishWithoutImage("IMAGE_OTHER"),) * 2,
+        502,
+        "PROVIDER_ERROR",
+        reason="IMAGE_OTHER",
+        attempts=2,
+    ),
+    "finish-spii": Case((FinishWithoutImage("SPII"),), 422, "CONTENT_BLOCKED", reason="SPII"),
+    "deadline-exceeded": Case(
+        (DeadlineExceeded(),), 504, "PROVIDER_TIMEOUT", message_has=("DEADLINE_EXCEEDED",)
     ),
     "rate-limited": Case(
         (RateLimit(retry_delay="0.05s"),) * ATTEMPTS,
@@ -290,3 +311,41 @@ async def test_failures_never_use_up_the_allowance(
     assert await usage_used(client, keys) == 1
     assert [g["status"] for g in await generations(client, keys)].count("failed") == 4
     assert _count_blobs(settings.data_dir) == 1
+
+
+@pytest.mark.parametrize(
+    "gemini", [{"gemini_image_model": "gemini-2.0-flash-exp-image-generation"}], indirect=True
+)
+async def test_a_pinned_model_that_is_not_listed_is_a_clear_503(
+    client: httpx.AsyncClient, keys: Keys, gemini_server: GeminiServer, settings: Settings
+) -> None:
+    response = await generate(client, keys, prompt="a kite", autoEnhance=False)
+    assert response.status_code == 503, response.text
+    error = response.json()["error"]
+    assert error["code"] == "MODEL_UNAVAILABLE"
+    assert "'gemini-2.0-flash-exp-image-generation'" in error["message"]
+    assert "BANATIE_GEMINI_IMAGE_MODEL" in error["message"]
+    assert "gemini-3.1-flash-image-preview" in error["message"]  # what is listed
+    assert gemini_server.requests_of("image") == []
+    (generation,) = await generations(client, keys)
+    assert (generation["status"], generation["errorCode"]) == ("failed", "MODEL_UNAVAILABLE")
+    assert await usage_used(client, keys) == 0
+    assert blob_files(settings.data_dir) == []
+    info = (await client.get("/api/info")).json()["data"]
+    assert info["models"]["image"]["error"]["code"] == "MODEL_UNAVAILABLE"
+    assert info["models"]["text"]["model"] == "gemini-3-flash-preview"
+
+
+async def test_a_retired_model_is_replaced_without_a_failed_generation(
+    client: httpx.AsyncClient, keys: Keys, gemini_server: GeminiServer
+) -> None:
+    first = await generate(client, keys, prompt="a kite", autoEnhance=False)
+    assert first.json()["data"]["model"] == "gemini-3.1-flash-image-preview"
+    gemini_server.set_models("gemini-2.5-flash-image", "gemini-3-flash-preview")
+    second = await generate(client, keys, prompt="a kite", autoEnhance=False)
+    assert second.status_code == 201, second.text
+    assert second.json()["data"]["model"] == "gemini-2.5-flash-image"
+    assert [r.status for r in gemini_server.requests_of("image")] == [200, 404, 200]
+    info = (await client.get("/api/info")).json()["data"]
+    assert info["models"]["image"]["model"] == "gemini-2.5-flash-image"
+    assert len(info["aspectRatios"]) == 10

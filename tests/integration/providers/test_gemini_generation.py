@@ -25,7 +25,7 @@ from tests.integration.providers.support import (
     usage_used,
 )
 from tests.support.gemini_server import (
-    OUTPUT_IMAGE_TOKENS,
+    GEMINI_3_OUTPUT_TOKENS,
     GeminiServer,
     JsonText,
     Malformed,
@@ -79,7 +79,7 @@ async def test_info_lists_the_gemini_adapters(client: httpx.AsyncClient) -> None
 async def test_plain_generation_with_auto_enhance(
     client: httpx.AsyncClient, keys: Keys, gemini_server: GeminiServer
 ) -> None:
-    gemini_server.model_version = "gemini-2.5-flash-image-preview-09-2025"
+    gemini_server.model_version = "gemini-3.1-flash-image-preview-0226"
     response = await generate(
         client, keys, prompt="a red fox in a snowy forest", aspectRatio="16:9"
     )
@@ -92,14 +92,14 @@ async def test_plain_generation_with_auto_enhance(
     assert len(enhance) == len(image) == len(analyze) == 1
     assert {r.api_key for r in gemini_server.requests} == {gemini_server.api_key}
     # The enhancer agent: the user's prompt, JSON output, instructions for template and ratio.
-    assert enhance[0].model == "gemini-2.5-flash"
+    assert enhance[0].model == "gemini-3-flash-preview"  # resolved from models.list
     assert enhance[0].prompt == "a red fox in a snowy forest"
     assert enhance[0].response_mime_type == "application/json"
     instruction = enhance[0].system_instruction or ""
     assert "Template: General" in instruction
     assert "Aspect ratio: 16:9 (wide landscape" in instruction
     # The image model gets the enhanced prompt, the ratio and nothing else.
-    assert image[0].model == "gemini-2.5-flash-image"
+    assert image[0].model == "gemini-3.1-flash-image-preview"
     assert image[0].prompt == data["prompt"] != data["originalPrompt"]
     assert data["prompt"].startswith("A carefully composed, high-detail image of a red fox")
     assert image[0].aspect_ratio == "16:9"
@@ -107,8 +107,8 @@ async def test_plain_generation_with_auto_enhance(
     assert image[0].images == []
     assert image[0].system_instruction is None  # no namespace style
     # The analyzer agent sees the stored image and the user's prompt.
-    assert analyze[0].model == "gemini-2.5-flash"
-    png = render_png("16:9", data["prompt"])
+    assert analyze[0].model == "gemini-3-flash-preview"
+    png = render_png("16:9", data["prompt"], size=(1376, 768))
     assert [i.data for i in analyze[0].images] == [png]
     assert "a red fox in a snowy forest" in analyze[0].prompt
 
@@ -116,13 +116,16 @@ async def test_plain_generation_with_auto_enhance(
     assert data["originalPrompt"] == "a red fox in a snowy forest"
     assert data["detectedLanguage"] == "en"
     assert (data["enhancer"], data["synthesizer"]) == ("gemini", "gemini")
-    assert data["model"] == "gemini-2.5-flash-image-preview-09-2025"  # modelVersion of the answer
+    assert data["model"] == "gemini-3.1-flash-image-preview-0226"  # modelVersion of the answer
+    assert data["imageSize"] == "1K"  # the model's default, recorded
     usage = data["tokenUsage"]
-    assert usage["outputTokens"] == OUTPUT_IMAGE_TOKENS
+    assert usage["outputTokens"] == GEMINI_3_OUTPUT_TOKENS["1K"]
     assert usage["promptTokens"] > 0
-    assert usage["totalTokens"] == usage["promptTokens"] + usage["outputTokens"]
+    assert usage["totalTokens"] == (
+        usage["promptTokens"] + usage["outputTokens"] + usage["thoughtsTokens"]
+    )
     out = data["outputImage"]
-    assert (out["width"], out["height"], out["mimeType"]) == (1344, 768, "image/png")
+    assert (out["width"], out["height"], out["mimeType"]) == (1376, 768, "image/png")
     assert out["fileHash"] == hashlib.sha256(png).hexdigest()
     assert out["analyzer"] == "gemini"
     assert out["focalPoint"] == {"x": 0.62, "y": 0.41}
@@ -160,8 +163,8 @@ async def test_auto_enhance_off_sends_the_prompt_as_written(
     assert image.aspect_ratio == "3:4"
     assert data["autoEnhance"] is False
     assert data["enhancer"] is None and data["detectedLanguage"] is None
-    assert data["model"] == "gemini-2.5-flash-image"
-    assert (data["outputImage"]["width"], data["outputImage"]["height"]) == (864, 1184)
+    assert data["model"] == "gemini-3.1-flash-image-preview"
+    assert (data["outputImage"]["width"], data["outputImage"]["height"]) == (896, 1200)
 
 
 async def test_alias_references_are_sent_as_inline_images(
@@ -260,7 +263,7 @@ ANALYZER_FAILURES: dict[str, Any] = {
     "500": ServerFailure(500),
     "slow": Slow(seconds=3),
     "malformed-body": Malformed(),
-    "focal-point-outside-0..1": JsonText({"focalPoint": {"x": 3, "y": 0.5}, "altText": "x"}),
+    "focal-point-outside-0..1000": JsonText({"focalPoint": [500, 3000], "altText": "x"}),
     "not-json": JsonText("not json at all"),
 }
 

@@ -14,9 +14,9 @@ import pytest
 from fastapi import FastAPI
 
 from banatie.app import create_app
-from banatie.providers.errors import ProviderError
 from banatie.settings import Settings
 from tests.conftest import Keys
+from tests.support.synthesizers import FailingSynthesizer
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -79,13 +79,7 @@ async def test_failed_generation_is_not_charged(
     runtime = app.state.runtime
     real = runtime.synthesizer
 
-    class Broken:
-        name = "broken"
-
-        async def synthesize(self, request: object) -> object:
-            raise ProviderError("model down")
-
-    runtime.synthesizer = Broken()
+    runtime.synthesizer = FailingSynthesizer("model down")
     for _ in range(6):
         assert (await generate(client, keys)).status_code == 502
     assert (await usage(client, keys))["used"] == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import unicodedata
 
 import pytest
@@ -15,7 +17,11 @@ from banatie.live.cache_key import (
     normalize_prompt,
     parse_live_request,
 )
+from banatie.providers.gemini.models import image_capabilities
+from banatie.providers.local.synthesizer import LOCAL_CAPABILITIES
 from banatie.providers.ports import ASPECT_RATIO_SIZES, TEMPLATES
+
+FLASH_IMAGE = image_capabilities("gemini-3.1-flash-image-preview")
 
 PROJECT = "8b0c6a8e-0000-4000-8000-000000000001"
 WHITESPACE = st.sampled_from([" ", "\t", "\n", "\r\n", "\u00a0", "\u3000", "\u2003", "  "])
@@ -56,7 +62,7 @@ NOISE = st.dictionaries(
 
 
 def key_of(scope: str, params: dict[str, str], project: str = PROJECT) -> str:
-    return cache_key(project, parse_live_request(scope, params))
+    return cache_key(project, parse_live_request(scope, params, capabilities=LOCAL_CAPABILITIES))
 
 
 @settings(max_examples=200, deadline=None)
@@ -129,7 +135,16 @@ def test_defaults_are_the_same_request() -> None:
 @settings(max_examples=100, deadline=None)
 @given(
     field=st.sampled_from(
-        ["scope", "project", "prompt", "aspectRatio", "template", "autoEnhance", "namespace"]
+        [
+            "scope",
+            "project",
+            "prompt",
+            "aspectRatio",
+            "imageSize",
+            "template",
+            "autoEnhance",
+            "namespace",
+        ]
     )
 )
 def test_every_part_of_the_request_counts(field: str) -> None:
@@ -144,6 +159,8 @@ def test_every_part_of_the_request_counts(field: str) -> None:
         changed["prompt"] = "a Fox"
     elif field == "aspectRatio":
         changed["aspectRatio"] = "16:9"
+    elif field == "imageSize":
+        changed["imageSize"] = "2K"
     elif field == "template":
         changed["template"] = "comic"
     elif field == "autoEnhance":
@@ -164,6 +181,11 @@ def test_key_is_a_sha256_hex_digest() -> None:
         ("blog", {}),
         ("blog", {"prompt": " \t "}),
         ("blog", {"prompt": "x", "aspectRatio": "2:1"}),
+        ("blog", {"prompt": "x", "aspectRatio": "1:8"}),  # not in the local model's row
+        ("blog", {"prompt": "x", "aspectRatio": "wide"}),
+        ("blog", {"prompt": "x", "imageSize": "8K"}),
+        ("blog", {"prompt": "x", "imageSize": "huge"}),
+        ("blog", {"prompt": "x", "imageSize": "2K", "image_size": "4K"}),
         ("blog", {"prompt": "x", "template": "nope"}),
         ("blog", {"prompt": "x", "autoEnhance": "perhaps"}),
         ("blog", {"prompt": "x", "namespace": "no spaces"}),
@@ -175,4 +197,56 @@ def test_key_is_a_sha256_hex_digest() -> None:
 )
 def test_bad_requests_are_400(scope: str, params: dict[str, str]) -> None:
     with pytest.raises(ValidationError):
-        parse_live_request(scope, params)
+        parse_live_request(scope, params, capabilities=LOCAL_CAPABILITIES)
+
+
+def test_keys_without_image_size_are_those_made_before_it_existed() -> None:
+    """Live images cached before imageSize was a parameter keep their keys (and stay hits)."""
+    before = json.dumps(
+        {
+            "v": 1,
+            "project": PROJECT,
+            "scope": "blog",
+            "prompt": "a fox",
+            "aspectRatio": "16:9",
+            "template": "general",
+            "autoEnhance": True,
+            "namespace": None,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    expected = hashlib.sha256(before.encode()).hexdigest()
+    assert key_of("blog", {"prompt": "a fox", "aspectRatio": "16:9"}) == expected
+
+
+@pytest.mark.parametrize(
+    "spellings", [("2K", "2k", " 2K "), ("512", "0.5K", "512px", "0.5k"), ("4K", "4k")]
+)
+def test_image_size_spellings_give_one_key(spellings: tuple[str, ...]) -> None:
+    keys = {key_of("blog", {"prompt": "x", "imageSize": size}) for size in spellings}
+    assert len(keys) == 1
+    assert keys != {key_of("blog", {"prompt": "x"})}  # given differs from the model's default
+    request = parse_live_request(
+        "blog", {"prompt": "x", "image_size": spellings[-1]}, capabilities=LOCAL_CAPABILITIES
+    )
+    assert request.query()["imageSize"] == spellings[0].strip()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    ratio=st.sampled_from(sorted(FLASH_IMAGE.aspect_ratios)),
+    size=st.sampled_from(["512", "1K", "2K", "4K"]),
+)
+def test_the_models_row_decides_what_is_offered(ratio: str, size: str) -> None:
+    params = {"prompt": "x", "aspectRatio": ratio, "imageSize": size}
+    gemini = parse_live_request("blog", params, capabilities=FLASH_IMAGE)
+    # Spelling alone (the warm-hit path): the same request, hence the same key.
+    assert parse_live_request("blog", params, capabilities=None) == gemini
+    offered = LOCAL_CAPABILITIES.dimensions(ratio, size) is not None
+    if offered:
+        assert parse_live_request("blog", params, capabilities=LOCAL_CAPABILITIES) == gemini
+    else:
+        with pytest.raises(ValidationError, match="banatie-local-1"):
+            parse_live_request("blog", params, capabilities=LOCAL_CAPABILITIES)

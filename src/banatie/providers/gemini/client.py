@@ -1,31 +1,38 @@
-"""The one place that talks to Gemini: the google-genai client built from settings, bounded
-retries with backoff that honours the server's `RetryInfo`, and the mapping of every failure to
-`banatie.providers.errors`.
+"""The one place that talks to Gemini: the google-genai client built from settings, the model
+resolver (`models.ModelResolver`), bounded retries with backoff that honours the server's
+`RetryInfo`, and the mapping of every failure to `banatie.providers.errors`.
 
 google-genai's own retries are disabled (`HttpRetryOptions(attempts=1)`) so that this module alone
 decides what is retried, how long to wait and what the caller finally sees:
 
-| Gemini answer                                  | retried | finally raised                 |
-|------------------------------------------------|---------|--------------------------------|
-| 429 RESOURCE_EXHAUSTED                         | yes     | ProviderRateLimited (503)      |
-| 5xx (INTERNAL, UNAVAILABLE, …), 408, transport | yes     | ProviderError (502)            |
-| other 4xx (INVALID_ARGUMENT, PERMISSION_DENIED)| no      | ProviderError (502)            |
-| no answer within gemini_timeout_seconds        | no      | ProviderTimeout (504)          |
-| a body that is not a GenerateContentResponse   | no      | ProviderError (502)            |
+| Gemini answer                                   | retried        | finally raised              |
+|-------------------------------------------------|----------------|-----------------------------|
+| 429 RESOURCE_EXHAUSTED                          | yes            | ProviderRateLimited (503)   |
+| 5xx (INTERNAL, UNAVAILABLE, …), 408, transport  | yes            | ProviderError (502)         |
+| 504 DEADLINE_EXCEEDED, no answer in time        | no             | ProviderTimeout (504)       |
+| 404 for the model                               | once, re-resolved | ModelNotFound (502)      |
+| other 4xx (INVALID_ARGUMENT, PERMISSION_DENIED) | no             | ProviderError (502)         |
+| a body that is not a GenerateContentResponse    | no             | ProviderError (502)         |
+| an answer without output that is no block       | once (`call`)  | ProviderError (502), reason |
+| a request the SDK refuses before sending it     | no             | ProviderRequestError (500)  |
 
-Blocked prompts and finishes without output are judged by the adapters (`ContentBlocked`).
+Transport failures are those of whichever HTTP backend the SDK uses: httpx (or its fork httpx2)
+by default, aiohttp when it is importable. Blocked prompts and finishes without output are judged
+by the adapters (`ContentBlocked`, `IncompleteAnswer`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+import json
 import logging
 import math
 import random
 import re
+import traceback
 from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from google import genai
 from google.genai import errors as genai_errors
@@ -36,11 +43,23 @@ from banatie.providers.errors import (
     ContentBlocked,
     ProviderError,
     ProviderRateLimited,
+    ProviderRequestError,
     ProviderTimeout,
+)
+from banatie.providers.gemini.models import (
+    C,
+    ListedModel,
+    ModelListingUnsupported,
+    ModelResolver,
+    ResolvedModel,
+    TextCapabilities,
+    bare_id,
 )
 from banatie.settings import Settings
 
 logger = logging.getLogger("banatie.providers.gemini")
+
+T = TypeVar("T")
 
 # A server-requested wait longer than this is not sat out inside a request: we give up at once and
 # pass the delay on as Retry-After.
@@ -50,14 +69,33 @@ MAX_BACKOFF_SECONDS = 16.0
 RETRY_INFO_TYPE = "type.googleapis.com/google.rpc.RetryInfo"
 # HTTP statuses worth another attempt besides 5xx.
 RETRYABLE_STATUSES = frozenset({408, 429})
+# models.list page size (the API's maximum); the SDK's pager fetches the further pages.
+LIST_PAGE_SIZE = 1000
+# Listing is a cheap GET: a short limit and one retry, since requests may wait for it.
+LIST_TIMEOUT_SECONDS = 10.0
+# Finish reasons that are policy decisions: the answer is a 422 CONTENT_BLOCKED, never retried.
+# Every other finish without the expected output (MAX_TOKENS, OTHER, IMAGE_OTHER, NO_IMAGE,
+# MALFORMED_RESPONSE, …) is a failed answer: retried once, then a 502 with the reason.
+POLICY_FINISH_REASONS = frozenset(
+    {
+        "SAFETY",
+        "IMAGE_SAFETY",
+        "PROHIBITED_CONTENT",
+        "IMAGE_PROHIBITED_CONTENT",
+        "BLOCKLIST",
+        "SPII",
+        "RECITATION",
+        "IMAGE_RECITATION",
+    }
+)
 
 Sleep = Callable[[float], Awaitable[None]]
 
 
-def _exception_types(name: str) -> tuple[type[BaseException], ...]:
-    """`name` from httpx and from httpx2 (the fork newer google-genai releases use), if present."""
+def _exception_types(modules: tuple[str, ...], name: str) -> tuple[type[BaseException], ...]:
+    """`name` from each of `modules` that is importable (the SDK's optional HTTP backends)."""
     found: list[type[BaseException]] = []
-    for module_name in ("httpx", "httpx2"):
+    for module_name in modules:
         try:
             module = importlib.import_module(module_name)
         except ImportError:
@@ -69,16 +107,29 @@ def _exception_types(name: str) -> tuple[type[BaseException], ...]:
 
 
 _TIMEOUT_ERRORS: tuple[type[BaseException], ...] = (
-    TimeoutError,
-    *_exception_types("TimeoutException"),
+    TimeoutError,  # asyncio's, and aiohttp's ServerTimeoutError (also a ClientError)
+    *_exception_types(("httpx", "httpx2"), "TimeoutException"),
 )
-_TRANSPORT_ERRORS: tuple[type[BaseException], ...] = _exception_types("TransportError")
+_TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
+    *_exception_types(("httpx", "httpx2"), "TransportError"),
+    *_exception_types(("aiohttp",), "ClientError"),
+    *_exception_types(("google.auth.exceptions",), "TransportError"),
+)
+
+
+class ModelNotFound(ProviderError):
+    """Gemini answered 404 for the model: it was retired or renamed since it was resolved."""
+
+
+class IncompleteAnswer(ProviderError):
+    """An answer without the expected output that is not a policy block (MAX_TOKENS, OTHER,
+    NO_IMAGE, …): `GeminiClient.call` tries once more, then it is the final 502."""
 
 
 class GeminiClient:
-    """A google-genai client plus Banatie's retry policy and error mapping.
+    """A google-genai client plus Banatie's model resolution, retry policy and error mapping.
 
-    One instance can be shared by the synthesizer, the enhancer and the analyzer; call `aclose()`
+    One instance is shared by the synthesizer, the enhancer and the analyzer; call `aclose()`
     on shutdown. `sleep` is injectable so tests can observe the backoff delays.
     """
 
@@ -101,13 +152,48 @@ class GeminiClient:
                 retry_options=types.HttpRetryOptions(attempts=1),
             ),
         )
+        self.models = ModelResolver(settings, self.list_models)
 
     @property
     def genai(self) -> genai.Client:
         return self._client
 
     async def aclose(self) -> None:
+        await self.models.aclose()
         await self._client.aio.aclose()
+
+    async def call(
+        self,
+        resolve: Callable[[], Awaitable[ResolvedModel[C]]],
+        attempt: Callable[[ResolvedModel[C]], Awaitable[T]],
+        *,
+        operation: str,
+        retry_incomplete: bool = True,
+    ) -> T:
+        """Run `attempt` on the resolved model. A 404 for the model resolves it again once (the
+        model was retired); an `IncompleteAnswer` is tried once more."""
+        model = await resolve()
+        rerouted = retried = False
+        while True:
+            try:
+                return await attempt(model)
+            except ModelNotFound:
+                if rerouted:
+                    raise
+                rerouted = True
+                await self.models.forget(model.id)
+                fresh = await resolve()
+                if fresh.id == model.id:
+                    raise
+                logger.warning(
+                    "Gemini answered 404 for %s; the %s now uses %s", model.id, operation, fresh.id
+                )
+                model = fresh
+            except IncompleteAnswer as exc:
+                if retried or not retry_incomplete:
+                    raise
+                retried = True
+                logger.warning("Gemini %s: %s; trying once more", operation, exc.message)
 
     async def generate(
         self,
@@ -123,17 +209,95 @@ class GeminiClient:
 
         `max_retries` and `attempt_timeout` (at most the client's) override the settings.
         """
+        return await self._retrying(
+            operation,
+            lambda: self._client.aio.models.generate_content(
+                model=model, contents=contents, config=config
+            ),
+            max_retries=max_retries,
+            attempt_timeout=attempt_timeout,
+        )
+
+    async def answer_text(
+        self,
+        model: ResolvedModel[TextCapabilities],
+        *,
+        system: str,
+        parts: list[types.Part],
+        schema: types.Schema,
+        temperature: float,
+        operation: str,
+        max_retries: int | None = None,
+        attempt_timeout: float | None = None,
+    ) -> str:
+        """One JSON-answering call on the text model: the answer's text (thoughts left out), or
+        `ContentBlocked` / `IncompleteAnswer` saying why there is none."""
+        contents, config = json_request(
+            model.capabilities, system=system, parts=parts, schema=schema, temperature=temperature
+        )
+        response = await self.generate(
+            model=model.id,
+            contents=contents,
+            config=config,
+            operation=operation,
+            max_retries=max_retries,
+            attempt_timeout=attempt_timeout,
+        )
+        candidate = first_candidate(response, operation)
+        text = candidate_text(candidate).strip()
+        if not text:
+            raise_for_unfinished(candidate, operation, what="text")
+        return text
+
+    async def list_models(self) -> list[ListedModel]:
+        """Every model `models.list` offers this key (all pages)."""
+
+        async def every_page() -> list[ListedModel]:
+            pager = await self._client.aio.models.list(
+                config=types.ListModelsConfig(page_size=LIST_PAGE_SIZE)
+            )
+            return [
+                ListedModel(bare_id(model.name), tuple(model.supported_actions or ()))
+                async for model in pager
+                if model.name
+            ]
+
+        try:
+            return await self._retrying(
+                "model listing",
+                every_page,
+                max_retries=min(self.max_retries, 1),
+                attempt_timeout=LIST_TIMEOUT_SECONDS,
+            )
+        except ModelNotFound as exc:
+            raise ModelListingUnsupported(exc.message) from exc
+
+    async def _retrying(
+        self,
+        operation: str,
+        request: Callable[[], Awaitable[T]],
+        *,
+        max_retries: int | None = None,
+        attempt_timeout: float | None = None,
+    ) -> T:
         retries = self.max_retries if max_retries is None else max(0, max_retries)
         deadline = self.timeout if attempt_timeout is None else min(self.timeout, attempt_timeout)
         attempt = 0
         while True:
             try:
                 async with asyncio.timeout(deadline):
-                    return await self._client.aio.models.generate_content(
-                        model=model, contents=contents, config=config
-                    )
+                    return await request()
             except genai_errors.APIError as exc:
                 failure = _describe(exc)
+                if exc.code == 404:
+                    raise ModelNotFound(
+                        f"Gemini answered the {operation} request with {failure}"
+                    ) from exc
+                if exc.code == 504 or exc.status == "DEADLINE_EXCEEDED":
+                    # Gemini's own deadline passed: a second wait as long is worse than an answer.
+                    raise ProviderTimeout(
+                        f"Gemini gave up on the {operation} request ({failure})"
+                    ) from exc
                 if not _is_retryable(exc):
                     raise ProviderError(
                         f"Gemini rejected the {operation} request ({failure})"
@@ -157,8 +321,8 @@ class GeminiClient:
                 delay = self._backoff(attempt, None)
                 if attempt >= retries:
                     raise ProviderError(
-                        f"Gemini {operation} request failed after {attempt + 1} attempt(s): "
-                        f"{type(exc).__name__}: {exc}"
+                        f"Gemini is unreachable: the {operation} request failed after "
+                        f"{attempt + 1} attempt(s): {type(exc).__name__}: {exc}"
                     ) from exc
                 logger.warning(
                     "Gemini %s attempt %d failed (%s); retrying in %.2fs",
@@ -167,34 +331,23 @@ class GeminiClient:
                     type(exc).__name__,
                     delay,
                 )
-            except (ValueError, ValidationError, genai_errors.UnknownApiResponseError) as exc:
+            except (
+                ValueError,
+                TypeError,
+                ValidationError,
+                genai_errors.UnknownApiResponseError,
+            ) as exc:
+                if not _raised_reading_the_answer(exc):
+                    raise ProviderRequestError(
+                        f"the Gemini client refused the {operation} request before sending it: "
+                        f"{_short(exc)}"
+                    ) from exc
                 # JSONDecodeError, pydantic validation of the body, undecodable base64 …
                 raise ProviderError(
                     f"Gemini returned a malformed {operation} response: {_short(exc)}"
                 ) from exc
             await self._sleep(delay)
             attempt += 1
-
-    async def ping(self, model: str | None = None) -> str:
-        """Ask Gemini about `model` (a cheap authenticated GET), for `banatie doctor`.
-
-        Returns the model's resource name; raises `ProviderError`/`ProviderTimeout`.
-        """
-        target = model or self.settings.gemini_text_model
-        try:
-            async with asyncio.timeout(self.timeout):
-                info = await self._client.aio.models.get(model=target)
-        except genai_errors.APIError as exc:
-            raise ProviderError(
-                f"Gemini did not accept the model check ({_describe(exc)})"
-            ) from exc
-        except _TIMEOUT_ERRORS as exc:
-            raise ProviderTimeout(f"Gemini did not answer within {self.timeout:g}s") from exc
-        except _TRANSPORT_ERRORS as exc:
-            raise ProviderError(f"Gemini is unreachable: {type(exc).__name__}: {exc}") from exc
-        except (ValueError, ValidationError) as exc:
-            raise ProviderError(f"Gemini returned a malformed answer: {_short(exc)}") from exc
-        return info.name or target
 
     def _backoff(self, attempt: int, server_delay: float | None) -> float:
         """Exponential backoff with a little jitter, never shorter than the server asked."""
@@ -206,13 +359,28 @@ class GeminiClient:
 # ----------------------------------------------------------------------------- request helpers
 
 
-def fast_thinking(model: str) -> types.ThinkingConfig | None:
-    """Thinking off for the 2.5 Flash text models (the agents' small JSON tasks need none and
-    thinking adds seconds); other models keep their default, since e.g. 2.5 Pro cannot turn it off.
-    """
-    if model.removeprefix("models/").startswith("gemini-2.5-flash") and "image" not in model:
-        return types.ThinkingConfig(thinking_budget=0)
-    return None
+def json_request(
+    capabilities: TextCapabilities,
+    *,
+    system: str,
+    parts: list[types.Part],
+    schema: types.Schema,
+    temperature: float,
+) -> tuple[list[types.Content], types.GenerateContentConfig]:
+    """Contents and config of a call that answers JSON, as the text model's row allows: the
+    instruction folded into the user turn where it takes no system instruction, the schema only
+    where it supports structured output, the cheapest thinking setting it accepts."""
+    if not capabilities.system_instruction:
+        parts = [types.Part.from_text(text=system), *parts]
+    structured = capabilities.structured_output
+    config = types.GenerateContentConfig(
+        system_instruction=system if capabilities.system_instruction else None,
+        response_mime_type="application/json" if structured else None,
+        response_schema=schema if structured else None,
+        temperature=temperature,
+        thinking_config=capabilities.thinking_config(),
+    )
+    return [types.Content(role="user", parts=parts)], config
 
 
 # ----------------------------------------------------------------------------- response helpers
@@ -254,9 +422,11 @@ def candidate_text(candidate: types.Candidate) -> str:
 
 
 def raise_for_unfinished(candidate: types.Candidate, operation: str, *, what: str) -> NoReturn:
-    """A candidate without the expected output: `ContentBlocked` with Gemini's finish reason.
+    """A candidate without the expected output.
 
-    A candidate that has neither output nor a finish reason is a malformed body.
+    A policy finish (`POLICY_FINISH_REASONS`) is `ContentBlocked`; any other (MAX_TOKENS, OTHER,
+    IMAGE_OTHER, NO_IMAGE, MALFORMED_RESPONSE, text only, …) is an `IncompleteAnswer` carrying
+    the reason. A candidate that has neither output nor a finish reason is a malformed body.
     """
     reason = enum_name(candidate.finish_reason)
     if reason is None:
@@ -267,7 +437,9 @@ def raise_for_unfinished(candidate: types.Candidate, operation: str, *, what: st
         reason = "NO_IMAGE" if what == "image" else "NO_OUTPUT"
     detail = candidate.finish_message or candidate_text(candidate).strip()
     suffix = f": {detail[:300]}" if detail else ""
-    raise ContentBlocked(f"Gemini returned no {what} ({reason}){suffix}", reason=reason)
+    if reason in POLICY_FINISH_REASONS:
+        raise ContentBlocked(f"Gemini returned no {what} ({reason}){suffix}", reason=reason)
+    raise IncompleteAnswer(f"Gemini returned no {what} ({reason}){suffix}", reason=reason)
 
 
 def usage_counts(response: types.GenerateContentResponse) -> dict[str, int]:
@@ -348,6 +520,18 @@ def _exhausted(
     return ProviderError(
         f"Gemini {operation} request failed after {attempts} attempt(s) ({failure})"
     )
+
+
+def _raised_reading_the_answer(exc: BaseException) -> bool:
+    """Whether the SDK raised this while decoding Gemini's answer (a malformed response) rather
+    than while building the request (e.g. `contents are required.`)."""
+    if isinstance(exc, json.JSONDecodeError | genai_errors.UnknownApiResponseError):
+        return True
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        name = frame.f_code.co_name
+        if name == "_from_response" or name.endswith(("_from_mldev", "_from_vertex")):
+            return True
+    return False
 
 
 def _short(exc: BaseException) -> str:

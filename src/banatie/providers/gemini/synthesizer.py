@@ -1,10 +1,11 @@
-"""`ImageSynthesizer` on Gemini 2.5 Flash Image (`settings.gemini_image_model`)."""
+"""`ImageSynthesizer` on Gemini's Flash image model of the day (resolved by `models.py`)."""
 
 from __future__ import annotations
 
 from google.genai import types
 
-from banatie.providers.errors import ProviderError
+from banatie.providers.capabilities import ImageCapabilities
+from banatie.providers.errors import ProviderError, UnsupportedByModel
 from banatie.providers.gemini.client import (
     GeminiClient,
     candidate_parts,
@@ -12,12 +13,8 @@ from banatie.providers.gemini.client import (
     raise_for_unfinished,
     usage_counts,
 )
-from banatie.providers.ports import (
-    ASPECT_RATIO_SIZES,
-    ReferenceImage,
-    SynthesisRequest,
-    SynthesizedImage,
-)
+from banatie.providers.gemini.models import ResolvedModel
+from banatie.providers.ports import ReferenceImage, SynthesisRequest, SynthesizedImage
 from banatie.settings import Settings
 
 # Gemini 2.5 Flash Image works best with at most three input images.
@@ -46,59 +43,90 @@ class GeminiSynthesizer:
     Image models refuse a system instruction, so the namespace style and negative prompt are
     folded into the prompt text (`prompt_text`); each reference image is sent as an inline
     image part after a short text part naming it (`Reference image 1: @logo`), so `@logo` in
-    the prompt points at the right picture.
+    the prompt points at the right picture. The answer may mix text, thoughts (interim images
+    included) and the image: the first image part that is not a thought is the result.
     """
 
     name = "gemini"
 
     def __init__(self, settings: Settings, *, client: GeminiClient | None = None) -> None:
         self.settings = settings
-        self.model = settings.gemini_image_model
         self.client = client or GeminiClient(settings)
 
     async def aclose(self) -> None:
         await self.client.aclose()
 
+    async def capabilities(self) -> ImageCapabilities:
+        try:
+            return (await self.client.models.image()).capabilities
+        except ProviderError:  # not resolvable now: the best-known row (synthesize will say why)
+            return self.client.models.current_image_capabilities()
+
     async def synthesize(self, request: SynthesisRequest) -> SynthesizedImage:
-        if request.aspect_ratio not in ASPECT_RATIO_SIZES:
-            raise ValueError(f"unsupported aspect ratio {request.aspect_ratio!r}")
         references = list(request.reference_images)
         if len(references) > MAX_REFERENCE_IMAGES:
             raise ValueError(
                 f"Gemini accepts at most {MAX_REFERENCE_IMAGES} reference images, "
                 f"got {len(references)}"
             )
-        response = await self.client.generate(
-            model=self.model,
-            contents=[
-                types.Content(role="user", parts=build_parts(prompt_text(request), references))
-            ],
-            config=types.GenerateContentConfig(
-                response_modalities=["IMAGE"],
-                image_config=types.ImageConfig(aspect_ratio=request.aspect_ratio),
-            ),
-            operation="image generation",
-        )
-        candidate = first_candidate(response, "image generation")
-        for part in candidate_parts(candidate):
-            blob = part.inline_data
-            if blob is None or not blob.data or part.thought:
-                continue
-            declared = (blob.mime_type or "").lower()
-            if declared and not declared.startswith("image/"):
-                continue
-            sniffed = sniff_image_type(blob.data)
-            if sniffed is None:
-                raise ProviderError(
-                    f"Gemini returned image data that is not an image ({declared or 'no type'})"
-                )
-            return SynthesizedImage(
-                data=blob.data,
-                mime_type=sniffed,
-                model=response.model_version or self.model,
-                usage=usage_counts(response),
+        contents = [types.Content(role="user", parts=build_parts(prompt_text(request), references))]
+
+        async def attempt(model: ResolvedModel[ImageCapabilities]) -> SynthesizedImage:
+            response = await self.client.generate(
+                model=model.id,
+                contents=contents,
+                config=types.GenerateContentConfig(
+                    response_modalities=["IMAGE"],
+                    image_config=image_config(model.capabilities, request),
+                ),
+                operation="image generation",
             )
-        raise_for_unfinished(candidate, "image generation", what="image")
+            return _image_of(response, model.id)
+
+        return await self.client.call(
+            self.client.models.image, attempt, operation="image generation"
+        )
+
+
+def image_config(capabilities: ImageCapabilities, request: SynthesisRequest) -> types.ImageConfig:
+    """aspectRatio, and imageSize where the model takes one; refused if the model lacks them."""
+    size = request.image_size
+    if capabilities.dimensions(request.aspect_ratio, size) is None:
+        raise UnsupportedByModel(
+            f"{capabilities.model} does not offer aspectRatio {request.aspect_ratio}"
+            + (f" at imageSize {size}" if size else "")
+            + "; it offers "
+            + ", ".join(capabilities.aspect_ratios)
+            + " at imageSize "
+            + ", ".join(capabilities.image_sizes)
+        )
+    return types.ImageConfig(
+        aspect_ratio=request.aspect_ratio,
+        image_size=size if size and capabilities.sends_image_size else None,
+    )
+
+
+def _image_of(response: types.GenerateContentResponse, model: str) -> SynthesizedImage:
+    candidate = first_candidate(response, "image generation")
+    for part in candidate_parts(candidate):
+        blob = part.inline_data
+        if blob is None or not blob.data or part.thought:
+            continue
+        declared = (blob.mime_type or "").lower()
+        if declared and not declared.startswith("image/"):
+            continue
+        sniffed = sniff_image_type(blob.data)
+        if sniffed is None:
+            raise ProviderError(
+                f"Gemini returned image data that is not an image ({declared or 'no type'})"
+            )
+        return SynthesizedImage(
+            data=blob.data,
+            mime_type=sniffed,
+            model=response.model_version or model,
+            usage=usage_counts(response),
+        )
+    raise_for_unfinished(candidate, "image generation", what="image")
 
 
 def prompt_text(request: SynthesisRequest) -> str:

@@ -1,12 +1,14 @@
 """The embedded image synthesizer: a deterministic, seeded composition (no network, no keys).
 
 Same request -> identical PNG bytes, of the exact Gemini 2.5 Flash Image size for the aspect
-ratio. The picture shows what was asked, as far as rules can: the prompt's subject (an OpenMoji
-picture found by its name in the prompt's language), its scene words (snow, night, sea, city,
-forest ...), the template's look (scene, studio shot, sticker, comic panel, minimal poster) and
-the namespace style's palette (its colour words, its style images' colours, pastel, neon ...).
-Every reference image is composited visibly (on a white card with a soft shadow) so a user sees
-that `@logo` was used; a namespace's style images colour the picture instead.
+ratio at imageSize 1K (its own capabilities row, `LOCAL_CAPABILITIES`: 512, 2K and 4K are the
+same picture rescaled). The picture shows what was asked, as far as rules can: the prompt's
+subject (an OpenMoji picture found by its name in the prompt's language), its scene words (snow,
+night, sea, city, forest ...), the template's look (scene, studio shot, sticker, comic panel,
+minimal poster) and the namespace style's palette (its colour words, its style images' colours,
+pastel, neon ...). Every reference image is composited visibly (on a white card with a soft
+shadow) so a user sees that `@logo` was used; a namespace's style images colour the picture
+instead.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy.typing as npt
 import pyvips
 
 from banatie.imaging.pool import run_cpu
+from banatie.providers.capabilities import ImageCapabilities, scaled_sizes
 from banatie.providers.errors import ProviderError
 from banatie.providers.local.compose import (
     apply_grade,
@@ -45,6 +48,11 @@ from banatie.providers.ports import (
 
 MAX_REFERENCE_IMAGES = 3
 LOCAL_MODEL = "banatie-local-1"
+LOCAL_CAPABILITIES = ImageCapabilities(
+    model=LOCAL_MODEL,
+    family="local",
+    sizes=scaled_sizes(ASPECT_RATIO_SIZES, {"512": 0.5, "1K": 1.0, "2K": 2.0, "4K": 4.0}),
+)
 
 # A reference card's longest side, as a fraction of the output's short side.
 _CARD_FRACTION = 0.30
@@ -187,7 +195,9 @@ def _paint(request: SynthesisRequest, width: int, height: int) -> Canvas:
     return canvas
 
 
-def _synthesize_png(request: SynthesisRequest, width: int, height: int) -> bytes:
+def _synthesize_png(request: SynthesisRequest, size: tuple[int, int]) -> bytes:
+    # The picture is composed at 1K and rescaled to other imageSizes: one picture per request.
+    width, height = ASPECT_RATIO_SIZES[request.aspect_ratio]
     canvas = _paint(request, width, height)
     cards = [ref for ref in request.reference_images if ref.role != "style"]
     if cards:
@@ -201,6 +211,8 @@ def _synthesize_png(request: SynthesisRequest, width: int, height: int) -> bytes
         _composite_references(pixels, refs, card_side)
         canvas.px = np.ascontiguousarray(np.moveaxis(pixels, -1, 0))
     image = pyvips.Image.new_from_array(canvas.to_uint8(), interpretation="srgb")
+    if size != (width, height):
+        image = image.resize(size[0] / width, vscale=size[1] / height, kernel="lanczos3")
     data: bytes = image.pngsave_buffer(compression=6, keep=pyvips.enums.ForeignKeep.NONE)
     return data
 
@@ -213,21 +225,31 @@ class LocalSynthesizer:
     def __init__(self, model: str = LOCAL_MODEL) -> None:
         self.model = model
 
+    async def capabilities(self) -> ImageCapabilities:
+        return LOCAL_CAPABILITIES
+
     async def synthesize(self, request: SynthesisRequest) -> SynthesizedImage:
-        size = ASPECT_RATIO_SIZES.get(request.aspect_ratio)
+        size = LOCAL_CAPABILITIES.dimensions(request.aspect_ratio, request.image_size)
         if size is None:
-            valid = ", ".join(ASPECT_RATIO_SIZES)
             raise ValueError(
-                f"unknown aspect ratio {request.aspect_ratio!r}; valid aspect ratios: {valid}"
+                f"unknown aspect ratio {request.aspect_ratio!r} or image size "
+                f"{request.image_size!r}; valid aspect ratios: "
+                f"{', '.join(LOCAL_CAPABILITIES.aspect_ratios)}, "
+                f"sizes: {', '.join(LOCAL_CAPABILITIES.image_sizes)}"
             )
         if len(request.reference_images) > MAX_REFERENCE_IMAGES:
             raise ValueError(
                 f"at most {MAX_REFERENCE_IMAGES} reference images per generation, "
                 f"got {len(request.reference_images)}"
             )
-        width, height = size
-        data = await run_cpu(_synthesize_png, request, width, height)
+        data = await run_cpu(_synthesize_png, request, size)
         return SynthesizedImage(data=data, mime_type="image/png", model=self.model, usage={})
 
 
-__all__ = ["LOCAL_MODEL", "MAX_REFERENCE_IMAGES", "LocalSynthesizer", "seed_for"]
+__all__ = [
+    "LOCAL_CAPABILITIES",
+    "LOCAL_MODEL",
+    "MAX_REFERENCE_IMAGES",
+    "LocalSynthesizer",
+    "seed_for",
+]

@@ -14,6 +14,7 @@ from tests.support.gemini_server import (  # noqa: F401  (fixtures)
     RecordingSleep,
     gemini_server,
     gemini_server_session,
+    http_backend,
 )
 
 SettingsFactory = Callable[..., Settings]
@@ -34,7 +35,7 @@ def small_trust_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
 
 
 @pytest.fixture
-def make_settings(gemini_server: GeminiServer) -> SettingsFactory:  # noqa: F811
+def make_settings(gemini_server: GeminiServer, http_backend: str) -> SettingsFactory:  # noqa: F811
     def make(**overrides: Any) -> Settings:
         return Settings(_env_file=None, **gemini_server.settings_overrides(**overrides))
 

@@ -22,6 +22,7 @@ from tests.support.gemini_server import (
     RateLimit,
     ServerFailure,
     Slow,
+    proto_field,
     render_png,
 )
 
@@ -41,7 +42,7 @@ LOCAL = AssetAnalysis(
     analyzer="local",
 )
 GOOD = {
-    "focalPoint": {"x": 0.25, "y": 0.75},
+    "focalPoint": [750, 250],  # [y, x] in 0..1000
     "altText": "A yellow square on a dark gradient",
     "description": "An abstract composition.",
     "tags": ["Abstract", "yellow", "abstract", " Square "],
@@ -76,18 +77,25 @@ async def test_merges_gemini_over_local(gemini_server: GeminiServer, client: Gem
 
     assert local.calls == [request]
     received = gemini_server.last_request
-    assert received.path == "/v1beta/models/gemini-2.5-flash:generateContent"
+    # The newest listed Flash text model (the server lists gemini-3-flash-preview).
+    assert received.path == "/v1beta/models/gemini-3-flash-preview:generateContent"
     assert received.kind == "analyze"
     assert [(i.mime_type, i.data) for i in received.images] == [("image/png", PNG)]
-    assert "a yellow square" in received.prompt
+    # The image comes first, then the question: how Gemini is trained to read images.
+    assert "inlineData" in received.parts[0]
+    assert "a yellow square" in received.parts[1]["text"]
     assert received.response_mime_type == "application/json"
     schema = received.response_schema
     assert schema is not None
     assert set(schema["properties"]) == {"focalPoint", "altText", "description", "tags"}
-    assert set(schema["properties"]["focalPoint"]["properties"]) == {"x", "y"}
-    assert "focalPoint" in (received.system_instruction or "")
+    # Gemini's trained convention for points: [y, x] normalised to 0..1000.
+    focal = schema["properties"]["focalPoint"]
+    assert (focal["type"], focal["items"]["type"]) == ("ARRAY", "INTEGER")
+    assert (proto_field(focal, "minItems"), proto_field(focal, "maxItems")) == (2, 2)
+    assert "[y, x]" in (received.system_instruction or "")
+    assert "0-1000" in (received.system_instruction or "")
 
-    # The server's default analysis, over the local measurements.
+    # The server's default analysis ([410, 620]), over the local measurements.
     assert result.analyzer == "gemini"
     assert (result.focal_x, result.focal_y) == (0.62, 0.41)
     assert result.alt_text == "A bright yellow square on a softly graded background"
@@ -113,7 +121,7 @@ async def test_cleans_geminis_fields(gemini_server: GeminiServer, client: Gemini
 async def test_missing_description_and_tags_keep_local_ones(
     gemini_server: GeminiServer, client: GeminiClient
 ) -> None:
-    gemini_server.queue(JsonText({"focalPoint": {"x": 0, "y": 1}, "altText": "A square"}))
+    gemini_server.queue(JsonText({"focalPoint": [1000, 0], "altText": "A square"}))
     result = await analyzer(client).analyze(AnalysisRequest(data=PNG, mime_type="image/png"))
     assert (result.focal_x, result.focal_y, result.alt_text) == (0.0, 1.0, "A square")
     assert result.tags == ["local"]
@@ -132,11 +140,13 @@ async def test_missing_description_and_tags_keep_local_ones(
         BlockPrompt("SAFETY"),
         FinishWithoutImage("SAFETY"),
         JsonText("not json at all"),
-        JsonText({**GOOD, "focalPoint": {"x": 1.5, "y": 0.5}}),
-        JsonText({**GOOD, "focalPoint": {"x": 0.5, "y": -0.1}}),
-        JsonText({**GOOD, "focalPoint": {"x": "0.5", "y": 0.5}}),
-        JsonText({**GOOD, "focalPoint": {"x": True, "y": 0.5}}),
+        JsonText({**GOOD, "focalPoint": [500, 1500]}),
+        JsonText({**GOOD, "focalPoint": [-1, 500]}),
+        JsonText({**GOOD, "focalPoint": [500, "500"]}),
+        JsonText({**GOOD, "focalPoint": [500, True]}),
         JsonText({**GOOD, "focalPoint": None}),
+        JsonText({**GOOD, "focalPoint": {"x": 0.5, "y": 0.5}}),
+        JsonText({**GOOD, "focalPoint": [500, 500, 500]}),
         JsonText({**GOOD, "altText": ""}),
         JsonText([GOOD]),
     ],
@@ -149,11 +159,13 @@ async def test_missing_description_and_tags_keep_local_ones(
         "blocked",
         "finish-safety",
         "not-json",
-        "x-above-1",
+        "x-above-1000",
         "y-below-0",
         "x-string",
         "x-bool",
         "no-focal-point",
+        "fractions-object",
+        "three-numbers",
         "empty-alt",
         "array",
     ],
@@ -170,7 +182,7 @@ async def test_any_gemini_failure_leaves_the_local_analysis(
         result = await analyzer(client).analyze(AnalysisRequest(data=PNG, mime_type="image/png"))
     assert result == LOCAL
     assert result.analyzer == "local"
-    assert len(gemini_server.requests) <= 1  # one attempt: the agent is optional
+    assert len(gemini_server.requests_of("analyze")) <= 1  # one attempt: the agent is optional
     assert any("local analysis stands" in r.getMessage() for r in caplog.records)
 
 
@@ -179,7 +191,7 @@ async def test_retries_can_be_enabled(gemini_server: GeminiServer, client: Gemin
     gemini = GeminiAnalyzer(client.settings, FakeLocalAnalyzer(), client=client, max_retries=1)
     result = await gemini.analyze(AnalysisRequest(data=PNG, mime_type="image/png"))
     assert result.analyzer == "gemini"
-    assert [r.status for r in gemini_server.requests] == [429, 200]
+    assert [r.status for r in gemini_server.requests_of("analyze")] == [429, 200]
 
 
 @pytest.mark.parametrize("mime", ["image/gif", "image/avif", "image/svg+xml"])
@@ -217,3 +229,33 @@ async def test_own_shorter_timeout(gemini_server: GeminiServer, client: GeminiCl
     result = await gemini.analyze(AnalysisRequest(data=PNG, mime_type="image/png"))
     assert result == LOCAL
     assert asyncio.get_running_loop().time() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    ("answer", "point"),
+    [
+        ([0, 0], (0.0, 0.0)),
+        ([1000, 1000], (1.0, 1.0)),
+        ([250, 900], (0.9, 0.25)),
+        ([5.5, 2], (0.002, 0.0055)),
+    ],
+)
+async def test_focal_point_is_read_as_y_x_per_mille(
+    gemini_server: GeminiServer,
+    client: GeminiClient,
+    answer: list[float],
+    point: tuple[float, float],
+) -> None:
+    gemini_server.queue(JsonText({**GOOD, "focalPoint": answer}))
+    result = await analyzer(client).analyze(AnalysisRequest(data=PNG, mime_type="image/png"))
+    assert result.analyzer == "gemini"
+    assert (result.focal_x, result.focal_y) == pytest.approx(point)
+
+
+async def test_an_unfinished_answer_is_not_retried(
+    gemini_server: GeminiServer, client: GeminiClient
+) -> None:
+    gemini_server.queue(FinishWithoutImage("MAX_TOKENS"))
+    result = await analyzer(client).analyze(AnalysisRequest(data=PNG, mime_type="image/png"))
+    assert result == LOCAL
+    assert len(gemini_server.requests_of("analyze")) == 1

@@ -47,7 +47,8 @@ async def test_sends_prompt_schema_and_instructions(
     result = await enhancer(client).enhance(request)
 
     received = gemini_server.last_request
-    assert received.path == "/v1beta/models/gemini-2.5-flash:generateContent"
+    # The resolved text model: the first listed id of the preference list.
+    assert received.path == "/v1beta/models/gemini-3-flash-preview:generateContent"
     assert received.api_key == "test-key"
     assert received.kind == "enhance"
     assert received.texts == [request.prompt]  # the prompt alone is the user content
@@ -168,7 +169,7 @@ async def test_unusable_json_is_provider_error(
         with pytest.raises(ProviderError) as caught:
             await enhancer(client).enhance(EnhancementRequest(prompt="gato"))
         assert type(caught.value) is ProviderError, payload
-    assert len(gemini_server.requests) == len(payloads)  # never retried
+    assert len(gemini_server.requests_of("enhance")) == len(payloads)  # never retried
 
 
 async def test_malformed_body_is_provider_error(
@@ -193,11 +194,24 @@ async def test_finish_without_text(gemini_server: GeminiServer, client: GeminiCl
     assert caught.value.reason == "PROHIBITED_CONTENT"
 
 
+async def test_max_tokens_is_retried_once_then_a_provider_error(
+    gemini_server: GeminiServer, client: GeminiClient
+) -> None:
+    gemini_server.queue(FinishWithoutImage("MAX_TOKENS"), kind="enhance")
+    result = await enhancer(client).enhance(EnhancementRequest(prompt="a teapot"))
+    assert "a teapot" in result.prompt
+    gemini_server.queue(*[FinishWithoutImage("MAX_TOKENS")] * 2, kind="enhance")
+    with pytest.raises(ProviderError) as caught:
+        await enhancer(client).enhance(EnhancementRequest(prompt="a teapot"))
+    assert (caught.value.status, caught.value.reason) == (502, "MAX_TOKENS")
+    assert len(gemini_server.requests_of("enhance")) == 4
+
+
 async def test_retries_then_succeeds(gemini_server: GeminiServer, client: GeminiClient) -> None:
     gemini_server.queue(RateLimit(retry_delay="0.01s"), ServerFailure(500))
     result = await enhancer(client).enhance(EnhancementRequest(prompt="a teapot"))
     assert "a teapot" in result.prompt
-    assert [r.status for r in gemini_server.requests] == [429, 500, 200]
+    assert [r.status for r in gemini_server.requests_of("enhance")] == [429, 500, 200]
 
 
 async def test_rate_limited_after_retries(
@@ -207,7 +221,7 @@ async def test_rate_limited_after_retries(
     with pytest.raises(ProviderRateLimited) as caught:
         await enhancer(client).enhance(EnhancementRequest(prompt="a teapot"))
     assert caught.value.retry_after == 0.5
-    assert len(gemini_server.requests) == 3
+    assert len(gemini_server.requests_of("enhance")) == 3
 
 
 async def test_timeout(
@@ -230,15 +244,24 @@ async def test_configured_text_model(
 
 
 @pytest.mark.parametrize(
-    ("model", "budget"),
-    [("gemini-2.5-flash", 0), ("gemini-2.5-flash-lite", 0), ("gemini-2.5-pro", None)],
+    ("model", "budget", "level"),
+    [
+        ("gemini-2.5-flash", 0, None),
+        ("gemini-2.5-flash-lite", 0, None),
+        ("gemini-2.5-pro", None, None),
+        ("gemini-3-flash-preview", None, "MINIMAL"),
+        ("gemini-3-pro-preview", None, "LOW"),
+    ],
 )
-async def test_thinking_is_off_only_where_it_can_be(
+async def test_thinking_is_turned_down_the_way_each_model_takes_it(
     gemini_server: GeminiServer,
     make_client: Callable[..., GeminiClient],
     model: str,
     budget: int | None,
+    level: str | None,
 ) -> None:
     await enhancer(make_client(gemini_text_model=model)).enhance(EnhancementRequest(prompt="a"))
     thinking = proto_field(gemini_server.last_request.generation_config, "thinkingConfig")
+    # thinking_budget on 2.5, thinking_level on 3.x: never both (Gemini answers 400).
     assert proto_field(thinking, "thinkingBudget") == budget
+    assert proto_field(thinking, "thinkingLevel") == level

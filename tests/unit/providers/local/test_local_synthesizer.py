@@ -93,6 +93,34 @@ async def test_exact_gemini_sizes(synth: LocalSynthesizer, aspect_ratio: str) ->
     assert image.get("vips-loader") == "pngload_buffer"
 
 
+async def test_its_capabilities_are_its_own_row(synth: LocalSynthesizer) -> None:
+    capabilities = await synth.capabilities()
+    assert capabilities.model == "banatie-local-1"
+    assert capabilities.aspect_ratios == tuple(ASPECT_RATIO_SIZES)  # Gemini 2.5's ten
+    assert capabilities.image_sizes == ("512", "1K", "2K", "4K")
+    assert capabilities.sizes["1K"] == ASPECT_RATIO_SIZES
+
+
+@pytest.mark.parametrize(("size", "scale"), [("512", 0.5), ("1K", 1), ("2K", 2), ("4K", 4)])
+async def test_image_size_rescales_the_same_picture(
+    synth: LocalSynthesizer, size: str, scale: float
+) -> None:
+    request = SynthesisRequest("a lighthouse at sunset", "21:9", image_size=size)
+    result = await synth.synthesize(request)
+    image = pyvips.Image.new_from_buffer(result.data, "")
+    assert (image.width, image.height) == (int(1536 * scale), int(672 * scale))
+    one_k = await synth.synthesize(SynthesisRequest("a lighthouse at sunset", "21:9"))
+    # The same composition: the 1K picture scaled matches within a little resampling noise.
+    reference = pyvips.Image.new_from_buffer(one_k.data, "").resize(scale)
+    difference = (image - reference).abs().avg()
+    assert difference < 6, difference
+
+
+async def test_unknown_image_size(synth: LocalSynthesizer) -> None:
+    with pytest.raises(ValueError, match=r"image size '8K'.*512, 1K, 2K, 4K"):
+        await synth.synthesize(SynthesisRequest("a cat", "1:1", image_size="8K"))
+
+
 async def test_unknown_aspect_ratio(synth: LocalSynthesizer) -> None:
     with pytest.raises(ValueError, match=r"aspect ratio '7:3'.*16:9"):
         await synth.synthesize(SynthesisRequest("a cat", "7:3"))

@@ -1,0 +1,28 @@
+"""Stand-ins for the `ImageSynthesizer` port, for tests about what happens around it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from banatie.providers.capabilities import ImageCapabilities
+from banatie.providers.errors import ProviderError
+from banatie.providers.local.synthesizer import LOCAL_CAPABILITIES
+from banatie.providers.ports import SynthesisRequest, SynthesizedImage
+
+
+class FailingSynthesizer:
+    """Every synthesis fails like a provider outage (after `delay` seconds); requests are
+    validated against the local synthesizer's row."""
+
+    name = "broken"
+
+    def __init__(self, message: str = "model down", *, delay: float = 0.0) -> None:
+        self.message = message
+        self.delay = delay
+
+    async def capabilities(self) -> ImageCapabilities:
+        return LOCAL_CAPABILITIES
+
+    async def synthesize(self, request: SynthesisRequest) -> SynthesizedImage:
+        await asyncio.sleep(self.delay)
+        raise ProviderError(self.message)
