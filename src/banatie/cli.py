@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Coroutine
 from typing import Annotated, Any, TypeVar
 
@@ -59,6 +60,9 @@ def serve(
     console.print(f"Banatie on {settings.public_base_url} ({_db_label(settings)})")
     # X-Forwarded-For is believed from BANATIE_TRUSTED_PROXIES only (banatie.live.client_ip).
     proxies = uvicorn_proxy_options(settings.trusted_proxies)
+    # uvicorn's logging, plus Banatie's own INFO lines (e.g. which Gemini models were chosen).
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"]["banatie"] = {"handlers": ["default"], "level": "INFO"}
     if workers > 1:
         import os
 
@@ -69,10 +73,11 @@ def serve(
             host=host,
             port=port,
             workers=workers,
+            log_config=log_config,
             **proxies,
         )
     else:
-        uvicorn.run(create_app(settings), host=host, port=port, **proxies)
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=log_config, **proxies)
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
