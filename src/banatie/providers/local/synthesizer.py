@@ -195,7 +195,7 @@ def _paint(request: SynthesisRequest, width: int, height: int) -> Canvas:
     return canvas
 
 
-def _synthesize_png(request: SynthesisRequest, size: tuple[int, int]) -> bytes:
+def _synthesize_png(request: SynthesisRequest, out_width: int, out_height: int) -> bytes:
     # The picture is composed at 1K and rescaled to other imageSizes: one picture per request.
     width, height = ASPECT_RATIO_SIZES[request.aspect_ratio]
     canvas = _paint(request, width, height)
@@ -211,8 +211,8 @@ def _synthesize_png(request: SynthesisRequest, size: tuple[int, int]) -> bytes:
         _composite_references(pixels, refs, card_side)
         canvas.px = np.ascontiguousarray(np.moveaxis(pixels, -1, 0))
     image = pyvips.Image.new_from_array(canvas.to_uint8(), interpretation="srgb")
-    if size != (width, height):
-        image = image.resize(size[0] / width, vscale=size[1] / height, kernel="lanczos3")
+    if (out_width, out_height) != (width, height):
+        image = image.resize(out_width / width, vscale=out_height / height, kernel="lanczos3")
     data: bytes = image.pngsave_buffer(compression=6, keep=pyvips.enums.ForeignKeep.NONE)
     return data
 
@@ -242,7 +242,7 @@ class LocalSynthesizer:
                 f"at most {MAX_REFERENCE_IMAGES} reference images per generation, "
                 f"got {len(request.reference_images)}"
             )
-        data = await run_cpu(_synthesize_png, request, size)
+        data = await run_cpu(_synthesize_png, request, *size)
         return SynthesizedImage(data=data, mime_type="image/png", model=self.model, usage={})
 
 
