@@ -4,31 +4,100 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Coroutine
-from typing import Annotated, Any, TypeVar
+import os
+import re
+from collections.abc import Coroutine, Mapping
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Final, TypeVar
 
+import pydantic
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from banatie.db import migrate as migrations
 from banatie.errors import ApiError
 from banatie.settings import Settings
 
+if TYPE_CHECKING:
+    from banatie.accounts.first_run import FirstRun
+
 T = TypeVar("T")
 
-app = typer.Typer(help="Banatie: prompt in, production-ready image out.", no_args_is_help=True)
+# An unexpected error still shows its traceback, but not every local variable of every frame.
+app = typer.Typer(
+    help="Banatie: prompt in, production-ready image out.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 plans_app = typer.Typer(help="List plans and set their limits.", no_args_is_help=True)
 app.add_typer(plans_app, name="plans")
 console = Console()
+errors = Console(stderr=True, soft_wrap=True)  # unwrapped: a path in a message stays whole
+
+
+@app.callback()
+def main_options(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="the server's data directory (default: BANATIE_DATA_DIR, else "
+            "~/.local/share/banatie)",
+            file_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Options for every command: `banatie --data-dir DIR keys list …`."""
+    if data_dir is not None:
+        # Through the environment, so that uvicorn's worker processes see it too.
+        os.environ["BANATIE_DATA_DIR"] = str(data_dir.resolve())
+
+
+def _settings() -> Settings:
+    """The server's configuration, as the server reads it (environment, then ./.env)."""
+    try:
+        return Settings()
+    except pydantic.ValidationError as exc:
+        for error in exc.errors():
+            name = "BANATIE_" + "_".join(str(part) for part in error["loc"]).upper()
+            errors.print(f"[red]error:[/] {name}: {error['msg']}", highlight=False)
+        raise typer.Exit(1) from exc
+
+
+def _admin_settings() -> Settings:
+    """Settings for a command that works on the server's existing database (never makes one)."""
+    settings = _settings()
+    try:
+        migrations.check_ready(settings.resolved_database_url)
+    except migrations.DatabaseNotReady as exc:
+        _fail(f"{exc}.\n{_where_hint(settings)}")
+    return settings
+
+
+def _where_hint(settings: Settings) -> str:
+    if settings.is_postgres:
+        return "The database is BANATIE_DATABASE_URL (from the environment or ./.env)."
+    return (
+        f"The data directory is {settings.data_dir.resolve()}: point to the server's with "
+        "--data-dir or BANATIE_DATA_DIR, or create it with `banatie serve` (or `banatie migrate`)."
+    )
+
+
+def _fail(message: str) -> None:
+    errors.print(f"[red]error:[/] {message}", highlight=False)
+    raise typer.Exit(1)
 
 
 @app.command()
 def migrate() -> None:
-    """Apply the database migrations."""
-    settings = Settings()
+    """Create the database, or bring it up to date."""
+    settings = _settings()
     migrations.upgrade(settings.resolved_database_url)
     console.print(f"[green]database is up to date[/] ({_db_label(settings)})")
 
@@ -47,14 +116,14 @@ def serve(
     from banatie.accounts.first_run import ensure_first_run
     from banatie.live.client_ip import uvicorn_proxy_options
 
-    settings = Settings()
+    settings = _settings()
     if "public_base_url" not in settings.model_fields_set:
         shown_host = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
         settings.public_base_url = f"http://{shown_host}:{port}"
     migrations.upgrade(settings.resolved_database_url)
     first = _run(ensure_first_run(settings))
     if first is not None:
-        _print_first_run(settings, first.organization, first.project, first.key)
+        _print_first_run(settings, first)
     from banatie.app import create_app
 
     console.print(f"Banatie on {settings.public_base_url} ({_db_label(settings)})")
@@ -80,101 +149,158 @@ def serve(
         uvicorn.run(create_app(settings), host=host, port=port, log_config=log_config, **proxies)
 
 
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a CLI operation; a refusal is a one-line message and exit code 1, not a traceback."""
+def _run(coroutine: Coroutine[Any, Any, T], flags: Mapping[str, str] | None = None) -> T:
+    """Run a CLI operation; a refusal is a one-line message and exit code 1, not a traceback.
+    `flags` maps the API's field names in a message to the command's options."""
     try:
         return asyncio.run(coroutine)
     except ApiError as exc:
-        console.print(f"[red]error:[/] {exc.message}")
-        raise typer.Exit(1) from exc
+        message = exc.message
+        if flags:
+            pattern = r"\b(" + "|".join(map(re.escape, flags)) + r")\b"
+            message = re.sub(pattern, lambda match: flags[match.group(1)], message)
+        _fail(message)
+    except SQLAlchemyError as exc:
+        _fail(f"the database refused: {migrations.error_reason(exc)}")
+    raise AssertionError("unreachable")  # pragma: no cover - _fail raises
 
 
 def _db_label(settings: Settings) -> str:
-    return "PostgreSQL" if settings.is_postgres else f"SQLite in {settings.data_dir}"
+    return "PostgreSQL" if settings.is_postgres else f"SQLite in {settings.data_dir.resolve()}"
 
 
-def _print_first_run(settings: Settings, org: str, project: str, key: str) -> None:
+def _print_first_run(settings: Settings, first: FirstRun) -> None:
     base = settings.public_base_url
+    expires = (
+        f"It expires on {first.expires_at:%Y-%m-%d} "
+        f"({(first.expires_at - first.created_at).days} days); make another with\n"
+        f"  banatie keys create --org {first.organization} --project {first.project}\n"
+        if first.expires_at
+        else "It does not expire.\n"
+    )
     console.print(
-        f"\n[bold]First run:[/] created organization [cyan]{org}[/] and project "
-        f"[cyan]{project}[/].\nYour project API key (shown once, keep it):\n\n"
-        f"  [bold green]{key}[/]\n\nTry it:\n\n"
+        f"\n[bold]First run:[/] created organization [cyan]{first.organization}[/] and project "
+        f"[cyan]{first.project}[/].\nYour project API key (shown once, keep it):\n\n"
+        f"  [bold green]{first.key}[/]\n\n{expires}\nTry it:\n\n"
         f"  curl -s -X POST {base}/api/v1/generations \\\n"
-        f"    -H 'X-API-Key: {key}' -H 'Content-Type: application/json' \\\n"
+        f"    -H 'X-API-Key: {first.key}' -H 'Content-Type: application/json' \\\n"
         f'    -d \'{{"prompt": "a red fox in a snowy forest", "aspectRatio": "16:9"}}\'\n',
         highlight=False,
         soft_wrap=True,
     )
 
 
+KEY_FLAGS: Final = {
+    "organizationSlug": "--org",
+    "projectSlug": "--project",
+    "expiresInDays": "--expires-in-days",
+}
+
+
+class KeyType(StrEnum):
+    project = "project"
+    master = "master"
+
+
 @keys_app.command("create")
 def keys_create(
     organization: Annotated[str, typer.Option("--org", help="organization slug")],
     project: Annotated[str | None, typer.Option("--project", help="project slug")] = None,
-    key_type: Annotated[str, typer.Option("--type", help="master or project")] = "project",
+    key_type: Annotated[KeyType, typer.Option("--type")] = KeyType.project,
     name: Annotated[str | None, typer.Option(help="a label")] = None,
-    expires_in_days: Annotated[int | None, typer.Option(help="days until it expires")] = None,
+    expires_in_days: Annotated[
+        int | None, typer.Option(help="days until it expires (project keys: 90 by default)")
+    ] = None,
 ) -> None:
     """Create a key (and its organization and project if missing); prints the secret once."""
     from banatie.accounts import cli_ops
 
-    settings = Settings()
-    migrations.upgrade(settings.resolved_database_url)
+    settings = _admin_settings()
     secret, record = _run(
-        cli_ops.create_key(settings, organization, project, key_type, name, expires_in_days)
+        cli_ops.create_key(settings, organization, project, key_type.value, name, expires_in_days),
+        KEY_FLAGS,
     )
-    console.print(f"{record.type} key {record.id} for {organization}/{project or '*'}:")
+    expiry = f", expires {_date(record.expires_at)} UTC" if record.expires_at else ", no expiry"
+    console.print(
+        f"{record.type} key {record.id[:SHORT_ID]} for {organization}/{project or '*'}{expiry}:",
+        highlight=False,
+    )
     typer.echo(secret)
+
+
+SHORT_ID: Final = 8
 
 
 @keys_app.command("list")
 def keys_list(organization: Annotated[str, typer.Option("--org")]) -> None:
-    """List an organization's keys (never their secrets)."""
+    """List an organization's keys (never their secrets); `keys revoke` takes the id shown."""
     from banatie.accounts import cli_ops
 
-    settings = Settings()
-    rows = _run(cli_ops.list_keys(settings, organization))
-    table = Table("id", "type", "project", "name", "prefix", "expires", "revoked", "last used")
+    rows = _run(cli_ops.list_keys(_admin_settings(), organization))
+    table = Table("id", "type", "project", "name", "prefix", "status", "last used")
+    for index in (0, 4, 5):  # what `keys revoke` takes, and whether the key still works
+        table.columns[index].no_wrap = True
+    now = datetime.now(UTC)
     for key in rows:
+        if key.revoked_at is not None:
+            status = f"[red]revoked {_date(key.revoked_at, '%Y-%m-%d')}[/]"
+        elif key.expires_at is not None and key.expires_at <= now:
+            status = f"[red]expired {_date(key.expires_at, '%Y-%m-%d')}[/]"
+        elif key.expires_at is not None:
+            status = f"until {_date(key.expires_at, '%Y-%m-%d')}"
+        else:
+            status = "no expiry"
         table.add_row(
-            key.id,
+            key.id[:SHORT_ID],
             key.type,
             key.project_slug or "",
             key.name or "",
             key.key_prefix,
-            _date(key.expires_at),
-            _date(key.revoked_at),
+            status,
             _date(key.last_used_at),
         )
     console.print(table)
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: str, organization: Annotated[str, typer.Option("--org")]) -> None:
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="the key's id, its first characters, or bnt_…")],
+    organization: Annotated[str, typer.Option("--org")],
+) -> None:
     """Revoke a key; requests with it are refused from now on."""
     from banatie.accounts import cli_ops
 
-    _run(cli_ops.revoke_key(Settings(), organization, key_id))
-    console.print(f"revoked {key_id}")
+    key = _run(cli_ops.revoke_key(_admin_settings(), organization, key_id))
+    console.print(f"revoked {key.type} key {key.id} ({key.key_prefix}…)", highlight=False)
+
+
+PLAN_FLAGS: Final = {
+    "monthlyGenerations": "--monthly-generations",
+    "storageMb": "--storage-mb",
+}
 
 
 @plans_app.command("list")
 def plans_list() -> None:
-    """List plans; the free plan's empty limits follow the BANATIE_FREE_* settings."""
+    """List plans with the limits in force (the free plan's follow the BANATIE_FREE_* settings)."""
     from banatie.accounts import cli_ops
 
-    settings = Settings()
-    migrations.upgrade(settings.resolved_database_url)
     table = Table("plan", "name", "generations/month", "rate limit", "storage MB")
-    for plan in _run(cli_ops.list_plans(settings)):
+    for plan, limits in _run(cli_ops.list_plans(_admin_settings())):
+        storage = None if limits.storage_bytes is None else limits.storage_bytes // 2**20
         table.add_row(
             plan.slug,
             plan.name,
-            _limit(plan.monthly_generations),
-            plan.rate_limit or "-",
-            _limit(plan.storage_mb),
+            _limit(limits.monthly_generations, plan.monthly_generations),
+            _limit(limits.rate_limit, plan.rate_limit),
+            _limit(storage, plan.storage_mb),
         )
     console.print(table)
+    console.print(
+        "* from the BANATIE_FREE_MONTHLY_GENERATIONS, BANATIE_FREE_RATE_LIMIT and "
+        "BANATIE_FREE_STORAGE_MB settings",
+        highlight=False,
+    )
 
 
 @plans_app.command("set")
@@ -187,22 +313,19 @@ def plans_set(
 ) -> None:
     """Create or update a plan (a master key moves projects onto it)."""
     from banatie.accounts import cli_ops
-    from banatie.quota.rate_limit import parse_rate
 
-    if rate_limit:
-        try:
-            parse_rate(rate_limit)
-        except ApiError as exc:
-            console.print(f"[red]error:[/] {exc.message}")
-            raise typer.Exit(1) from exc
-    settings = Settings()
-    migrations.upgrade(settings.resolved_database_url)
-    _run(cli_ops.set_plan(settings, slug, name, monthly_generations, rate_limit, storage_mb))
+    settings = _admin_settings()
+    _run(
+        cli_ops.set_plan(settings, slug, name, monthly_generations, rate_limit, storage_mb),
+        PLAN_FLAGS,
+    )
     console.print(f"plan {slug} saved")
 
 
-def _limit(value: int | None) -> str:
-    return "-" if value is None else str(value)
+def _limit(effective: object, stored: object) -> str:
+    """The limit in force; `*` marks one that comes from a setting, not the plan's row."""
+    shown = "unlimited" if effective is None else str(effective)
+    return f"{shown} *" if stored is None and effective is not None else shown
 
 
 @app.command()
@@ -217,7 +340,7 @@ def doctor(
 
     from banatie.doctor import diagnose
 
-    checks = asyncio.run(diagnose(Settings(), check_seconds=check_seconds))
+    checks = asyncio.run(diagnose(_settings(), check_seconds=check_seconds))
     failed = [check for check in checks if check.status == "fail"]
     if as_json:
         typer.echo(json.dumps({"ok": not failed, "checks": [c.as_dict() for c in checks]}))
@@ -249,8 +372,8 @@ def doctor(
         raise typer.Exit(code=1)
 
 
-def _date(value: object) -> str:
-    return "" if value is None else str(value)[:19]
+def _date(value: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    return "" if value is None else value.strftime(pattern)
 
 
 def main() -> None:  # pragma: no cover

@@ -6,13 +6,20 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+from platformdirs import user_data_path
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from banatie.delivery.presets import DEFAULT_PRESETS, Preset, parse_presets
-from banatie.live.client_ip import check_trusted_proxies
+from banatie.live.client_ip import check_trusted_proxies, networks
 
 DEFAULT_PORT = 8000
+
+
+def default_data_dir() -> Path:
+    """Per user, not per folder: the server and the CLI find one data dir wherever they start
+    (~/.local/share/banatie on Linux, ~/Library/Application Support/banatie on macOS)."""
+    return user_data_path("banatie")
 
 
 class Settings(BaseSettings):
@@ -20,7 +27,7 @@ class Settings(BaseSettings):
         env_prefix="BANATIE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    data_dir: Path = Path("./var")
+    data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None
     storage_url: str | None = None
     public_base_url: str = f"http://localhost:{DEFAULT_PORT}"
@@ -62,20 +69,24 @@ class Settings(BaseSettings):
     gemini_analyzer_timeout_seconds: float = 15.0
 
     # Free tier (issue 5).
-    free_monthly_generations: int = 100
+    free_monthly_generations: int = Field(default=100, ge=0)
     free_rate_limit: str = "10/minute"
-    free_storage_mb: int = 1024
+    free_storage_mb: int = Field(default=1024, ge=0)
 
     # Live URLs (issue 6): `/cdn/{org}/{project}/live/{scope}?prompt=…`. See README.
     # Misses (generations) per client IP and project, in `limits` syntax; signed URLs skip it.
     live_ip_rate_limit: str = "10/hour"
     # Defaults of a scope created on first use (a project's live settings can override them).
-    live_scope_generations_limit: int = 30
+    live_scope_generations_limit: int = Field(default=30, ge=0)
     # Cache-Control max-age of a live image (it can be regenerated, so not `immutable`).
     live_cache_seconds: int = 86400
     # Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed (by
     # uvicorn, as `banatie serve` configures it); empty: nobody's.
     trusted_proxies: str = ""
+    # Client IPs/CIDRs whose live misses are the owner's: no per-IP limit (scope and quota
+    # limits still apply). Unset: this machine (loopback) on the embedded synthesizer, where
+    # a miss costs nothing; nobody once Gemini is on. "" turns it off.
+    live_owner_ips: str | None = None
     # Cross-replica single-flight: a pending claim without a heartbeat for this long is taken
     # over; waiters poll the claim this often and give up after the timeout.
     live_claim_stale_seconds: float = 60.0
@@ -99,7 +110,7 @@ class Settings(BaseSettings):
     max_transform_dimension: int = 4096
     max_transform_dpr: float = 4.0
     # Distinct unsigned variants one image may have (presets and srcset widths are free); 0: no cap.
-    max_variants_per_image: int = 50
+    max_variants_per_image: int = Field(default=50, ge=0)
     delivery_signing_key: str | None = None
     delivery_require_signature: bool = False
     cloudflare_zone_id: str | None = None
@@ -120,6 +131,13 @@ class Settings(BaseSettings):
     def _trusted_proxies(cls, value: str) -> str:
         return check_trusted_proxies(value)
 
+    @field_validator("live_owner_ips")
+    @classmethod
+    def _live_owner_ips(cls, value: str | None) -> str | None:
+        if value is not None:
+            networks(value, "BANATIE_LIVE_OWNER_IPS")
+        return value
+
     @property
     def resolved_database_url(self) -> str:
         """The async SQLAlchemy URL: SQLite in the data dir unless a PostgreSQL URL is given."""
@@ -129,6 +147,12 @@ class Settings(BaseSettings):
     @property
     def resolved_storage_url(self) -> str:
         return self.storage_url or f"file://{(self.data_dir / 'blobs').resolve()}"
+
+    @property
+    def resolved_live_owner_ips(self) -> str:
+        if self.live_owner_ips is not None:
+            return self.live_owner_ips
+        return "" if self.gemini_api_key else "127.0.0.0/8,::1"
 
     @property
     def delivery_base_url(self) -> str:

@@ -41,6 +41,7 @@ def test_curl_walkthrough(tmp_path: Path) -> None:
     finally:
         first_output = stop_server(server)
     assert server.key in first_output
+    assert "It expires on " in first_output and "(90 days)" in first_output
     assert f"curl -s -X POST http://localhost:{port}/api/v1/generations" in first_output
     again = start_server(tmp_path / "var", port)
     assert "bnt_" not in stop_server(again)

@@ -60,8 +60,10 @@ async def authenticate(
 ) -> Principal:
     if not secret:
         raise Unauthorized("missing API key: send it as X-API-Key or Authorization: Bearer")
+    if not secret.startswith(key_material.KEY_PREFIX):
+        raise Unauthorized(f"invalid API key: Banatie keys start with {key_material.KEY_PREFIX}")
     if not key_material.looks_like_key(secret):
-        raise Unauthorized("invalid API key: keys start with bnt_")
+        raise Unauthorized("invalid API key")
     digest = key_material.hash_key(secret)
     record = await repository.get_key_by_hash(session, digest)
     # The lookup is by hash; the constant-time compare guards against any index side channel.

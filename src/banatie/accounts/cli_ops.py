@@ -1,4 +1,6 @@
-"""What `banatie keys …` does, on its own engine (the CLI has no running app)."""
+"""What `banatie keys …` and `banatie plans …` do, on their own engine (the CLI has no running
+app). They work on the server's database only: a missing or unmigrated one is refused
+(`DatabaseNotReady`), never created."""
 
 from __future__ import annotations
 
@@ -8,23 +10,33 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts import repository, service
-from banatie.accounts.models import ApiKey
+from banatie.accounts.models import ApiKey, Organization
 from banatie.accounts.schemas import KeyOut
-from banatie.db.base import utcnow
 from banatie.db.engine import make_engine, make_sessionmaker
+from banatie.db.migrate import check_ready
+from banatie.errors import NotFound
 from banatie.quota import service as quota
 from banatie.quota.models import Plan
+from banatie.quota.service import Limits
 from banatie.settings import Settings
 
 
 @asynccontextmanager
 async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
+    check_ready(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     try:
         async with make_sessionmaker(engine)() as session:
             yield session
     finally:
         await engine.dispose()
+
+
+async def _organization(session: AsyncSession, slug: str) -> Organization:
+    organization = await repository.get_organization_by_slug(session, slug)
+    if organization is None:
+        raise NotFound(f"no organization {slug!r}", code="ORGANIZATION_NOT_FOUND")
+    return organization
 
 
 async def create_key(
@@ -56,27 +68,23 @@ async def create_key(
 
 async def list_keys(settings: Settings, organization_slug: str) -> list[KeyOut]:
     async with _session(settings) as session:
-        organization = await repository.get_organization_by_slug(session, organization_slug)
-        if organization is None:
-            raise SystemExit(f"no organization {organization_slug!r}")
+        organization = await _organization(session, organization_slug)
         return [KeyOut.of(key) for key in await repository.list_keys(session, organization.id)]
 
 
-async def revoke_key(settings: Settings, organization_slug: str, key_id: str) -> None:
+async def revoke_key(settings: Settings, organization_slug: str, reference: str) -> KeyOut:
     async with _session(settings) as session:
-        organization = await repository.get_organization_by_slug(session, organization_slug)
-        record = (
-            await repository.get_key(session, organization.id, key_id) if organization else None
-        )
-        if record is None:
-            raise SystemExit(f"no key {key_id!r} in {organization_slug!r}")
-        record.revoked_at = record.revoked_at or utcnow()
-        await session.commit()
+        organization = await _organization(session, organization_slug)
+        record = await service.find_key(session, organization, reference)
+        return KeyOut.of(await service.revoke(session, record))
 
 
-async def list_plans(settings: Settings) -> list[Plan]:
+async def list_plans(settings: Settings) -> list[tuple[Plan, Limits]]:
     async with _session(settings) as session:
-        return await quota.list_plans(session)
+        return [
+            (plan, quota.effective_limits(plan, settings))
+            for plan in await quota.list_plans(session)
+        ]
 
 
 async def set_plan(

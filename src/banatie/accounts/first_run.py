@@ -4,6 +4,7 @@ so the very first command ends with a working curl example."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from banatie.accounts import repository, service
 from banatie.db import locks
@@ -16,6 +17,8 @@ class FirstRun:
     organization: str
     project: str
     key: str
+    created_at: datetime
+    expires_at: datetime | None
 
 
 async def ensure_first_run(settings: Settings) -> FirstRun | None:
@@ -47,4 +50,7 @@ async def ensure_first_run(settings: Settings) -> FirstRun | None:
         settings.first_run_key_file.parent.mkdir(parents=True, exist_ok=True)
         settings.first_run_key_file.write_text(issued.secret + "\n")
         settings.first_run_key_file.chmod(0o600)
-    return FirstRun(organization.slug, project.slug, issued.secret)
+    record = issued.record
+    return FirstRun(
+        organization.slug, project.slug, issued.secret, record.created_at, record.expires_at
+    )

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from banatie.accounts.keys import display_prefix, hash_key
 from banatie.accounts.models import ApiKey, Bootstrap, Organization, Project
 from banatie.db.base import utcnow
 
@@ -48,6 +49,25 @@ async def get_key(session: AsyncSession, organization_id: str, key_id: str) -> A
         select(ApiKey).where(ApiKey.id == key_id, ApiKey.organization_id == organization_id)
     )
     return result.unique().scalar_one_or_none()
+
+
+async def find_keys(
+    session: AsyncSession, organization_id: str, reference: str
+) -> Sequence[ApiKey]:
+    """Keys whose id starts with `reference`, or, for `bnt_…`, whose shown prefix starts with it
+    (a whole secret matches its own hash)."""
+    if reference.startswith("bnt_"):
+        match = (
+            ApiKey.key_hash == hash_key(reference)
+            if len(reference) > len(display_prefix(reference))
+            else ApiKey.key_prefix.startswith(reference, autoescape=True)
+        )
+    else:
+        match = ApiKey.id.startswith(reference, autoescape=True)
+    result = await session.execute(
+        select(ApiKey).where(ApiKey.organization_id == organization_id, match)
+    )
+    return result.unique().scalars().all()
 
 
 async def list_keys(session: AsyncSession, organization_id: str) -> Sequence[ApiKey]:

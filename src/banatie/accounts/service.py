@@ -195,7 +195,33 @@ async def revoke_key(session: AsyncSession, master: ApiKey, key_id: str) -> ApiK
     record = await repository.get_key(session, master.organization_id, key_id)
     if record is None:
         raise NotFound(f"no key {key_id!r} in this organization", code="KEY_NOT_FOUND")
+    return await revoke(session, record)
+
+
+async def revoke(session: AsyncSession, record: ApiKey) -> ApiKey:
     if record.revoked_at is None:
         record.revoked_at = utcnow()
         await session.commit()
     return record
+
+
+MIN_KEY_REFERENCE = 4
+
+
+async def find_key(session: AsyncSession, organization: Organization, reference: str) -> ApiKey:
+    """The one key of an organization that `reference` names: its id or a prefix of it (as
+    `banatie keys list` shows it), or its `bnt_…` prefix."""
+    reference = reference.strip()
+    if len(reference) < MIN_KEY_REFERENCE:
+        raise ValidationError(f"give at least {MIN_KEY_REFERENCE} characters of the key id")
+    matches = await repository.find_keys(session, organization.id, reference)
+    if not matches:
+        raise NotFound(
+            f"no key {reference!r} in organization {organization.slug!r}", code="KEY_NOT_FOUND"
+        )
+    if len(matches) > 1:
+        ids = ", ".join(sorted(key.id for key in matches))
+        raise ValidationError(
+            f"{reference!r} matches {len(matches)} keys ({ids}): give more of the id"
+        )
+    return matches[0]

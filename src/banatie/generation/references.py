@@ -12,17 +12,17 @@ from banatie.images import repository as images
 from banatie.images.aliases import aliases_in_prompt, is_uuid
 from banatie.images.models import Image
 
+# Technical aliases: the flow's first or latest image of a source.
+FLOW_ALIASES = {"@last": "generated", "@first": "generated", "@upload": "uploaded"}
+
 
 async def resolve_alias(
     session: AsyncSession, project_id: str, flow: Flow | None, alias: str
 ) -> Image | None:
     if flow is not None:
-        if alias in ("@last", "@first"):
-            first, last = await images.first_and_last_in_flow(session, flow.id, "generated")
-            return last if alias == "@last" else first
-        if alias == "@upload":
-            _, last_upload = await images.first_and_last_in_flow(session, flow.id, "uploaded")
-            return last_upload
+        if alias in FLOW_ALIASES:
+            first, last = await images.first_and_last_in_flow(session, flow.id, FLOW_ALIASES[alias])
+            return first if alias == "@first" else last
         image_id = (flow.aliases or {}).get(alias)
         if image_id:
             image = await images.get(session, project_id, image_id)
@@ -58,10 +58,7 @@ async def resolve_references(
             alias = "@" + token.lstrip("@")
             image = await resolve_alias(session, project_id, flow, alias)
             if image is None:
-                hint = " (it needs a flowId)" if alias in ("@last", "@first", "@upload") else ""
-                raise ValidationError(
-                    f"unknown alias {alias}: no image holds it{hint}", details={"alias": alias}
-                )
+                raise ValidationError(_unresolved(alias, flow), details={"alias": alias})
         if image.id in seen:
             continue
         seen.add(image.id)
@@ -71,3 +68,18 @@ async def resolve_references(
             f"{len(resolved)} reference images given; at most {limit} are allowed per generation"
         )
     return resolved
+
+
+def _unresolved(alias: str, flow: Flow | None) -> str:
+    """Why an alias named no image; a flow's own alias needs a flow that has that image."""
+    kind = FLOW_ALIASES.get(alias)
+    if kind is None:
+        return f"unknown alias {alias}: no image holds it"
+    if flow is None:
+        return f"{alias} refers to an image of a flow, and this generation has none (flowId null)"
+    which = {"@last": "latest", "@first": "first", "@upload": "latest"}[alias]
+    return (
+        f"{alias} refers to the {which} {kind} image of flow {flow.id}, and it has no {kind} "
+        "image yet (without a flowId a generation starts a new, empty flow: pass the flowId "
+        "of an earlier generation)"
+    )

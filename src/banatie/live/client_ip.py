@@ -9,18 +9,13 @@ Nobody else's `X-Forwarded-For` is believed: anyone could write any address into
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from typing import Any
 
 
 def check_trusted_proxies(spec: str) -> str:
     """BANATIE_TRUSTED_PROXIES as uvicorn takes it; a typo is an error at start, not a hole."""
-    for item in filter(None, (part.strip() for part in spec.split(","))):
-        if item == "*":
-            continue
-        try:
-            ipaddress.ip_network(item, strict=False)
-        except ValueError as exc:
-            raise ValueError(f"BANATIE_TRUSTED_PROXIES: {item!r} is not an IP or CIDR") from exc
+    networks(",".join(p for p in spec.split(",") if p.strip() != "*"), "BANATIE_TRUSTED_PROXIES")
     return spec
 
 
@@ -41,3 +36,27 @@ def client_ip(peer: str | None) -> str:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return str(address.ipv4_mapped)
     return str(address)
+
+
+def is_in(ip: str, spec: str) -> bool:
+    """Whether the client address `ip` is one of the comma-separated IPs/CIDRs of `spec`."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(
+        address.version == network.version and address in network
+        for network in networks(spec, "BANATIE_LIVE_OWNER_IPS")
+    )
+
+
+@lru_cache(maxsize=16)
+def networks(spec: str, setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The IPs/CIDRs of a comma-separated setting; a typo names the setting."""
+    found = []
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        try:
+            found.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ValueError(f"{setting}: {item!r} is not an IP or CIDR") from exc
+    return tuple(found)

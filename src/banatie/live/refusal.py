@@ -9,6 +9,7 @@ image body whatever the status); any other client gets the API's JSON error enve
 from __future__ import annotations
 
 import textwrap
+import unicodedata
 from typing import Any, Final
 from xml.sax.saxutils import escape
 
@@ -74,15 +75,71 @@ def _duration(seconds: str) -> str:
     return f"{round(value / 86400)} days"
 
 
+# Text is laid out without the browser's font metrics, so widths are estimated per character,
+# on the wide side of common sans-serif fonts (DejaVu Sans: lower case 0.51 em on average,
+# upper case 0.61, `m` 0.95, `W` 0.98; bold about 10% wider; CJK 1 em).
+_WIDE: Final = frozenset("mwMW@%&#")
+_NARROW: Final = frozenset(" .,:;'|!ijlIft()[]`\"")
+_BOLD: Final = 1.12
+_MARGIN: Final = 40  # inside the dashed frame (drawn 8 to 12 px from the edge)
+_MAX_LINES: Final = 7
+_LEADING: Final = 1.3
+
+
+def _em(char: str) -> float:
+    if char in _WIDE or unicodedata.east_asian_width(char) in "WF":
+        return 1.0
+    if char in _NARROW:
+        return 0.34
+    if unicodedata.combining(char):
+        return 0.0
+    if char.isdigit():
+        return 0.64
+    if char.islower():
+        return 0.6
+    return 0.76  # upper case, other scripts, symbols
+
+
+def text_width(text: str, font: float, bold: bool = False) -> float:
+    """Estimated width in pixels of one line of `text` at `font` px."""
+    return sum(map(_em, text)) * font * (_BOLD if bold else 1.0)
+
+
+def _fitting_font(text: str, preferred: float, width: float, bold: bool = False) -> float:
+    """`preferred`, or smaller so that one line of `text` fits `width`."""
+    return min(preferred, width / max(text_width(text, 1.0, bold), 0.5))
+
+
+def _wrap(message: str, font: int, width: float) -> list[str]:
+    """Lines of `message` that each fit `width` at `font` px."""
+    average = max(text_width(message, 1.0) / len(message), 0.3)
+    chars = max(1, int(width / (font * average)))
+    while True:
+        lines = textwrap.wrap(message, width=chars)
+        if chars == 1 or all(text_width(line, font) <= width for line in lines):
+            return lines
+        chars = max(1, int(chars * 0.9))
+
+
 def _layout(message: str, width: int, height: int) -> tuple[int, list[str]]:
-    """The largest body font (of a few) at which the message fits the image."""
+    """The largest body font (of a few) at which the message fits the image; past seven lines
+    at the smallest, the message is cut with an ellipsis (the full text is in the SVG's
+    <title> and the JSON error)."""
+    inner_width, inner_height = width - 2 * _MARGIN, height - 2 * _MARGIN
+    message = message[:2000]  # seven lines never hold more
     lines: list[str] = []
-    font = 24
+    font = 12
     for font in range(max(24, min(width, height) // 13), 11, -4):
-        lines = textwrap.wrap(message, width=max(16, int((width - 60) / (font * 0.56))))
-        if len(lines) <= 7 and (len(lines) + 4) * font * 1.3 < height * 0.92:
+        lines = _wrap(message, font, inner_width)
+        # Title (up to 1.4x) and footer (0.8x) take about three more lines.
+        if len(lines) <= _MAX_LINES and (len(lines) + 3.2) * font * _LEADING <= inner_height:
             return font, lines
-    return font, lines[:7]
+    if len(lines) > _MAX_LINES:
+        last = lines[_MAX_LINES - 1]
+        while last and text_width(last + " …", font) > inner_width:
+            last = last[:-1]
+        lines = [*lines[: _MAX_LINES - 1], last.rstrip(" .,;:") + " …"]
+    return font, lines
 
 
 def svg(status: int, code: str, message: str, aspect_ratio: str, retry_after: str | None) -> str:
@@ -90,9 +147,15 @@ def svg(status: int, code: str, message: str, aspect_ratio: str, retry_after: st
     background, accent = _PALETTE.get(status // 100, _PALETTE[4])
     title = TITLES.get(code, "Image unavailable")
     font, lines = _layout(message, width, height)
-    title_font = min(font * 1.4, (width - 80) / (len(title) * 0.66))
+    inner_width = width - 2 * _MARGIN
+    title_font = _fitting_font(title, font * 1.4, inner_width, bold=True)
     footer = f"{status} {code}" + (f" · retry in {_duration(retry_after)}" if retry_after else "")
-    y = height / 2 - (len(lines) + 2) * font * 0.65
+    footer_font = _fitting_font(footer, font * 0.8, inner_width)
+    # Baselines from the top of a block centred vertically: title, a gap, lines, a gap, footer.
+    block = (title_font + (len(lines) + 0.6) * font + footer_font) * _LEADING
+    title_y = (height - block) / 2 + title_font
+    first_line_y = title_y + (title_font * 0.3 + font * 1.6) * _LEADING - font * 0.3
+    footer_y = first_line_y + (len(lines) - 1 + 0.6) * font * _LEADING + footer_font * _LEADING
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
@@ -101,17 +164,17 @@ def svg(status: int, code: str, message: str, aspect_ratio: str, retry_after: st
         f'<rect x="8" y="8" width="{width - 16}" height="{height - 16}" fill="none" '
         f'stroke="{accent}" stroke-width="4" stroke-dasharray="16 10"/>',
         f'<g font-family="system-ui, sans-serif" text-anchor="middle" fill="{accent}">',
-        f'<text x="{width / 2}" y="{y:.0f}" font-size="{title_font:.0f}" '
+        f'<text x="{width / 2}" y="{title_y:.0f}" font-size="{title_font:.0f}" '
         f'font-weight="bold">{escape(title)}</text>',
     ]
     for i, line in enumerate(lines):
         parts.append(
-            f'<text x="{width / 2}" y="{y + (i + 1.6) * font * 1.3:.0f}" '
+            f'<text x="{width / 2}" y="{first_line_y + i * font * _LEADING:.0f}" '
             f'font-size="{font}">{escape(line)}</text>'
         )
     parts.append(
-        f'<text x="{width / 2}" y="{y + (len(lines) + 2.6) * font * 1.3:.0f}" '
-        f'font-size="{font * 0.8:.0f}" opacity="0.8">{escape(footer)}</text>'
+        f'<text x="{width / 2}" y="{footer_y:.0f}" '
+        f'font-size="{footer_font:.0f}" opacity="0.8">{escape(footer)}</text>'
     )
     parts.append("</g></svg>")
     return "".join(parts)

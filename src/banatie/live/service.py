@@ -44,7 +44,7 @@ from banatie.images import repository as image_repository
 from banatie.images import service as images
 from banatie.live import repository
 from banatie.live.cache_key import LiveRequest
-from banatie.live.client_ip import client_ip
+from banatie.live.client_ip import client_ip, is_in
 from banatie.live.models import LiveEntry, LiveScope, LiveSettings
 from banatie.live.signing import live_path, verify
 from banatie.live.state import CachedImage, ProjectRef
@@ -101,6 +101,7 @@ class Outcome:
 class Requester:
     ip: str
     signed: bool
+    owner: bool = False  # from BANATIE_LIVE_OWNER_IPS: not limited per IP, like signed URLs
 
 
 class _Budget:
@@ -114,7 +115,7 @@ class _Budget:
         self.charged = False
 
     async def charge(self) -> None:
-        if self.charged or self.requester.signed:
+        if self.charged or self.requester.signed or self.requester.owner:
             return
         limit = self.rules.ip_rate_limit
         try:
@@ -277,7 +278,8 @@ async def miss(
             + ", ".join(rules.allowed_referrers)
             + (" (this request sent no Referer)" if not referer else "")
         )
-    requester = Requester(client_ip(peer), signed)
+    ip = client_ip(peer)
+    requester = Requester(ip, signed, owner=is_in(ip, rt.settings.resolved_live_owner_ips))
 
     state = rt.live
     loop = asyncio.get_running_loop()

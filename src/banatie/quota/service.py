@@ -11,11 +11,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
+from banatie.accounts.service import check_slug
 from banatie.db import base
-from banatie.errors import ApiError, NotFound
+from banatie.errors import ApiError, NotFound, ValidationError
 from banatie.images.models import Image
 from banatie.quota.models import Plan, UsageRecord
-from banatie.quota.rate_limit import RateLimiter, RateLimitState
+from banatie.quota.rate_limit import RateLimiter, RateLimitState, parse_rate
 from banatie.settings import Settings
 
 # A reservation older than this belongs to a process that died mid-generation: not counted.
@@ -55,6 +56,12 @@ async def limits_for(session: AsyncSession, project: Project, settings: Settings
     plan = await session.get(Plan, project.plan)
     if plan is None:  # a project on a plan that was deleted keeps the free tier's limits
         plan = Plan(slug="free", name="Free")
+    return effective_limits(plan, settings)
+
+
+def effective_limits(plan: Plan, settings: Settings) -> Limits:
+    """A plan's limits as enforced: the free plan's empty values follow the BANATIE_FREE_*
+    settings; any other plan's empty value means no limit."""
     if plan.slug == "free":
         return Limits(
             plan="free",
@@ -198,6 +205,12 @@ async def upsert_plan(
     rate_limit: str | None,
     storage_mb: int | None,
 ) -> Plan:
+    check_slug(slug, "plan")
+    for field, value in (("monthlyGenerations", monthly_generations), ("storageMb", storage_mb)):
+        if value is not None and value < 0:
+            raise ValidationError(f"{field} must be 0 or more (leave it empty for no limit)")
+    if rate_limit is not None:
+        parse_rate(rate_limit)
     plan = await session.get(Plan, slug)
     if plan is None:
         plan = Plan(slug=slug, name=name or slug.title())

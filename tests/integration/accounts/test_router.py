@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import update
 
 from banatie.accounts.models import ApiKey
@@ -102,3 +103,20 @@ async def test_admin_key_validation(client: httpx.AsyncClient, keys: Keys) -> No
 async def test_revoke_unknown_key(client: httpx.AsyncClient, keys: Keys) -> None:
     response = await client.delete("/api/admin/keys/nope", headers=keys.headers("master"))
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("bnt_wrong", "invalid API key"),
+        ("bnt_" + "x" * 43, "invalid API key"),
+        ("sk-1234", "invalid API key: Banatie keys start with bnt_"),
+    ],
+)
+async def test_a_wrong_key_is_called_invalid(
+    client: httpx.AsyncClient, keys: Keys, key: str, message: str
+) -> None:
+    """A key that starts with bnt_ is not told that keys start with bnt_."""
+    response = await client.get("/api/v1/images", headers={"X-API-Key": key})
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == message

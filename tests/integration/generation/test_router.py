@@ -205,3 +205,24 @@ async def test_failed_generation_is_recorded_and_uncharged(
     assert listed["data"][0]["errorMessage"] == "model unavailable"
     images = (await client.get("/api/v1/images", headers=keys.headers())).json()
     assert images["pagination"]["total"] == 0
+
+
+async def test_flow_aliases_say_why_they_name_nothing(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    """`@last` with no image in the flow says that, not that it needs a flowId it was given."""
+    first = await generate(client, keys, prompt="a castle")
+    flow_id = first.json()["data"]["flowId"]
+    in_flow = await generate(client, keys, prompt="@upload at night", flowId=flow_id)
+    assert in_flow.status_code == 400
+    message = in_flow.json()["error"]["message"]
+    assert f"flow {flow_id}" in message and "no uploaded image yet" in message, message
+    assert "needs a flowId" not in message
+    assert in_flow.json()["error"]["details"] == {"alias": "@upload"}
+
+    new_flow = await generate(client, keys, prompt="@last at night")
+    assert "no generated image yet" in new_flow.json()["error"]["message"]
+    assert "new, empty flow" in new_flow.json()["error"]["message"]
+
+    no_flow = await generate(client, keys, prompt="@first at night", flowId=None)
+    assert "flowId null" in no_flow.json()["error"]["message"]

@@ -407,3 +407,44 @@ async def test_head_never_generates_nor_charges(
     again = await client.head(url)
     assert again.status_code == 200 and again.headers["x-cache-status"] == "HIT"
     assert await generation_count(app) == 1
+
+
+async def test_this_machines_visitors_are_the_owners_on_the_embedded_defaults(
+    client: httpx.AsyncClient, keys: Keys, app: FastAPI, client_at: ClientFactory
+) -> None:
+    """A page of 12 live images on a fresh `make run`: all 12 generate (the default limit is
+    10/hour per IP); another machine still meets the limit, and scope limits still apply."""
+    settings = app.state.runtime.settings
+    settings.live_ip_rate_limit = "10/hour"
+    assert settings.live_owner_ips is None and not settings.gemini_api_key
+    for ip in ("127.0.0.1", "::1"):
+        async with client_at(ip) as local:
+            for i in range(12):
+                response = await local.get(live_url(f"tile {ip} {i}", scope=f"page{ip[-1]}"))
+                assert response.status_code == 200, (ip, i, response.text)
+    async with client_at("203.0.113.9") as visitor:
+        codes = [(await visitor.get(live_url(f"remote {i}"))).status_code for i in range(11)]
+        assert codes == [200] * 10 + [429]
+    scoped = await client.post(
+        "/api/v1/live/scopes",
+        headers=keys.headers(),
+        json={"slug": "small", "newGenerationsLimit": 1},
+    )
+    assert scoped.status_code == 201, scoped.text
+    async with client_at("127.0.0.1") as local:
+        assert (await local.get(live_url("one", scope="small"))).status_code == 200
+        full = await local.get(live_url("two", scope="small"))
+        assert full.status_code == 429 and full.json()["error"]["code"] == "SCOPE_LIMIT_EXCEEDED"
+
+    # With Gemini a miss costs money: loopback is nobody's unless the setting says so (a
+    # reverse proxy on the same host makes every visitor loopback).
+    settings.gemini_api_key = "set"
+    settings.live_ip_rate_limit = "1/hour"
+    async with client_at("127.0.0.1") as local:
+        assert (await local.get(live_url("gemini 1", scope="g"))).status_code == 200
+        assert (await local.get(live_url("gemini 2", scope="g"))).status_code == 429
+    settings.gemini_api_key = None
+    settings.live_owner_ips = ""
+    async with client_at("::1") as local:
+        assert (await local.get(live_url("off 1", scope="h"))).status_code == 200
+        assert (await local.get(live_url("off 2", scope="h"))).status_code == 429
