@@ -8,7 +8,8 @@ PORT   ?= 8000
 
 .PHONY: install run test lint pytest bench bench-live clean
 
-# Chromium: Debian's package for the live URL browser test (never `playwright install`).
+# Chromium: Debian's package for the live URL browser test (never `playwright install`);
+# curl and jq: the README's examples, which tests/e2e/test_readme.py runs.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -16,6 +17,10 @@ $(STAMP): pyproject.toml
 	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) \
 		|| echo 'chromium is missing: apt-get install chromium (tests/e2e/test_live_browser.py)'; }
+	command -v jq >/dev/null && command -v curl >/dev/null || { [ "$$(id -u)" = 0 ] \
+		&& command -v apt-get >/dev/null && (apt-get update -q \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -q curl jq) \
+		|| echo 'curl or jq is missing: apt-get install curl jq (tests/e2e/test_readme.py)'; }
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -40,4 +45,4 @@ bench-live: install
 	$(BIN)/python -m bench.live
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
