@@ -70,16 +70,6 @@ def _settings() -> Settings:
         raise typer.Exit(1) from exc
 
 
-def _admin_settings() -> Settings:
-    """Settings for a command that works on the server's existing database (never makes one)."""
-    settings = _settings()
-    try:
-        migrations.check_ready(settings.resolved_database_url)
-    except migrations.DatabaseNotReady as exc:
-        _fail(f"{exc}.\n{_where_hint(settings)}")
-    return settings
-
-
 def _where_hint(settings: Settings) -> str:
     if settings.is_postgres:
         return "The database is BANATIE_DATABASE_URL (from the environment or ./.env)."
@@ -160,6 +150,8 @@ def _run(coroutine: Coroutine[Any, Any, T], flags: Mapping[str, str] | None = No
             pattern = r"\b(" + "|".join(map(re.escape, flags)) + r")\b"
             message = re.sub(pattern, lambda match: flags[match.group(1)], message)
         _fail(message)
+    except migrations.DatabaseNotReady as exc:  # admin commands never create a database
+        _fail(f"{exc}.\n{_where_hint(_settings())}")
     except SQLAlchemyError as exc:
         _fail(f"the database refused: {migrations.error_reason(exc)}")
     raise AssertionError("unreachable")  # pragma: no cover - _fail raises
@@ -215,7 +207,7 @@ def keys_create(
     """Create a key (and its organization and project if missing); prints the secret once."""
     from banatie.accounts import cli_ops
 
-    settings = _admin_settings()
+    settings = _settings()
     secret, record = _run(
         cli_ops.create_key(settings, organization, project, key_type.value, name, expires_in_days),
         KEY_FLAGS,
@@ -236,7 +228,7 @@ def keys_list(organization: Annotated[str, typer.Option("--org")]) -> None:
     """List an organization's keys (never their secrets); `keys revoke` takes the id shown."""
     from banatie.accounts import cli_ops
 
-    rows = _run(cli_ops.list_keys(_admin_settings(), organization))
+    rows = _run(cli_ops.list_keys(_settings(), organization))
     table = Table("id", "type", "project", "name", "prefix", "status", "last used")
     for index in (0, 4, 5):  # what `keys revoke` takes, and whether the key still works
         table.columns[index].no_wrap = True
@@ -270,7 +262,7 @@ def keys_revoke(
     """Revoke a key; requests with it are refused from now on."""
     from banatie.accounts import cli_ops
 
-    key = _run(cli_ops.revoke_key(_admin_settings(), organization, key_id))
+    key = _run(cli_ops.revoke_key(_settings(), organization, key_id))
     console.print(f"revoked {key.type} key {key.id} ({key.key_prefix}…)", highlight=False)
 
 
@@ -286,7 +278,7 @@ def plans_list() -> None:
     from banatie.accounts import cli_ops
 
     table = Table("plan", "name", "generations/month", "rate limit", "storage MB")
-    for plan, limits in _run(cli_ops.list_plans(_admin_settings())):
+    for plan, limits in _run(cli_ops.list_plans(_settings())):
         storage = None if limits.storage_bytes is None else limits.storage_bytes // 2**20
         table.add_row(
             plan.slug,
@@ -314,7 +306,7 @@ def plans_set(
     """Create or update a plan (a master key moves projects onto it)."""
     from banatie.accounts import cli_ops
 
-    settings = _admin_settings()
+    settings = _settings()
     _run(
         cli_ops.set_plan(settings, slug, name, monthly_generations, rate_limit, storage_mb),
         PLAN_FLAGS,
