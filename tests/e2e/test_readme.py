@@ -210,9 +210,9 @@ def test_every_shell_block_of_the_readme_works(
             continue
         unfilled = re.findall(r"<[A-Za-z][\w ./-]*>", block.code)
         assert not unfilled, f"{where}: capture values instead of placeholders {unfilled}"
-        code = block.code.replace(KEY_PLACEHOLDER, server.key).replace(
-            "localhost:8000", f"localhost:{server.port}"
-        )
+        code = block.code.replace(KEY_PLACEHOLDER, server.key)
+        code = re.sub(r"\b(localhost|127\.0\.0\.1):8000\b", rf"\g<1>:{server.port}", code)
+        assert ":8000" not in code, f"{where}: the server is on localhost:8000"
         before = {path: path.stat().st_mtime_ns for path in folder.iterdir()}
         result = reader.run(block, code)
         report = f"{where} (exit {result.returncode})\n{block.code}\n--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-3000:]}"
