@@ -84,8 +84,9 @@ class Settings(BaseSettings):
     # uvicorn, as `banatie serve` configures it); empty: nobody's.
     trusted_proxies: str = ""
     # Client IPs/CIDRs whose live misses are the owner's: no per-IP limit (scope and quota
-    # limits still apply). Unset: this machine (loopback) on the embedded synthesizer, where
-    # a miss costs nothing; nobody once Gemini is on. "" turns it off.
+    # limits still apply; a request a proxy passed on never is). Unset: this machine
+    # (loopback) on the embedded synthesizer, where a miss costs nothing; nobody once Gemini
+    # is on. "" turns it off.
     live_owner_ips: str | None = None
     # Cross-replica single-flight: a pending claim without a heartbeat for this long is taken
     # over; waiters poll the claim this often and give up after the timeout.

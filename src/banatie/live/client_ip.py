@@ -9,6 +9,7 @@ Nobody else's `X-Forwarded-For` is believed: anyone could write any address into
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -60,3 +61,12 @@ def networks(spec: str, setting: str) -> tuple[ipaddress.IPv4Network | ipaddress
         except ValueError as exc:
             raise ValueError(f"{setting}: {item!r} is not an IP or CIDR") from exc
     return tuple(found)
+
+
+PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
+
+
+def passed_on(headers: Mapping[str, str]) -> bool:
+    """Whether a proxy passed the request on (it names a client): then its peer, even a
+    loopback one, is the proxy and not the machine's own visitor."""
+    return any(name in headers for name in PROXY_HEADERS)

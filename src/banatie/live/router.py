@@ -21,6 +21,7 @@ from banatie.images.aliases import is_uuid
 from banatie.images.models import Image
 from banatie.live import repository, service, signing
 from banatie.live.cache_key import LiveRequest, normalize_scope, parse_live_request
+from banatie.live.client_ip import passed_on
 from banatie.live.fastpath import TRANSFORM, cache_headers, etag_matches, read_original
 from banatie.live.models import LiveEntry, LiveScope, LiveSettings
 from banatie.live.refusal import refusal
@@ -118,6 +119,7 @@ async def live_image(org: str, project: str, scope: str, request: Request) -> Re
                 query=query,
                 referer=request.headers.get("referer"),
                 peer=request.client.host if request.client else None,
+                via_proxy=passed_on(request.headers),
                 use_lru=attempt == 0,
                 generate=request.method != "HEAD",
             )

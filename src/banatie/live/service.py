@@ -234,6 +234,7 @@ async def fetch(
     query: list[tuple[str, str]],
     referer: str | None,
     peer: str | None,
+    via_proxy: bool = False,
     use_lru: bool = True,
     generate: bool = True,
 ) -> Outcome:
@@ -248,7 +249,7 @@ async def fetch(
             "this live image has not been generated yet; a GET generates it (HEAD never does)",
             code="LIVE_IMAGE_NOT_GENERATED",
         )
-    return await miss(rt, ref, key, request, query, referer, peer)
+    return await miss(rt, ref, key, request, query, referer, peer, via_proxy)
 
 
 # -- the miss path -------------------------------------------------------------------------
@@ -262,6 +263,7 @@ async def miss(
     query: list[tuple[str, str]],
     referer: str | None,
     peer: str | None,
+    via_proxy: bool = False,
 ) -> Outcome:
     async with rt.sessionmaker() as session:
         rules = policy(await repository.get_settings(session, ref.id), rt)
@@ -279,7 +281,9 @@ async def miss(
             + (" (this request sent no Referer)" if not referer else "")
         )
     ip = client_ip(peer)
-    requester = Requester(ip, signed, owner=is_in(ip, rt.settings.resolved_live_owner_ips))
+    # A request a proxy passed on is not this machine's own visitor, even from loopback.
+    owner = not via_proxy and is_in(ip, rt.settings.resolved_live_owner_ips)
+    requester = Requester(ip, signed, owner=owner)
 
     state = rt.live
     loop = asyncio.get_running_loop()

@@ -425,6 +425,14 @@ async def test_this_machines_visitors_are_the_owners_on_the_embedded_defaults(
     async with client_at("203.0.113.9") as visitor:
         codes = [(await visitor.get(live_url(f"remote {i}"))).status_code for i in range(11)]
         assert codes == [200] * 10 + [429]
+    # A same-host proxy passes its visitors on from loopback: they are not the owner's.
+    async with client_at("127.0.0.1") as proxy:
+        passed = {"X-Forwarded-For": "198.51.100.1"}
+        codes = [
+            (await proxy.get(live_url(f"proxied {i}"), headers=passed)).status_code
+            for i in range(11)
+        ]
+        assert codes == [200] * 10 + [429]
     scoped = await client.post(
         "/api/v1/live/scopes",
         headers=keys.headers(),
