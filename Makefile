@@ -10,10 +10,10 @@ PORT   ?= 8000
 
 # Chromium: Debian's package for the live URL browser test (never `playwright install`);
 # curl and jq: the README's examples, which tests/e2e/test_readme.py runs.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml sdk/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./sdk/python
 	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) \
 		|| echo 'chromium is missing: apt-get install chromium (tests/e2e/test_live_browser.py)'; }
@@ -29,8 +29,8 @@ run: install
 	$(BIN)/banatie serve --host $(HOST) --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench sdk/python
+	$(BIN)/ruff format --check src tests bench sdk/python
 	$(BIN)/mypy
 
 pytest: install

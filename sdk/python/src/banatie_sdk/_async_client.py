@@ -1,0 +1,296 @@
+"""The asynchronous client: ``AsyncBanatie(api_key=…, base_url=…)``, every call awaited."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, TypeVar, Unpack
+
+import httpx
+
+from banatie_sdk import _calls as calls
+from banatie_sdk._calls import (
+    Call,
+    FileInput,
+    GenerationOptions,
+    ImageChanges,
+    ImageRef,
+    LiveSettingsChanges,
+    Page,
+)
+from banatie_sdk._config import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_DELAY,
+    DEFAULT_TIMEOUT,
+    make_config,
+)
+from banatie_sdk._http import AsyncTransport
+from banatie_sdk._urls import ImageUrls, LiveUrls
+from banatie_sdk.models import (
+    Deleted,
+    Enhancement,
+    Generation,
+    Image,
+    LiveImage,
+    LiveRegeneration,
+    LiveScope,
+    LiveSettings,
+    LiveUrl,
+    Usage,
+)
+from banatie_sdk.signing import Transform
+
+T = TypeVar("T")
+PAGE_SIZE = 100
+
+
+async def _pages(
+    run: Callable[[Call[Page[T]]], Awaitable[Page[T]]], make: Callable[[int], Call[Page[T]]]
+) -> AsyncIterator[T]:
+    offset = 0
+    while True:
+        page = await run(make(offset))
+        for item in page.items:
+            yield item
+        if not page.has_more or not page.items:
+            return
+        offset += len(page.items)
+
+
+class _Resource:
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+        self._config = transport.config
+        self._run = transport.run
+
+
+class Generations(_Resource):
+    async def create(self, prompt: str, **options: Unpack[GenerationOptions]) -> Generation:
+        """Generate an image (``aspect_ratio``, ``template``, ``reference_images``, ``alias`` …)."""
+        return await self._run(calls.create_generation(prompt, options))
+
+    async def get(self, generation_id: str) -> Generation:
+        return await self._run(calls.get_generation(generation_id))
+
+    def list(
+        self,
+        *,
+        flow_id: str | None = None,
+        status: Literal["processing", "success", "failed"] | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> AsyncIterator[Generation]:
+        """Every generation, newest first, fetched page by page as you iterate."""
+        return _pages(
+            self._run, lambda offset: calls.list_generations(offset, page_size, flow_id, status)
+        )
+
+    async def delete(self, generation_id: str) -> Deleted:
+        return await self._run(calls.delete_generation(generation_id))
+
+    async def regenerate(self, generation_id: str) -> Generation:
+        return await self._run(calls.regenerate_generation(generation_id))
+
+
+class Images(_Resource, ImageUrls):
+    async def upload(
+        self,
+        file: FileInput,
+        *,
+        alias: str | None = None,
+        flow_id: str | None = None,
+        flow_alias: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+        filename: str | None = None,
+    ) -> Image:
+        """Upload a PNG, JPEG or WebP (a path, bytes or a binary file object)."""
+        return await self._run(
+            calls.upload_image(
+                file,
+                alias=alias,
+                flow_id=flow_id,
+                flow_alias=flow_alias,
+                meta=meta,
+                filename=filename,
+            )
+        )
+
+    async def get(self, image: ImageRef) -> Image:
+        """An image by id or ``@alias``."""
+        return await self._run(calls.get_image(image))
+
+    def list(
+        self,
+        *,
+        flow_id: str | None = None,
+        source: Literal["generated", "uploaded"] | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> AsyncIterator[Image]:
+        return _pages(
+            self._run, lambda offset: calls.list_images(offset, page_size, flow_id, source)
+        )
+
+    async def update(self, image: ImageRef, **changes: Unpack[ImageChanges]) -> Image:
+        """Change ``focal_point`` (``(x, y)`` in 0..1), ``alt_text``, ``description``, ``tags``,
+        ``meta``."""
+        return await self._run(calls.update_image(image, changes))
+
+    async def set_alias(self, image: ImageRef, alias: str | None) -> Image:
+        """Give ``image`` the alias (moving it from another image: ``alias_moved_from``);
+        ``None`` removes it."""
+        return await self._run(calls.set_image_alias(image, alias))
+
+    async def delete(self, image: ImageRef) -> Deleted:
+        return await self._run(calls.delete_image(image))
+
+    async def download(
+        self, image: ImageRef, path: str | Path | None = None, **transform: Unpack[Transform]
+    ) -> bytes:
+        """The image's bytes (transformed when asked), also written to ``path`` if given."""
+        data = await self._transport.get_bytes(self.url(image, **transform))
+        if path is not None:
+            await asyncio.to_thread(Path(path).write_bytes, data)
+        return data
+
+
+class LiveScopes(_Resource):
+    async def create(
+        self,
+        slug: str,
+        *,
+        allow_new_generations: bool | None = None,
+        new_generations_limit: int | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> LiveScope:
+        return await self._run(
+            calls.create_scope(slug, allow_new_generations, new_generations_limit, meta)
+        )
+
+    def list(self, *, page_size: int = PAGE_SIZE) -> AsyncIterator[LiveScope]:
+        return _pages(self._run, lambda offset: calls.list_scopes(offset, page_size))
+
+    async def get(self, slug: str) -> LiveScope:
+        return await self._run(calls.get_scope(slug))
+
+    async def update(
+        self,
+        slug: str,
+        *,
+        allow_new_generations: bool | None = None,
+        new_generations_limit: int | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> LiveScope:
+        return await self._run(
+            calls.update_scope(slug, allow_new_generations, new_generations_limit, meta)
+        )
+
+    async def delete(self, slug: str) -> Deleted:
+        return await self._run(calls.delete_scope(slug))
+
+    def images(
+        self,
+        slug: str,
+        *,
+        status: Literal["ready", "pending", "failed"] | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> AsyncIterator[LiveImage]:
+        return _pages(
+            self._run, lambda offset: calls.list_scope_images(slug, offset, page_size, status)
+        )
+
+    async def delete_image(self, slug: str, image_id: str) -> Deleted:
+        return await self._run(calls.delete_scope_image(slug, image_id))
+
+    async def regenerate(self, slug: str, *, image_id: str | None = None) -> LiveRegeneration:
+        """New images behind the same URLs: one (``image_id``) or all of the scope's."""
+        return await self._run(calls.regenerate_scope(slug, image_id))
+
+
+class Live(_Resource, LiveUrls):
+    def __init__(self, transport: AsyncTransport) -> None:
+        super().__init__(transport)
+        self.scopes = LiveScopes(transport)
+
+    async def settings(self) -> LiveSettings:
+        return await self._run(calls.get_live_settings())
+
+    async def update_settings(self, **changes: Unpack[LiveSettingsChanges]) -> LiveSettings:
+        return await self._run(calls.update_live_settings(changes))
+
+    async def create_url(
+        self,
+        scope: str,
+        prompt: str,
+        *,
+        aspect_ratio: str | None = None,
+        transform: str | None = None,
+        expires_in_seconds: int | None = None,
+        sign: bool | None = None,
+    ) -> LiveUrl:
+        """Ask the server to build a live URL (signed with the project's secret if it has one)."""
+        return await self._run(
+            calls.create_live_url(scope, prompt, aspect_ratio, transform, expires_in_seconds, sign)
+        )
+
+
+class AsyncBanatie:
+    """Asynchronous client (use ``async with``). Arguments left out come from ``BANATIE_API_KEY``,
+    ``BANATIE_BASE_URL``, ``BANATIE_CDN_BASE_URL``, ``BANATIE_ORGANIZATION``,
+    ``BANATIE_PROJECT``, ``BANATIE_DELIVERY_SIGNING_KEY`` and ``BANATIE_LIVE_SIGNING_SECRET``."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        cdn_base_url: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        signing_key: str | None = None,
+        live_signing_secret: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retry_delay: float = DEFAULT_MAX_RETRY_DELAY,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.config = make_config(
+            api_key=api_key,
+            base_url=base_url,
+            cdn_base_url=cdn_base_url,
+            organization=organization,
+            project=project,
+            signing_key=signing_key,
+            live_signing_secret=live_signing_secret,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_retry_delay=max_retry_delay,
+        )
+        self._transport = AsyncTransport(self.config, http_client)
+        self.generations = Generations(self._transport)
+        self.images = Images(self._transport)
+        self.live = Live(self._transport)
+
+    async def enhance(
+        self, prompt: str, *, template: str | None = None, aspect_ratio: str | None = None
+    ) -> Enhancement:
+        """The prompt as ``auto_enhance`` would send it to the image model (never charged)."""
+        return await self._transport.run(calls.enhance(prompt, template, aspect_ratio))
+
+    async def usage(self) -> Usage:
+        """Plan, generations used and remaining this month, storage."""
+        return await self._transport.run(calls.get_usage())
+
+    async def close(self) -> None:
+        await self._transport.close()
+
+    async def __aenter__(self) -> AsyncBanatie:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -1,0 +1,108 @@
+"""Parts of the Python SDK that need no server: signatures equal the server's, error classes
+per code, Retry-After parsing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from banatie.delivery import signing as server_signing
+from banatie.live import signing as server_live_signing
+from banatie_sdk import (
+    AliasConflictError,
+    Banatie,
+    BanatieError,
+    ContentBlockedError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProviderError,
+    QuotaExceededError,
+    RateLimitError,
+)
+from banatie_sdk._retry import parse_retry_after
+from banatie_sdk.errors import error_for
+from banatie_sdk.signing import LIVE_PARAMS, TRANSFORM_PARAMS, signature
+
+names = st.sampled_from(
+    [*sorted(TRANSFORM_PARAMS | LIVE_PARAMS), "W", " Mode", "utm_source", "key", "sig"]
+)
+pairs = st.lists(st.tuples(names, st.text(max_size=12)), max_size=8)
+
+
+@given(pairs=pairs, key=st.text(min_size=1, max_size=10))
+def test_image_signature_is_the_servers(pairs: list[tuple[str, str]], key: str) -> None:
+    path = "/cdn/acme/site/img/@logo"
+    assert signature(key, path, pairs, TRANSFORM_PARAMS) == server_signing.signature(
+        key, path, pairs
+    )
+
+
+@given(pairs=pairs, secret=st.text(min_size=1, max_size=10))
+def test_live_signature_is_the_servers(pairs: list[tuple[str, str]], secret: str) -> None:
+    path = server_live_signing.live_path("acme", "site", "landing")
+    ours = signature(secret, path, pairs, LIVE_PARAMS | TRANSFORM_PARAMS)
+    assert ours == server_live_signing.signature(secret, path, pairs)
+
+
+def test_signed_url_matches_the_server_helper() -> None:
+    client = Banatie(
+        api_key="bnt_x",
+        base_url="https://api.example.com",
+        organization="acme",
+        project="site",
+        cdn_base_url="https://cdn.example.com",
+        signing_key="k",
+    )
+    ours = client.images.url("@logo", w=400, h=300, mode="crop", expires_at=1767225600)
+    theirs = server_signing.signed_url(
+        "https://cdn.example.com",
+        "acme",
+        "site",
+        "@logo",
+        "w=400&h=300&mode=crop",
+        key="k",
+        expires_at=1767225600,
+    )
+    assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "cls"),
+    [
+        (404, "IMAGE_NOT_FOUND", NotFoundError),
+        (404, "SOMETHING_NEW_NOT_FOUND", NotFoundError),
+        (409, "ALIAS_CONFLICT", AliasConflictError),
+        (429, "RATE_LIMIT_EXCEEDED", RateLimitError),
+        (429, "QUOTA_EXCEEDED", QuotaExceededError),
+        (422, "CONTENT_BLOCKED", ContentBlockedError),
+        (502, "PROVIDER_ERROR", ProviderError),
+        (503, "MODEL_UNAVAILABLE", ProviderError),
+        (403, "REFERRER_NOT_ALLOWED", PermissionDeniedError),
+        (500, "INTERNAL_ERROR", InternalServerError),
+        (418, "TEAPOT", BanatieError),
+    ],
+)
+def test_error_class_per_code(status: int, code: str, cls: type[BanatieError]) -> None:
+    error = error_for(status, code, "message", {"x": 1}, 2.0)
+    assert type(error) is cls
+    assert (error.status, error.code, error.message, error.details, error.retry_after) == (
+        status,
+        code,
+        "message",
+        {"x": 1},
+        2.0,
+    )
+
+
+def test_retry_after_parsing() -> None:
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+    later = datetime.now(UTC) + timedelta(seconds=30)
+    parsed = parse_retry_after(format_datetime(later, usegmt=True))
+    assert parsed is not None and 25 <= parsed <= 30
