@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from banatie.errors import ValidationError
-from banatie.providers.capabilities import ImageCapabilities, check_output
-from banatie.providers.ports import TEMPLATES, EnhancedPrompt, EnhancementRequest
+from banatie.generation import request as rules
+from banatie.generation.request import DEFAULT_TEMPLATE, ImageParams
+from banatie.providers.capabilities import ImageCapabilities
+from banatie.providers.ports import EnhancedPrompt, EnhancementRequest
 from banatie.runtime import Runtime
 
 
@@ -23,21 +24,17 @@ def validate(
     aspect_ratio: str,
     capabilities: ImageCapabilities,
 ) -> EnhancementRequest:
-    """The same rules as `POST /generations` (one message per problem, code VALIDATION_ERROR);
+    """The same rules as `POST /generations` (`banatie.generation.request`);
     `capabilities` is the active synthesizer's row: the prompt is written for that model."""
-    text = prompt.strip()
-    if not text:
-        raise ValidationError("prompt must not be empty")
-    limit = rt.settings.max_prompt_chars
-    if len(text) > limit:
-        raise ValidationError(f"prompt is {len(text)} characters; the limit is {limit}")
-    check_output(capabilities, aspect_ratio)
-    if template is not None and template not in TEMPLATES:
-        raise ValidationError(
-            f"template {template!r} is not supported; use one of " + ", ".join(TEMPLATES)
-        )
+    params = rules.validate(
+        ImageParams(prompt=prompt, aspect_ratio=aspect_ratio, template=template),
+        capabilities=capabilities,
+        max_prompt_chars=rt.settings.max_prompt_chars,
+    )
     return EnhancementRequest(
-        prompt=text, template=template or "general", aspect_ratio=aspect_ratio
+        prompt=params.prompt,
+        template=params.template or DEFAULT_TEMPLATE,
+        aspect_ratio=params.aspect_ratio,
     )
 
 

@@ -12,6 +12,7 @@ from banatie.delivery.urls import image_url
 from banatie.deps import ProjectDep, RuntimeDep, SessionDep
 from banatie.generation import repository, service
 from banatie.generation.models import Generation
+from banatie.generation.request import image_fields
 from banatie.generation.schemas import (
     DeletedGeneration,
     GenerationCreate,
@@ -91,12 +92,7 @@ async def create_generation(
         session,
         project,
         service.GenerationInput(
-            prompt=body.prompt,
-            aspect_ratio=body.aspect_ratio,
-            image_size=body.image_size,
-            template=body.template,
-            auto_enhance=body.auto_enhance,
-            namespace=body.namespace,
+            **image_fields(body),
             reference_images=body.reference_images,
             alias=body.alias,
             flow_alias=body.flow_alias,

@@ -19,7 +19,7 @@ from banatie.db.base import new_id, utcnow
 from banatie.errors import ApiError, NotFound, ValidationError
 from banatie.flows import service as flows
 from banatie.flows.models import Flow
-from banatie.generation import references, repository
+from banatie.generation import references, repository, request
 from banatie.generation.models import Generation
 from banatie.images import repository as image_repository
 from banatie.images import service as images
@@ -27,10 +27,9 @@ from banatie.images.aliases import is_uuid, normalize_alias
 from banatie.images.models import Image
 from banatie.imaging.pool import run_cpu
 from banatie.imaging.probe import InvalidImage, probe
-from banatie.providers.capabilities import ImageCapabilities, check_output
+from banatie.providers.capabilities import ImageCapabilities
 from banatie.providers.errors import ProviderError
 from banatie.providers.ports import (
-    TEMPLATES,
     EnhancementRequest,
     ReferenceImage,
     SynthesisRequest,
@@ -71,19 +70,14 @@ def validate_input(
     rt: Runtime, data: GenerationInput, capabilities: ImageCapabilities
 ) -> GenerationInput:
     """`capabilities`: the active synthesizer's row (`await rt.synthesizer.capabilities()`)."""
-    prompt = data.prompt.strip()
-    if not prompt:
-        raise ValidationError("prompt must not be empty")
-    if len(prompt) > rt.settings.max_prompt_chars:
-        raise ValidationError(
-            f"prompt is {len(prompt)} characters; the limit is {rt.settings.max_prompt_chars}"
-        )
-    data.aspect_ratio, size = check_output(capabilities, data.aspect_ratio, data.image_size)
-    data.image_size = size or capabilities.default_size
-    if data.template is not None and data.template not in TEMPLATES:
-        raise ValidationError(
-            f"template {data.template!r} is not supported; use one of " + ", ".join(TEMPLATES)
-        )
+    params = request.validate(
+        data,
+        capabilities=capabilities,
+        max_prompt_chars=rt.settings.max_prompt_chars,
+    )
+    data.prompt, data.aspect_ratio = params.prompt, params.aspect_ratio
+    data.image_size = params.image_size or capabilities.default_size
+    data.template, data.namespace = params.template, params.namespace
     if data.namespace is not None:
         # Namespaces are a later feature: until one can be created, none exists.
         raise ValidationError(f"namespace {data.namespace!r} not found")
@@ -92,7 +86,6 @@ def validate_input(
             f"{len(data.reference_images)} referenceImages given; at most "
             f"{rt.settings.max_reference_images} are allowed"
         )
-    data.prompt = prompt
     data.meta = check_meta(data.meta, rt.settings.max_meta_bytes)
     data.alias = normalize_alias(data.alias) if data.alias else None
     data.flow_alias = normalize_alias(data.flow_alias, "flowAlias") if data.flow_alias else None

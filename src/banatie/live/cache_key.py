@@ -27,20 +27,23 @@ from dataclasses import dataclass
 from typing import Final
 
 from banatie.errors import ValidationError
-from banatie.providers.capabilities import ImageCapabilities, check_output, normalize_image_size
-from banatie.providers.ports import TEMPLATES
+from banatie.generation import request as rules
+from banatie.generation.request import (
+    DEFAULT_ASPECT_RATIO,
+    DEFAULT_TEMPLATE,
+    ImageParams,
+    normalize_prompt,
+)
+from banatie.providers.capabilities import ImageCapabilities
+
+__all__ = ["LiveRequest", "cache_key", "normalize_prompt", "normalize_scope", "parse_live_request"]
 
 KEY_VERSION: Final = 1
-DEFAULT_ASPECT_RATIO: Final = "1:1"
-DEFAULT_TEMPLATE: Final = "general"
 
 SCOPE_RE: Final = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?")
-_NAMESPACE_RE: Final = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,62})")
-_RATIO_RE: Final = re.compile(r"[1-9][0-9]?:[1-9][0-9]?")
-_TRUE: Final = frozenset({"1", "true", "yes", "on", "t", "y"})
-_FALSE: Final = frozenset({"0", "false", "no", "off", "f", "n"})
 
-# Query names (case-insensitive) -> canonical field. camelCase is the API's spelling.
+# Query names (case-insensitive) -> canonical field. camelCase is the API's spelling. The one
+# list of live parameters: signing and the fast path derive theirs from it.
 QUERY_NAMES: Final[dict[str, str]] = {
     "prompt": "prompt",
     "aspectratio": "aspect_ratio",
@@ -87,11 +90,6 @@ class LiveRequest:
         return params
 
 
-def normalize_prompt(prompt: str) -> str:
-    """NFC, then trim and collapse every run of Unicode whitespace to one space."""
-    return " ".join(unicodedata.normalize("NFC", prompt).split())
-
-
 def normalize_scope(scope: str) -> str:
     slug = unicodedata.normalize("NFC", scope).strip().lower()
     if not SCOPE_RE.fullmatch(slug):
@@ -100,47 +98,6 @@ def normalize_scope(scope: str) -> str:
             "starting and ending with a letter or digit"
         )
     return slug
-
-
-def _normalize_aspect_ratio(raw: str) -> str:
-    value = raw.strip().lower().replace("x", ":").replace("/", ":")
-    if not _RATIO_RE.fullmatch(value):
-        raise ValidationError(f"aspectRatio {raw[:20]!r} is not a ratio like 16:9")
-    return value
-
-
-def _normalize_image_size(raw: str) -> str:
-    size = normalize_image_size(raw)
-    if size is None:
-        raise ValidationError(f"imageSize {raw[:20]!r} is not a size like 1K, 2K, 4K or 512")
-    return size
-
-
-def _normalize_template(raw: str) -> str:
-    value = raw.strip().lower() or DEFAULT_TEMPLATE
-    if value not in TEMPLATES:
-        raise ValidationError(
-            f"template {raw[:40]!r} is not supported; use one of " + ", ".join(TEMPLATES)
-        )
-    return value
-
-
-def _parse_bool(name: str, raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in _TRUE or value == "":
-        return True
-    if value in _FALSE:
-        return False
-    raise ValidationError(f"{name} must be true or false (got {raw[:20]!r})")
-
-
-def _normalize_namespace(raw: str) -> str | None:
-    value = raw.strip().lower().lstrip("@")
-    if not value:
-        return None
-    if not _NAMESPACE_RE.fullmatch(value):
-        raise ValidationError(f"namespace {raw[:70]!r} is not a valid namespace slug")
-    return value
 
 
 def parse_live_request(
@@ -152,6 +109,7 @@ def parse_live_request(
 ) -> LiveRequest:
     """Validate and normalise a live URL's scope and query. Unknown parameters are ignored.
 
+    The values obey the rules of every other surface (`banatie.generation.request`).
     `capabilities`: the active synthesizer's row, which the aspect ratio and imageSize must be
     offered by; None checks their spelling only (enough to find an image that already exists).
     """
@@ -164,37 +122,31 @@ def parse_live_request(
             raise ValidationError(f"{found[field][0]} and {name} give different values")
         found[field] = (name, value)
 
-    prompt = normalize_prompt(found["prompt"][1]) if "prompt" in found else ""
-    if not prompt:
+    if "prompt" not in found:
         raise ValidationError("prompt is required: …/live/{scope}?prompt=a+red+fox")
-    if len(prompt) > max_prompt_chars:
-        raise ValidationError(
-            f"prompt is {len(prompt)} characters; the limit is {max_prompt_chars}"
-        )
-    aspect_ratio = (
-        _normalize_aspect_ratio(found["aspect_ratio"][1])
-        if "aspect_ratio" in found
-        else DEFAULT_ASPECT_RATIO
+    given = {field: value for field, (_, value) in found.items()}
+    checked = rules.validate(
+        ImageParams(
+            # Collapsed: the same prompt with other whitespace is the same image.
+            prompt=normalize_prompt(given["prompt"]),
+            aspect_ratio=given.get("aspect_ratio", DEFAULT_ASPECT_RATIO),
+            image_size=given.get("image_size"),
+            template=given.get("template"),
+            namespace=given.get("namespace"),
+        ),
+        capabilities=capabilities,
+        max_prompt_chars=max_prompt_chars,
     )
-    raw_size = found["image_size"][1] if "image_size" in found else None
-    if capabilities is not None:  # the same rule and message as every other channel
-        aspect_ratio, image_size = check_output(capabilities, aspect_ratio, raw_size)
-    else:
-        image_size = _normalize_image_size(raw_size) if raw_size is not None else None
     return LiveRequest(
         scope=normalize_scope(scope),
-        prompt=prompt,
-        aspect_ratio=aspect_ratio,
-        image_size=image_size,
-        template=(
-            _normalize_template(found["template"][1]) if "template" in found else DEFAULT_TEMPLATE
-        ),
+        prompt=checked.prompt,
+        aspect_ratio=checked.aspect_ratio,
+        image_size=checked.image_size,
+        template=checked.template or DEFAULT_TEMPLATE,
         auto_enhance=(
-            _parse_bool(found["auto_enhance"][0], found["auto_enhance"][1])
-            if "auto_enhance" in found
-            else True
+            rules.parse_flag(*found["auto_enhance"]) if "auto_enhance" in found else True
         ),
-        namespace=_normalize_namespace(found["namespace"][1]) if "namespace" in found else None,
+        namespace=checked.namespace,
     )
 
 

@@ -40,6 +40,7 @@ from banatie.db.base import new_id, utcnow
 from banatie.errors import ApiError, Forbidden, NotFound, ValidationError
 from banatie.generation import repository as generation_repository
 from banatie.generation import service as generation
+from banatie.generation.request import image_fields
 from banatie.images import repository as image_repository
 from banatie.images import service as images
 from banatie.live import repository
@@ -459,12 +460,7 @@ async def _claim(
                         scope_id=scope.id,
                         cache_key=key,
                         status="pending",
-                        prompt=request.prompt,
-                        aspect_ratio=request.aspect_ratio,
-                        image_size=request.image_size,
-                        template=request.template,
-                        auto_enhance=request.auto_enhance,
-                        namespace=request.namespace,
+                        **image_fields(request),
                         owner=owner,
                         heartbeat_at=now,
                     )
@@ -560,12 +556,7 @@ async def _generate(
                 session,
                 project,
                 generation.GenerationInput(
-                    prompt=request.prompt,
-                    aspect_ratio=request.aspect_ratio,
-                    image_size=request.image_size,
-                    template=request.template,
-                    auto_enhance=request.auto_enhance,
-                    namespace=request.namespace,
+                    **image_fields(request),
                     meta={"live": {"scope": request.scope, "cacheKey": key}},
                     source="live",
                 ),
@@ -725,12 +716,7 @@ async def regenerate_entry(
             session,
             project,
             generation.GenerationInput(
-                prompt=entry.prompt,
-                aspect_ratio=entry.aspect_ratio,
-                image_size=entry.image_size,
-                template=entry.template,
-                auto_enhance=entry.auto_enhance,
-                namespace=entry.namespace,
+                **image_fields(entry),
                 meta={"live": {"cacheKey": cache_key}},
                 source="live",
             ),

@@ -82,6 +82,11 @@ def normalize_image_size(raw: str) -> str | None:
     return f"{match.group('k')}K"
 
 
+def normalize_aspect_ratio(raw: str) -> str:
+    """`16x9`, `16/9`, ` 16:9 ` -> `16:9` (whether the model offers it is `check_output`'s)."""
+    return raw.strip().lower().replace("x", ":").replace("/", ":")
+
+
 def check_output(
     capabilities: ImageCapabilities, aspect_ratio: str, image_size: str | None = None
 ) -> tuple[str, str | None]:
@@ -90,9 +95,10 @@ def check_output(
     Returns them in canonical spelling; raises `ValidationError` (400) naming what the model
     supports.
     """
+    raw_ratio, aspect_ratio = aspect_ratio, normalize_aspect_ratio(aspect_ratio)
     if aspect_ratio not in capabilities.aspect_ratios:
         raise ValidationError(
-            f"aspectRatio {aspect_ratio[:20]!r} is not supported by {capabilities.model}; "
+            f"aspectRatio {raw_ratio[:20]!r} is not supported by {capabilities.model}; "
             "use one of " + ", ".join(capabilities.aspect_ratios)
         )
     if image_size is None:
