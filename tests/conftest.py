@@ -22,7 +22,10 @@ from banatie.settings import Settings
 PG_ADMIN_URL = os.environ.get(
     "BANATIE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-TABLES = "bootstrap, usage_records, generations, images, flows, api_keys, projects, organizations"
+TABLES = (
+    "workers, bootstrap, usage_records, generations, images, flows, api_keys, projects, "
+    "organizations"
+)
 
 
 @pytest.fixture(scope="session")

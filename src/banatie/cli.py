@@ -1,4 +1,4 @@
-"""`banatie serve | migrate | keys | doctor`: the operator's entry points."""
+"""`banatie serve | migrate | keys | plans | doctor | gc`: the operator's entry points."""
 
 from __future__ import annotations
 
@@ -362,6 +362,40 @@ def doctor(
             )
     if failed:
         raise typer.Exit(code=1)
+
+
+@app.command()
+def gc(
+    min_age: Annotated[
+        float | None,
+        typer.Option(
+            "--min-age",
+            help="seconds a blob must be old to be collected (default: "
+            "BANATIE_BLOB_GC_MIN_AGE_SECONDS, 3600)",
+            min=0,
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="count, delete nothing")] = False,
+) -> None:
+    """Mark the work of stopped servers failed (INTERRUPTED) and delete orphan blobs (no image
+    row points at them); the server does both on its own, this runs them now."""
+    from banatie.recovery import cli_ops
+
+    settings = _settings()
+    age = settings.blob_gc_min_age_seconds if min_age is None else min_age
+    swept, collected = _run(cli_ops.collect(settings, min_age_seconds=age, dry_run=dry_run))
+    if not dry_run:
+        console.print(
+            f"{swept.interrupted} interrupted generation(s) marked failed, "
+            f"{swept.released_claims} live claim(s) given back",
+            highlight=False,
+        )
+    verb = "would delete" if dry_run else "deleted"
+    console.print(
+        f"{collected.scanned} blob(s) scanned: {verb} {collected.deleted} orphan blob(s) "
+        f"({collected.deleted_bytes} bytes) older than {age:g} s",
+        highlight=False,
+    )
 
 
 def _date(value: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:

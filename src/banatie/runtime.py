@@ -14,6 +14,7 @@ from banatie.live.state import LiveState
 from banatie.providers.factory import Providers, make_providers
 from banatie.providers.ports import AssetAnalyzer, ImageSynthesizer, PromptEnhancer
 from banatie.quota.rate_limit import RateLimiter
+from banatie.recovery.service import Recovery
 from banatie.settings import Settings
 from banatie.storage.base import BlobStore
 from banatie.storage.factory import open_blob_store
@@ -35,9 +36,19 @@ class Runtime:
     live: LiveState = field(default_factory=LiveState)
     # What make_providers built (the shared Gemini client lives there); closed with the runtime.
     providers: Providers | None = None
+    # This process as a worker: heartbeat, recovery of dead workers' work, orphan blob sweeps.
+    # Started by the app's lifespan.
+    recovery: Recovery | None = None
+
+    @property
+    def instance(self) -> str:
+        """This process's worker id: the owner of its generations and live claims."""
+        return self.live.instance
 
     async def close(self) -> None:
         await self.live.close()
+        if self.recovery is not None:
+            await self.recovery.stop()  # after the live flights: gives up what they left
         await self.delivery.close()
         if self.providers is not None:
             await self.providers.aclose()
@@ -50,21 +61,24 @@ def build_runtime(settings: Settings) -> Runtime:
     engine = make_engine(settings.resolved_database_url)
     sessionmaker = make_sessionmaker(engine)
     providers = make_providers(settings)
+    blobs = open_blob_store(settings.resolved_storage_url)
+    live = LiveState(
+        settings.live_lru_size,
+        settings.live_lru_ttl_seconds,
+        settings.live_memory_cache_mb * 1024 * 1024,
+        settings.live_memory_cache_seconds,
+    )
     return Runtime(
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker,
-        blobs=open_blob_store(settings.resolved_storage_url),
+        blobs=blobs,
         synthesizer=providers.synthesizer,
         enhancer=providers.enhancer,
         analyzer=providers.analyzer,
         rate_limiter=RateLimiter(settings.redis_url),
-        live=LiveState(
-            settings.live_lru_size,
-            settings.live_lru_ttl_seconds,
-            settings.live_memory_cache_mb * 1024 * 1024,
-            settings.live_memory_cache_seconds,
-        ),
+        live=live,
         delivery=build_delivery(settings, engine, sessionmaker),
         providers=providers,
+        recovery=Recovery(sessionmaker, blobs, settings, live.instance),
     )

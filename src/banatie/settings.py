@@ -103,6 +103,15 @@ class Settings(BaseSettings):
     live_memory_cache_mb: int = 64
     live_memory_cache_seconds: float = 1.0
 
+    # Crash recovery (docs/operations.md): each process beats every sixth of this; the
+    # generations and live claims of a process silent this long are marked failed
+    # (INTERRUPTED) and their reservations released by any replica.
+    work_stale_seconds: float = Field(default=30.0, gt=0)
+    # Blobs no image row points at, older than this, are deleted every interval (0: only by
+    # `banatie gc`).
+    blob_gc_min_age_seconds: float = Field(default=3600.0, ge=0)
+    blob_gc_interval_seconds: float = Field(default=3600.0, ge=0)
+
     alias_cache_seconds: int = 60
     # `name:query;name:query`; empty keeps the built-in presets (thumbnail, card, hero, og, avatar).
     delivery_presets: str | None = None

@@ -26,3 +26,25 @@ class FailingSynthesizer:
     async def synthesize(self, request: SynthesisRequest) -> SynthesizedImage:
         await asyncio.sleep(self.delay)
         raise ProviderError(self.message)
+
+
+class HeldSynthesizer:
+    """Holds every synthesis until `release()` (then draws like `inner`): a generation stays in
+    flight for as long as a test needs, e.g. to kill its process."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.name = getattr(inner, "name", "held")
+        self.started = 0
+        self._released = asyncio.Event()
+
+    async def capabilities(self) -> ImageCapabilities:
+        return await self.inner.capabilities()  # type: ignore[attr-defined, no-any-return]
+
+    async def synthesize(self, request: SynthesisRequest) -> SynthesizedImage:
+        self.started += 1
+        await self._released.wait()
+        return await self.inner.synthesize(request)  # type: ignore[attr-defined, no-any-return]
+
+    def release(self) -> None:
+        self._released.set()

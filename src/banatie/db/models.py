@@ -8,6 +8,7 @@ from banatie.generation.models import Generation
 from banatie.images.models import Image
 from banatie.live.models import LiveEntry, LiveScope, LiveSettings
 from banatie.quota.models import Plan, UsageRecord
+from banatie.recovery.models import Worker
 
 __all__ = [
     "ApiKey",
@@ -25,4 +26,5 @@ __all__ = [
     "Plan",
     "Project",
     "UsageRecord",
+    "Worker",
 ]

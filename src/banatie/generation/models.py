@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banatie.db.base import Base, IdMixin, TimestampMixin
@@ -10,6 +10,8 @@ from banatie.db.base import Base, IdMixin, TimestampMixin
 
 class Generation(IdMixin, TimestampMixin, Base):
     __tablename__ = "generations"
+    # The recovery sweep reads the in-flight rows every few seconds.
+    __table_args__ = (Index("ix_generations_status_owner", "status", "owner"),)
 
     project_id: Mapped[str] = mapped_column(
         ForeignKey("projects.id", ondelete="CASCADE"), index=True
@@ -47,3 +49,5 @@ class Generation(IdMixin, TimestampMixin, Base):
     # 1 for the first run, +1 per regeneration: each successful attempt is charged once.
     attempts: Mapped[int] = mapped_column(default=0)
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The worker (server process) running it while `processing` (banatie.recovery).
+    owner: Mapped[str | None] = mapped_column(String(64))

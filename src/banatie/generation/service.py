@@ -141,6 +141,7 @@ async def create(
         meta=data.meta,
         token_usage={},
         attempts=0,
+        owner=rt.instance,
     )
     session.add(generation)
     await quota.reserve(
@@ -181,6 +182,7 @@ async def regenerate(
         source="regenerate",
     )
     generation.status = "processing"
+    generation.owner = rt.instance
     generation.source = "regenerate"
     generation.error_code = generation.error_message = None
     generation.referenced_images = [{"id": image.id, "alias": alias} for image, alias in refs]

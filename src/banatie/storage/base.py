@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -17,6 +19,15 @@ class BlobInfo:
     key: str
     size: int
     content_type: str
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    """One blob as a listing shows it: `size` is what it takes in the store."""
+
+    key: str
+    size: int
+    modified_at: datetime
 
 
 class BlobStore(Protocol):
@@ -35,5 +46,11 @@ class BlobStore(Protocol):
 
     async def delete_prefix(self, prefix: str) -> int:
         """Delete every blob whose key starts with `prefix`; return how many."""
+
+    def list_blobs(
+        self, prefix: str = "", *, page_size: int = 1000
+    ) -> AsyncIterator[list[StoredBlob]]:
+        """Every blob whose key starts with `prefix`, a page at a time, in no set order."""
+        ...
 
     async def close(self) -> None: ...

@@ -33,14 +33,16 @@ import contextlib
 import errno
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import TypeVar
 
 import anyio.to_thread
 
-from banatie.storage.base import BlobInfo, BlobNotFound
+from banatie.storage.base import BlobInfo, BlobNotFound, StoredBlob
 
 T = TypeVar("T")
 
@@ -155,6 +157,15 @@ class LocalBlobStore:
         validate_prefix(prefix)
         return await _run(partial(self._delete_prefix_sync, prefix))
 
+    async def list_blobs(
+        self, prefix: str = "", *, page_size: int = 1000
+    ) -> AsyncIterator[list[StoredBlob]]:
+        validate_prefix(prefix)
+        walk = self._walk(prefix)
+        size = max(1, page_size)
+        while page := await _run(lambda: list(islice(walk, size))):
+            yield page
+
     async def close(self) -> None:
         return None
 
@@ -217,6 +228,21 @@ class LocalBlobStore:
             size=size - len(content_type) - 1,
             content_type=content_type.decode("ascii"),
         )
+
+    def _walk(self, prefix: str) -> Iterator[StoredBlob]:
+        """Blob files under the directories `prefix` can match (advanced in worker threads)."""
+        base = self.root.joinpath(*prefix.split("/")[:-1])
+        for dirpath, _dirnames, filenames in os.walk(base):
+            if BLOB_FILE not in filenames:
+                continue
+            key = Path(dirpath).relative_to(self.root).as_posix()
+            if key == "." or not key.startswith(prefix):
+                continue
+            try:
+                stat = os.stat(os.path.join(dirpath, BLOB_FILE))
+            except FileNotFoundError:  # deleted while we walked
+                continue
+            yield StoredBlob(key, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC))
 
     def _delete_sync(self, path: Path) -> None:
         try:

@@ -8,7 +8,8 @@ Keys follow the same rules as the local store (``validate_key``), so both accept
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -17,7 +18,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from banatie.storage.base import BlobInfo, BlobNotFound
+from banatie.storage.base import BlobInfo, BlobNotFound, StoredBlob
 from banatie.storage.local import validate_content_type, validate_key, validate_prefix
 
 if TYPE_CHECKING:
@@ -122,6 +123,22 @@ class S3BlobStore:
         validate_prefix(prefix)
         return await self._run(partial(self._delete_prefix_sync, prefix))
 
+    async def list_blobs(
+        self, prefix: str = "", *, page_size: int = 1000
+    ) -> AsyncIterator[list[StoredBlob]]:
+        validate_prefix(prefix)
+        pages: Iterator[list[StoredBlob]] | None = None
+
+        def next_page() -> list[StoredBlob] | None:
+            nonlocal pages
+            if pages is None:
+                pages = self._list_sync(prefix, max(1, min(1000, page_size)))
+            return next(pages, None)
+
+        while (page := await self._run(next_page)) is not None:
+            if page:
+                yield page
+
     async def close(self) -> None:
         await anyio.to_thread.run_sync(self._client.close)
 
@@ -184,6 +201,21 @@ class S3BlobStore:
             size=int(response["ContentLength"]),
             content_type=response.get("ContentType") or "application/octet-stream",
         )
+
+    def _list_sync(self, prefix: str, page_size: int) -> Iterator[list[StoredBlob]]:
+        paginator = self._client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(
+            Bucket=self.bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
+        ):
+            yield [
+                StoredBlob(
+                    obj["Key"],
+                    int(obj.get("Size", 0)),
+                    obj["LastModified"].astimezone(UTC),
+                )
+                for obj in page.get("Contents", [])
+                if "Key" in obj and "LastModified" in obj
+            ]
 
     def _delete_prefix_sync(self, prefix: str) -> int:
         batch_size = max(1, min(1000, self.delete_batch_size))

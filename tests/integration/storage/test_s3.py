@@ -245,3 +245,17 @@ def test_factory_s3_options() -> None:
 def test_factory_s3_rejects(url: str) -> None:
     with pytest.raises(ValueError):
         open_blob_store(url)
+
+
+async def test_list_blobs_pages_every_blob_under_a_prefix(s3_store: S3BlobStore) -> None:
+    keys = [KEY, VARIANT, "org/proj/img/0123456789b", "org/other/img/1", "z"]
+    for key in keys:
+        await s3_store.put(key, b"data", "image/png")
+    pages = [page async for page in s3_store.list_blobs(page_size=2)]
+    assert [len(page) for page in pages] == [2, 2, 1]
+    listed = {blob.key: blob for page in pages for blob in page}
+    assert sorted(listed) == sorted(keys)
+    assert listed[KEY].size == 4 and listed[KEY].modified_at.tzinfo is not None
+    under = [b.key async for page in s3_store.list_blobs("org/proj/img/0123456789") for b in page]
+    assert sorted(under) == sorted([KEY, "org/proj/img/0123456789b", VARIANT])
+    assert [b async for b in s3_store.list_blobs("nothing/here/")] == []

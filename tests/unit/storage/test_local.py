@@ -369,3 +369,19 @@ async def test_put_survives_concurrent_delete_prefix(tmp_path: Path) -> None:
         tg.start_soon(deleter)
     await store.delete_prefix("")
     assert list(store.root.iterdir()) == []
+
+
+async def test_list_blobs_pages_every_blob_under_a_prefix(store: LocalBlobStore) -> None:
+    keys = [KEY, VARIANT, "org/proj/img/0123456789b", "org/other/img/1", "z"]
+    for key in keys:
+        await store.put(key, b"data", "image/png")
+    (store.root / "org" / "proj" / "img" / ".__blob__.x.tmp").write_bytes(b"half")
+    pages = [page async for page in store.list_blobs(page_size=2)]
+    assert [len(page) for page in pages] == [2, 2, 1]
+    listed = {blob.key: blob for page in pages for blob in page}
+    assert sorted(listed) == sorted(keys)
+    assert listed[KEY].size == len(b"image/png\ndata")
+    assert abs(listed[KEY].modified_at.timestamp() - os.stat(store.blob_path(KEY)).st_mtime) < 1
+    under = [b.key async for page in store.list_blobs("org/proj/img/0123456789") for b in page]
+    assert sorted(under) == sorted([KEY, "org/proj/img/0123456789b", VARIANT])
+    assert [b async for b in store.list_blobs("nothing/here/")] == []

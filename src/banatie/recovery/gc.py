@@ -1,0 +1,78 @@
+"""Orphan blobs: an image's bytes (or variants) with no image row, left by a process killed
+between writing a blob and committing its row, or between deleting a row and its blobs.
+
+Only keys shaped like `{org}/{project}/img/{imageId}[/…]` are judged; a blob is deleted when no
+image row has its id and it is older than `min_age` (so a write whose row is about to be
+committed is never touched). Anything else in the store is left alone."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from banatie.db.base import utcnow
+from banatie.images.aliases import is_uuid
+from banatie.recovery import repository
+from banatie.storage.base import BlobStore, StoredBlob
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GcReport:
+    scanned: int = 0
+    deleted: int = 0
+    deleted_bytes: int = 0
+    # Keys this sweep does not judge (not an image's), left alone.
+    other: int = 0
+
+
+def image_id_of(key: str) -> str | None:
+    parts = key.split("/")
+    if len(parts) >= 4 and parts[2] == "img" and is_uuid(parts[3]):
+        return parts[3]
+    return None
+
+
+async def collect_orphan_blobs(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    blobs: BlobStore,
+    *,
+    min_age: timedelta,
+    now: datetime | None = None,
+    dry_run: bool = False,
+) -> GcReport:
+    """Delete (or with `dry_run` only count) the blobs no image row points at."""
+    cutoff = (now or utcnow()) - min_age
+    report = GcReport()
+    async for page in blobs.list_blobs():
+        candidates: dict[str, list[StoredBlob]] = {}
+        for blob in page:
+            report.scanned += 1
+            image_id = image_id_of(blob.key)
+            if image_id is None:
+                report.other += 1
+            elif blob.modified_at < cutoff:
+                candidates.setdefault(image_id, []).append(blob)
+        if not candidates:
+            continue
+        async with sessionmaker() as session:
+            existing = await repository.existing_images(session, candidates.keys())
+        for image_id, found in candidates.items():
+            if image_id in existing:
+                continue
+            for blob in found:
+                if not dry_run:
+                    await blobs.delete(blob.key)
+                report.deleted += 1
+                report.deleted_bytes += blob.size
+    if report.deleted and not dry_run:
+        log.info(
+            "deleted %d orphan blob(s) (%d bytes) with no image row",
+            report.deleted,
+            report.deleted_bytes,
+        )
+    return report
