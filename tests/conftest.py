@@ -23,8 +23,8 @@ PG_ADMIN_URL = os.environ.get(
     "BANATIE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 TABLES = (
-    "workers, bootstrap, usage_records, generations, images, flows, api_keys, projects, "
-    "organizations"
+    "workers, blob_deletions, bootstrap, usage_records, generations, images, flows, api_keys, "
+    "projects, organizations"
 )
 
 

@@ -8,11 +8,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_errors
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from banatie.providers.errors import ProviderError
+from banatie.storage.base import StorageUnavailable
 
 log = logging.getLogger(__name__)
+
+# Seconds a client is asked to wait while a dependency (database, Redis, S3) is down.
+RETRY_AFTER_OUTAGE = "5"
 
 
 class ApiError(Exception):
@@ -66,6 +71,24 @@ class Conflict(ApiError):
     code = "CONFLICT"
 
 
+def outage(exc: BaseException) -> ApiError | None:
+    """The 503 for an exception that means a dependency is down, else None."""
+    if isinstance(
+        exc, sa_errors.OperationalError | sa_errors.InterfaceError | sa_errors.TimeoutError
+    ) or (isinstance(exc, sa_errors.DBAPIError) and exc.connection_invalidated):
+        what, code = "the database", "DATABASE_UNAVAILABLE"
+    elif isinstance(exc, StorageUnavailable):
+        what, code = "the image store", "STORAGE_UNAVAILABLE"
+    else:
+        return None
+    return ApiError(
+        f"{what} is unavailable right now; retry shortly",
+        code=code,
+        status=503,
+        headers={"Retry-After": RETRY_AFTER_OUTAGE},
+    )
+
+
 def error_body(message: str, code: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     error: dict[str, Any] = {"message": message, "code": code}
     if details:
@@ -117,9 +140,24 @@ def install_error_handlers(app: FastAPI) -> None:
         }.get(exc.status_code, "HTTP_ERROR")
         return _json(exc.status_code, error_body(str(exc.detail), code), dict(exc.headers or {}))
 
+    async def _outage(request: Request, exc: Exception) -> JSONResponse:
+        down = outage(exc)
+        if down is None:
+            return await _unexpected(request, exc)
+        log.warning("%s: %s", down.code, exc)
+        return await _api_error(request, down)
+
+    for dependency_error in (sa_errors.DBAPIError, sa_errors.TimeoutError, StorageUnavailable):
+        app.add_exception_handler(dependency_error, _outage)
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
         # Answered outside the app's middleware (Starlette's ServerErrorMiddleware).
         headers = {"X-Content-Type-Options": "nosniff"}
+        down = outage(exc)  # raised by a fast path (plain ASGI middleware)
+        if down is not None:
+            log.warning("%s: %s", down.code, exc)
+            body = error_body(down.message, down.code)
+            return _json(down.status, body, {**headers, **down.headers})
+        log.exception("unhandled error", exc_info=exc)
         return _json(500, error_body("internal error", "INTERNAL_ERROR"), headers)

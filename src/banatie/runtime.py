@@ -76,7 +76,7 @@ def build_runtime(settings: Settings) -> Runtime:
         synthesizer=providers.synthesizer,
         enhancer=providers.enhancer,
         analyzer=providers.analyzer,
-        rate_limiter=RateLimiter(settings.redis_url),
+        rate_limiter=RateLimiter(settings.redis_url, settings.rate_limit_on_error),
         live=live,
         delivery=build_delivery(settings, engine, sessionmaker),
         providers=providers,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qs, urlparse
 
 from platformdirs import user_data_path
@@ -33,6 +34,9 @@ class Settings(BaseSettings):
     public_base_url: str = f"http://localhost:{DEFAULT_PORT}"
     cdn_base_url: str | None = None
     redis_url: str | None = None
+    # While Redis (the shared rate limiter) is unreachable: "closed" refuses requests that
+    # must be counted (503 RATE_LIMITER_UNAVAILABLE), "open" serves them uncounted.
+    rate_limit_on_error: Literal["closed", "open"] = "closed"
 
     # Upload and image limits: an over-size or over-pixel file is refused before it is decoded.
     max_upload_bytes: int = 5 * 1024 * 1024

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from banatie import __version__
 from banatie.deps import RuntimeDep
+from banatie.errors import RETRY_AFTER_OUTAGE
 from banatie.providers.errors import ProviderError
 from banatie.providers.ports import TEMPLATES
 from banatie.runtime import Runtime
@@ -16,8 +18,12 @@ from banatie.runtime import Runtime
 router = APIRouter(tags=["ops"])
 
 
-@router.get("/health")
-async def health(runtime: RuntimeDep) -> dict[str, Any]:
+@router.get(
+    "/health",
+    responses={503: {"description": "the database does not answer (body as for 200)"}},
+)
+async def health(runtime: RuntimeDep) -> JSONResponse:
+    """200 while the database answers, 503 (`status: "degraded"`) when it does not."""
     checks: dict[str, str] = {}
     try:
         async with runtime.engine.connect() as connection:
@@ -26,7 +32,11 @@ async def health(runtime: RuntimeDep) -> dict[str, Any]:
     except Exception as exc:  # the point of a health check is to report, not to raise
         checks["database"] = f"error: {type(exc).__name__}"
     healthy = all(value == "ok" for value in checks.values())
-    return {"status": "ok" if healthy else "degraded", "version": __version__, "checks": checks}
+    body = {"status": "ok" if healthy else "degraded", "version": __version__, "checks": checks}
+    headers = {"Cache-Control": "no-store"}
+    if not healthy:
+        headers["Retry-After"] = RETRY_AFTER_OUTAGE
+    return JSONResponse(body, status_code=200 if healthy else 503, headers=headers)
 
 
 @router.get("/api/info")

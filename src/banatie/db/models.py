@@ -8,11 +8,12 @@ from banatie.generation.models import Generation
 from banatie.images.models import Image
 from banatie.live.models import LiveEntry, LiveScope, LiveSettings
 from banatie.quota.models import Plan, UsageRecord
-from banatie.recovery.models import Worker
+from banatie.recovery.models import BlobDeletion, Worker
 
 __all__ = [
     "ApiKey",
     "Base",
+    "BlobDeletion",
     "Bootstrap",
     "CdnPurge",
     "Flow",

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, unquote
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from banatie.delivery import service
-from banatie.errors import ApiError, error_body
+from banatie.errors import ApiError, error_body, outage
 from banatie.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -64,12 +64,13 @@ class DeliveryFastPath:
         )
         try:
             reply = await service.deliver(self.runtime, request)
-        except ApiError as exc:
-            await self._error(send, exc.status, error_body(exc.message, exc.code, exc.details))
-            return
-        except Exception:
-            log.exception("unhandled error delivering %s", scope["path"])
-            await self._error(send, 500, error_body("internal error", "INTERNAL_ERROR"))
+        except Exception as exc:
+            error = exc if isinstance(exc, ApiError) else outage(exc)
+            if error is None:
+                log.exception("unhandled error delivering %s", scope["path"])
+                error = ApiError("internal error", code="INTERNAL_ERROR", status=500)
+            envelope = error_body(error.message, error.code, error.details)
+            await self._error(send, error.status, envelope, error.headers)
             return
         out = reply.headers
         if reply.status == 200:
@@ -82,8 +83,11 @@ class DeliveryFastPath:
         await send({"type": "http.response.body", "body": body})
 
     @staticmethod
-    async def _error(send: Send, status: int, body: dict[str, object]) -> None:
+    async def _error(
+        send: Send, status: int, body: dict[str, object], headers: dict[str, str]
+    ) -> None:
         data = json.dumps(body, separators=(",", ":")).encode()
+        extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
         await send(
             {
                 "type": "http.response.start",
@@ -92,6 +96,7 @@ class DeliveryFastPath:
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(data)).encode()),
                     (b"cache-control", b"no-store"),
+                    *extra,
                 ],
             }
         )

@@ -16,7 +16,7 @@ from banatie.db.base import new_id, utcnow
 from banatie.delivery import outbox as cdn_purges
 from banatie.delivery import presets
 from banatie.delivery.urls import image_url, storage_key
-from banatie.errors import ApiError, Conflict, NotFound, ValidationError
+from banatie.errors import RETRY_AFTER_OUTAGE, ApiError, Conflict, NotFound, ValidationError
 from banatie.flows import service as flows
 from banatie.images import repository
 from banatie.images.aliases import is_uuid, normalize_alias
@@ -26,8 +26,10 @@ from banatie.imaging.pool import run_cpu
 from banatie.imaging.probe import InvalidImage, probe, verify_decodes
 from banatie.providers.ports import AnalysisRequest, AssetAnalysis
 from banatie.quota import service as quota
+from banatie.recovery import deletions as blob_deletions
 from banatie.runtime import Runtime
 from banatie.settings import Settings
+from banatie.storage.base import StorageUnavailable
 from banatie.validation import check_meta
 
 T = TypeVar("T")
@@ -175,15 +177,20 @@ async def write_blob_then_rows(
         log.exception("blob write failed for %s", key)
         raise ApiError(
             "the image store is unavailable; nothing was saved, retry later",
-            code="STORAGE_ERROR",
+            # Unreachable (S3 down) or refusing the write (a full disk).
+            code="STORAGE_UNAVAILABLE" if isinstance(exc, StorageUnavailable) else "STORAGE_ERROR",
             status=503,
+            headers={"Retry-After": RETRY_AFTER_OUTAGE},
         ) from exc
     try:
         result = await write_rows()
         await session.commit()
     except BaseException:
         await session.rollback()
-        await rt.blobs.delete(key)
+        try:
+            await rt.blobs.delete(key)
+        except Exception:  # the store went away meanwhile: `banatie gc` collects the orphan
+            log.warning("could not delete blob %s after its rows failed", key, exc_info=True)
         raise
     return result
 
@@ -286,12 +293,13 @@ async def set_alias(session: AsyncSession, image: Image, alias: str | None) -> s
 
 
 async def delete(rt: Runtime, session: AsyncSession, image: Image) -> None:
-    """Row first, then the original and its variants: a crash in between leaves only garbage
-    blobs, never a row pointing at nothing."""
+    """Row first (with its CDN purge and the deletion of its blobs in the same transaction),
+    then the original and its variants: a store that is down (or a crash) in between leaves
+    the blob deletion in the outbox, retried until done, never a row pointing at nothing."""
     key = image.storage_key
     await cdn_purges.enqueue(session, image, [image.id, image.alias or ""], "image deleted")
+    deletion = blob_deletions.enqueue(session, key)
     await session.delete(image)
     await session.commit()
     rt.delivery.outbox.wake()
-    await rt.blobs.delete(key)
-    await rt.blobs.delete_prefix(key + "/")
+    await blob_deletions.attempt(rt.sessionmaker, rt.blobs, deletion.id, key)

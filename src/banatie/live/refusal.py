@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 from fastapi import Response
 from fastapi.responses import JSONResponse
 
-from banatie.errors import ApiError, error_body
+from banatie.errors import ApiError, error_body, outage
 from banatie.providers.errors import ProviderError
 from banatie.providers.ports import ASPECT_RATIO_SIZES
 
@@ -53,6 +53,7 @@ def wants_image(accept: str | None) -> bool:
 
 def describe(exc: Exception) -> tuple[int, str, str, dict[str, str], dict[str, Any] | None]:
     """(status, code, message, headers, details) of an error a live URL may meet."""
+    exc = outage(exc) or exc  # a dependency down: 503 with Retry-After
     if isinstance(exc, ApiError):
         return exc.status, exc.code, exc.message, dict(exc.headers), exc.details
     if isinstance(exc, ProviderError):

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from banatie.accounts.models import Project
 from banatie.delivery import service as delivery
 from banatie.deps import ProjectDep, RuntimeDep, SessionDep
-from banatie.errors import ApiError, NotFound
+from banatie.errors import ApiError, NotFound, outage
 from banatie.images import service as images
 from banatie.images.aliases import is_uuid
 from banatie.images.models import Image
@@ -130,7 +130,7 @@ async def live_image(org: str, project: str, scope: str, request: Request) -> Re
                 rt.live.forget(outcome.image.cache_key)
         raise NotFound("the live image was just deleted; retry", code="IMAGE_NOT_FOUND")
     except Exception as exc:
-        if not isinstance(exc, ApiError | ProviderError):
+        if not isinstance(exc, ApiError | ProviderError) and outage(exc) is None:
             log.exception("live URL failed", exc_info=exc)
         return refusal(
             exc,

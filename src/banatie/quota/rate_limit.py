@@ -4,21 +4,31 @@ X-RateLimit-* convention and the IETF draft (draft-ietf-httpapi-ratelimit-header
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 from limits.storage import storage_from_string
 
-from banatie.errors import ApiError, ValidationError
+from banatie.errors import RETRY_AFTER_OUTAGE, ApiError, ValidationError
+
+log = logging.getLogger(__name__)
 
 
 class RateLimitExceeded(ApiError):
     status = 429
     code = "RATE_LIMIT_EXCEEDED"
+
+
+class RateLimiterUnavailable(ApiError):
+    status = 503
+    code = "RATE_LIMITER_UNAVAILABLE"
 
 
 @dataclass(frozen=True)
@@ -48,21 +58,44 @@ def parse_rate(value: str) -> RateLimitItem:
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str | None = None) -> None:
+    """`on_error` (BANATIE_RATE_LIMIT_ON_ERROR): what a request meets while Redis is down:
+    "closed" refuses it (503 RATE_LIMITER_UNAVAILABLE), "open" lets it through uncounted."""
+
+    def __init__(
+        self, redis_url: str | None = None, on_error: Literal["closed", "open"] = "closed"
+    ) -> None:
         if redis_url:
             url = redis_url.replace("redis://", "async+redis://", 1)
-            storage: Storage = storage_from_string(url, implementation="redispy")  # type: ignore[assignment]
+            storage: Storage = storage_from_string(  # type: ignore[assignment]
+                url,
+                implementation="redispy",
+                wrap_exceptions=True,
+                # Redis gone is known within seconds, not after the OS gives up.
+                socket_connect_timeout=2,
+                socket_timeout=2,
+            )
         else:
             storage = storage_from_string("async+memory://")  # type: ignore[assignment]
         self.storage = storage
         self.strategy = MovingWindowRateLimiter(storage)
         self.backend = "redis" if redis_url else "memory"
+        self.on_error = on_error
 
-    async def hit(self, rate: str, scope: str, key: str) -> RateLimitState:
-        """Count one request; raise RateLimitExceeded (429, Retry-After) past the limit."""
+    async def hit(self, rate: str, scope: str, key: str) -> RateLimitState | None:
+        """Count one request; raise RateLimitExceeded (429, Retry-After) past the limit. None:
+        the limiter is unreachable and fails open (nothing counted)."""
         item = parse_rate(rate)
-        allowed = await self.strategy.hit(item, scope, key)
-        stats = await self.strategy.get_window_stats(item, scope, key)
+        try:
+            allowed = await self.strategy.hit(item, scope, key)
+            stats = await self.strategy.get_window_stats(item, scope, key)
+        except StorageError as exc:
+            if self.on_error == "open":
+                log.warning("rate limiter unreachable; letting %s through uncounted", scope)
+                return None
+            raise RateLimiterUnavailable(
+                "the rate limiter is unreachable, so no request can be counted; retry shortly",
+                headers={"Retry-After": RETRY_AFTER_OUTAGE},
+            ) from exc
         reset = max(0, math.ceil(stats.reset_time - time.time()))
         state = RateLimitState(
             limit=item.amount,

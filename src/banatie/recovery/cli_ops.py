@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from banatie.db.engine import make_engine, make_sessionmaker
 from banatie.db.migrate import check_ready
-from banatie.recovery import gc
+from banatie.recovery import deletions, gc
 from banatie.recovery.service import SweepReport, sweep
 from banatie.settings import Settings
 from banatie.storage.factory import open_blob_store
@@ -22,6 +22,8 @@ async def collect(
     try:
         sessionmaker = make_sessionmaker(engine)
         swept = SweepReport() if dry_run else await sweep(sessionmaker, settings)
+        if not dry_run:
+            await deletions.drain(sessionmaker, blobs)
         collected = await gc.collect_orphan_blobs(
             sessionmaker, blobs, min_age=timedelta(seconds=min_age_seconds), dry_run=dry_run
         )

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from banatie.db.base import utcnow
-from banatie.recovery import gc, host, repository
+from banatie.recovery import deletions, gc, host, repository
 from banatie.settings import Settings
 from banatie.storage.base import BlobStore
 
@@ -166,6 +166,7 @@ class Recovery:
                         )
                         await self._register()
                 await sweep(self.sessionmaker, self.settings, me=self.instance)
+                await deletions.drain(self.sessionmaker, self.blobs)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database hiccup must not stop the heartbeat for good

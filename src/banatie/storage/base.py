@@ -14,6 +14,10 @@ class BlobNotFound(Exception):
         self.key = key
 
 
+class StorageUnavailable(Exception):
+    """The store cannot be reached or answers with a server error: retry later (a 503)."""
+
+
 @dataclass(frozen=True)
 class BlobInfo:
     key: str

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio.to_thread
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from banatie.storage.base import BlobInfo, BlobNotFound, StoredBlob
+from banatie.storage.base import BlobInfo, BlobNotFound, StorageUnavailable, StoredBlob
 from banatie.storage.local import validate_content_type, validate_key, validate_prefix
 
 if TYPE_CHECKING:
@@ -79,6 +80,9 @@ class S3BlobStore:
             config=Config(
                 s3={"addressing_style": "path"},
                 retries={"mode": "standard", "max_attempts": 3},
+                # An unreachable endpoint is a 503 within seconds, not after minutes.
+                connect_timeout=5,
+                read_timeout=30,
                 max_pool_connections=max_pool_connections,
             ),
         )
@@ -150,9 +154,17 @@ class S3BlobStore:
 
     async def _run(self, fn: Callable[[], T]) -> T:
         def call() -> T:
-            if not self._bucket_ready:
-                self._ensure_bucket_sync()
-            return fn()
+            try:
+                if not self._bucket_ready:
+                    self._ensure_bucket_sync()
+                return fn()
+            except (BotoConnectionError, HTTPClientError) as exc:
+                raise StorageUnavailable(f"S3 is unreachable: {exc}") from exc
+            except ClientError as exc:
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+                if status >= 500:  # 500 InternalError, 503 SlowDown: the store's trouble
+                    raise StorageUnavailable(f"S3 answered {status}: {exc}") from exc
+                raise
 
         return await anyio.to_thread.run_sync(call)
 

@@ -7,7 +7,6 @@ import asyncio
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -27,16 +26,12 @@ HOUR = timedelta(hours=1)
 
 
 @pytest.fixture(params=["local", "s3"])
-def settings(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Settings:
-    storage = None
-    if request.param == "s3":
-        storage = s3_storage_url(request.getfixturevalue("s3_endpoint"), unique_bucket_name())
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=tmp_path / "var",
-        database_url=database_url,
-        storage_url=storage,
-        public_base_url="http://testserver",
+def settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    if request.param == "local":
+        return settings
+    endpoint = request.getfixturevalue("s3_endpoint")
+    return settings.model_copy(
+        update={"storage_url": s3_storage_url(endpoint, unique_bucket_name())}
     )
 
 
