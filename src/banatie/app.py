@@ -19,6 +19,8 @@ from banatie.images.router import router as images_router
 from banatie.live.fastpath import LiveHitFastPath
 from banatie.live.router import cdn_router as live_cdn_router
 from banatie.live.router import router as live_router
+from banatie.openai_compat.router import EDITS_PATH
+from banatie.openai_compat.router import router as openai_router
 from banatie.quota.router import router as quota_router
 from banatie.runtime import Runtime, build_runtime
 from banatie.settings import Settings
@@ -54,7 +56,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(
         BodyLimit,
         default=settings.max_json_body_bytes,
-        larger={upload_path: settings.max_upload_request_bytes},
+        larger={
+            upload_path: settings.max_upload_request_bytes,
+            # Several images (and a mask) in one multipart body.
+            EDITS_PATH: settings.max_upload_request_bytes * (settings.max_reference_images + 1),
+        },
     )
     app.add_middleware(UrlGuard)
     app.add_middleware(ResponseHeaders)
@@ -69,6 +75,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         delivery_router,
         live_router,
         live_cdn_router,
+        openai_router,
     ):
         app.include_router(router)
     return app

@@ -18,10 +18,8 @@ class CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
-class RequestModel(CamelModel):
-    """Request bodies refuse unknown fields, so a typo is an error rather than silently ignored."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+class StorableModel(BaseModel):
+    """A request body whose text and numbers can all be stored."""
 
     @model_validator(mode="before")
     @classmethod
@@ -35,6 +33,12 @@ class RequestModel(CamelModel):
                 dict(zip(("where", "problem"), found, strict=True)),
             )
         return data
+
+
+class RequestModel(CamelModel, StorableModel):
+    """Request bodies refuse unknown fields, so a typo is an error rather than silently ignored."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
 #: `offset` of list routes: beyond it no database would page anyway (and SQLite's integers end).

@@ -20,7 +20,9 @@ class Generation(IdMixin, TimestampMixin, Base):
         ForeignKey("flows.id", ondelete="SET NULL"), index=True
     )
     status: Mapped[str] = mapped_column(String(16))  # pending | processing | success | failed
-    source: Mapped[str] = mapped_column(String(16), default="api")  # api | live | regenerate
+    source: Mapped[str] = mapped_column(
+        String(16), default="api"
+    )  # api | live | regenerate | openai
     original_prompt: Mapped[str] = mapped_column(Text)
     prompt: Mapped[str] = mapped_column(Text)
     aspect_ratio: Mapped[str] = mapped_column(String(8))

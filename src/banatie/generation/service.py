@@ -41,6 +41,8 @@ from banatie.validation import check_meta
 log = logging.getLogger(__name__)
 
 NEW_FLOW = object()  # `flowId` omitted: start a new flow
+# An image's `source` by its generation's channel: the OpenAI-compatible endpoint's are "openai".
+IMAGE_SOURCES = {"openai": "openai"}
 
 
 @dataclass
@@ -261,7 +263,7 @@ async def _run(
         image_id=new_id(),
         data=synthesized.data,
         analysis=analysis,
-        source="generated",
+        source=IMAGE_SOURCES.get(generation.source, "generated"),
         flow_id=flow.id if flow else None,
         generation_id=generation.id,
         meta={},

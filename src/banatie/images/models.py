@@ -21,7 +21,7 @@ class Image(IdMixin, TimestampMixin, Base):
     )
     # The generation that produced it (no FK: generations also point here).
     generation_id: Mapped[str | None] = mapped_column(String(36))
-    source: Mapped[str] = mapped_column(String(16))  # generated | uploaded
+    source: Mapped[str] = mapped_column(String(16))  # generated | uploaded | openai
     alias: Mapped[str | None] = mapped_column(String(100))
     storage_key: Mapped[str] = mapped_column(String(300))
     mime_type: Mapped[str] = mapped_column(String(50))

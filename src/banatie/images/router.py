@@ -58,7 +58,7 @@ async def list_images(
     session: SessionDep,
     project: ProjectDep,
     flow_id: Annotated[str | None, Query(alias="flowId")] = None,
-    source: Literal["generated", "uploaded"] | None = None,
+    source: Literal["generated", "uploaded", "openai"] | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Offset = 0,
 ) -> ListEnvelope[ImageOut]:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from banatie_sdk import AsyncBanatie, AuthenticationError, NotFoundError, RateLimitError
-from tests.sdk.python.conftest import SIGNING_KEY, SdkServer
+from tests.sdk.conftest import SIGNING_KEY, SdkServer
 from tests.support.images import solid_png
 
 

@@ -23,7 +23,7 @@ from banatie_sdk import (
     ValidationError,
 )
 from tests.e2e.conftest import free_port
-from tests.sdk.python.conftest import SIGNING_KEY, SdkServer
+from tests.sdk.conftest import SIGNING_KEY, SdkServer
 from tests.support.images import solid_png
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from tests.sdk.python.conftest import SdkServer
+from tests.sdk.conftest import SdkServer
 
 README = Path(__file__).resolve().parents[3] / "sdk" / "python" / "README.md"
 

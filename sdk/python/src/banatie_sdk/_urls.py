@@ -34,7 +34,7 @@ def _where(config: Config, what: str) -> tuple[str, str]:
 def _signing(key: str | None, sign: bool | None, what: str) -> str | None:
     if sign is False:
         return None
-    if key is None:
+    if not key:
         if sign:
             raise ValueError(f"sign=True needs {what}")
         return None

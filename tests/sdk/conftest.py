@@ -1,9 +1,10 @@
-"""One real `banatie serve` for the whole Python SDK package (SQLite, local synthesizer), with a
-second project whose plan rate-limits it hard and a third whose allowance is used up."""
+"""One real `banatie serve` (SQLite, local synthesizer) for the tests of both SDKs, with a second
+project whose plan rate-limits it hard and a third whose allowance is used up."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -79,3 +80,57 @@ def sdk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SdkServer]:
         )
     finally:
         stop_server(server)
+
+
+JS = Path(__file__).resolve().parents[2] / "sdk" / "js"
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    """Run a command; its output, or a failure that shows what it printed."""
+    done = subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    tail = f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    assert done.returncode == 0, f"{' '.join(args)} failed:\n{tail}"
+    return done.stdout
+
+
+def npm() -> str:
+    found = shutil.which("npm")
+    assert found, "npm is missing: install Node.js 18+ (apt-get install nodejs npm)"
+    return found
+
+
+def sdk_env(server: SdkServer) -> dict[str, str]:
+    """What the SDKs and snippets read: the server, its key, and the test projects' keys."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BANATIE_")}
+    env.update(
+        BANATIE_BASE_URL=server.base_url,
+        BANATIE_API_KEY=server.key,
+        BANATIE_ORGANIZATION="default",
+        BANATIE_PROJECT="main",
+        BANATIE_DELIVERY_SIGNING_KEY=SIGNING_KEY,
+        BANATIE_TEST_THROTTLED_KEY=server.throttled_key,
+        BANATIE_TEST_EXHAUSTED_KEY=server.exhausted_key,
+    )
+    return env
+
+
+@pytest.fixture(scope="package")
+def js_built() -> Path:
+    """A fresh clone has no node_modules: `npm ci` installs the lock file's TypeScript and
+    builds the SDK (its `prepare` script)."""
+    run([npm(), "ci", "--no-audit", "--no-fund"], JS)
+    assert (JS / "dist" / "index.d.ts").exists()
+    return JS
+
+
+@pytest.fixture(scope="package")
+def js_app(js_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An app folder with `npm pack`'s tarball installed, as a user of @banatie/sdk has it."""
+    folder = tmp_path_factory.mktemp("js-app")
+    pack = run([npm(), "pack", "--pack-destination", str(folder)], js_built)
+    tarball = folder / pack.strip().splitlines()[-1]
+    (folder / "package.json").write_text('{"name": "app", "type": "module", "private": true}')
+    run([npm(), "install", "--no-audit", "--no-fund", str(tarball)], folder)
+    return folder

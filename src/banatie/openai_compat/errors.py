@@ -1,0 +1,87 @@
+"""Errors in OpenAI's shape, `{"error": {"message", "type", "param", "code"}}`, for every route of
+`/openai/v1` — including the ones raised by authentication and validation before the handler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+
+from banatie.errors import ApiError
+from banatie.providers.errors import ProviderError
+
+log = logging.getLogger(__name__)
+
+# OpenAI's clients pick an exception class by status; `type` says the family.
+_TYPES = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
+# The OpenAI SDK retries a 429 unless told not to: an allowance used up lasts until next month.
+_NO_RETRY = {"QUOTA_EXCEEDED", "SCOPE_LIMIT_EXCEEDED"}
+
+
+def openai_error(
+    status: int,
+    message: str,
+    code: str,
+    *,
+    param: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    if code == "QUOTA_EXCEEDED":
+        kind = "insufficient_quota"
+    elif status >= 500:
+        kind = "server_error"
+    else:
+        kind = _TYPES.get(status, "invalid_request_error")
+    merged = {"Cache-Control": "no-store", **(headers or {})}
+    if code in _NO_RETRY:
+        merged["x-should-retry"] = "false"
+    body = {"error": {"message": message, "type": kind, "param": param, "code": code.lower()}}
+    return JSONResponse(status_code=status, content=body, headers=merged)
+
+
+def _param(exc: ApiError) -> str | None:
+    param = (exc.details or {}).get("param")
+    return param if isinstance(param, str) else None
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
+    problems, param = [], None
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query"))
+        param = param or where or None
+        problems.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+    return "; ".join(problems) or "invalid request", param
+
+
+class OpenAIRoute(APIRoute):
+    """A route whose failures (auth, validation, the service, the provider) answer in OpenAI's
+    error shape instead of Banatie's envelope."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ApiError as exc:
+                return openai_error(
+                    exc.status, exc.message, exc.code, param=_param(exc), headers=exc.headers
+                )
+            except ProviderError as exc:
+                headers = {}
+                if exc.retry_after is not None:
+                    headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+                return openai_error(exc.status, exc.message, exc.code, headers=headers)
+            except RequestValidationError as exc:
+                message, param = _validation_message(exc)
+                return openai_error(400, message, "VALIDATION_ERROR", param=param)
+            except HTTPException as exc:
+                return openai_error(exc.status_code, str(exc.detail), "INVALID_REQUEST")
+
+        return route
