@@ -25,6 +25,7 @@ from banatie.images.models import Image
 from banatie.quota.deps import generation_rate_limit
 from banatie.runtime import Runtime
 from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, ok, page
+from banatie.snippets import render as snippets
 
 router = APIRouter(prefix="/api/v1/generations", tags=["generations"], responses=ERROR_RESPONSES)
 
@@ -152,3 +153,14 @@ async def delete_generation(
     generation = await service.get(session, project, generation_id)
     image_deleted = await service.delete(runtime, session, project, generation)
     return ok(DeletedGeneration(id=generation_id, output_image_deleted=image_deleted))
+
+
+@router.get("/{generation_id}/snippets")
+async def generation_snippets(
+    generation_id: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+) -> Envelope[list[snippets.Snippet]]:
+    """Working code that makes this generation again (cURL, Python and JS SDKs, OpenAI SDK, an
+    MCP tool call, a live URL) and HTML that places its image."""
+    generation = await service.get(session, project, generation_id)
+    out = await present(runtime, session, project, generation)
+    return ok(snippets.for_generation(snippets.where(runtime.settings, project), out))

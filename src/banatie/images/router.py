@@ -17,6 +17,7 @@ from banatie.images.schemas import (
     ImageUpdate,
 )
 from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, ok, page
+from banatie.snippets import render as snippets
 
 router = APIRouter(prefix="/api/v1/images", tags=["images"], responses=ERROR_RESPONSES)
 
@@ -75,6 +76,16 @@ async def get_image(
 ) -> Envelope[ImageOut]:
     image = await service.resolve_ref(session, project, ref)
     return ok(service.present(image, project, runtime.settings))
+
+
+@router.get("/{ref}/snippets")
+async def image_snippets(
+    ref: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+) -> Envelope[list[snippets.Snippet]]:
+    """Working code that fetches and places this image (cURL, Python and JS SDKs, HTML)."""
+    image = await service.resolve_ref(session, project, ref)
+    out = service.present(image, project, runtime.settings)
+    return ok(snippets.for_image(snippets.where(runtime.settings, project), out))
 
 
 @router.put("/{ref}")

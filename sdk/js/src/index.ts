@@ -1,0 +1,6 @@
+export { Banatie, Generations, Images, Live, LiveScopes } from "./client.js";
+export type { BanatieOptions, LiveUrlOptions, UrlOptions } from "./client.js";
+export * from "./errors.js";
+export { VERSION, parseRetryAfter } from "./http.js";
+export { canonicalQuery, signature, type Transform } from "./signing.js";
+export type * from "./types.js";
