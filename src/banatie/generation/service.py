@@ -7,6 +7,7 @@ recorded as `failed` with its error; nothing is charged and no blob or image row
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -203,6 +204,9 @@ async def _run(
     previous: Image | None = None,
 ) -> GenerationResult:
     started = time.perf_counter()
+    # Read now: a rollback expires the row, and reading it later would need a query (the
+    # failure path must not fail).
+    generation_id = generation.id
     try:
         reference_payloads = [
             ReferenceImage(
@@ -251,11 +255,11 @@ async def _run(
             filename=None,
         )
     except ProviderError as exc:
-        await _mark_failed(session, generation, exc.code, exc.message, started)
+        await _mark_failed(session, generation_id, exc.code, exc.message, started)
         raise
     except Exception as exc:
-        log.exception("generation %s failed", generation.id)
-        await _mark_failed(session, generation, "INTERNAL_ERROR", str(exc) or "failed", started)
+        log.exception("generation %s failed", generation_id)
+        await _mark_failed(session, generation_id, "INTERNAL_ERROR", str(exc) or "failed", started)
         raise
 
     image = images.new_image(
@@ -307,32 +311,40 @@ async def _run(
             write_rows=rows,
         )
     except ApiError as exc:
-        await _mark_failed(session, generation, exc.code, exc.message, started)
+        # e.g. the storage quota (429) or an alias taken meanwhile (409): the caller gets that.
+        await _mark_failed(session, generation_id, exc.code, exc.message, started)
         raise
     except Exception:
-        log.exception("storing generation %s failed", generation.id)
+        log.exception("storing generation %s failed", generation_id)
         await _mark_failed(
-            session, generation, "INTERNAL_ERROR", "storing the image failed", started
+            session, generation_id, "INTERNAL_ERROR", "storing the image failed", started
         )
         raise
     return GenerationResult(generation, image, moved_from)
 
 
 async def _mark_failed(
-    session: AsyncSession, generation: Generation, code: str, message: str, started: float
+    session: AsyncSession, generation_id: str, code: str, message: str, started: float
 ) -> None:
-    generation_id = generation.id
-    await session.rollback()
-    fresh = await session.get(Generation, generation_id, populate_existing=True)
-    if fresh is None:
-        return
-    await quota.release(session, generation_id=generation_id, attempt=(fresh.attempts or 0) + 1)
-    fresh.status = "failed"
-    fresh.error_code = code
-    fresh.error_message = message[:2000]
-    fresh.processing_time_ms = int((time.perf_counter() - started) * 1000)
-    fresh.updated_at = utcnow()
-    await session.commit()
+    """Store the attempt as `failed` and release its reservation, in one transaction. Never
+    raises: the caller re-raises the error that made it fail, which is what the client gets."""
+    try:
+        await session.rollback()
+        fresh = await session.get(Generation, generation_id, populate_existing=True)
+        if fresh is None:
+            return
+        attempt = (fresh.attempts or 0) + 1
+        await quota.release(session, generation_id=generation_id, attempt=attempt)
+        fresh.status = "failed"
+        fresh.error_code = code
+        fresh.error_message = message[:2000]
+        fresh.processing_time_ms = int((time.perf_counter() - started) * 1000)
+        fresh.updated_at = utcnow()
+        await session.commit()
+    except Exception:
+        log.exception("could not record generation %s as failed", generation_id)
+        with contextlib.suppress(Exception):
+            await session.rollback()
 
 
 async def get(session: AsyncSession, project: Project, generation_id: str) -> Generation:
