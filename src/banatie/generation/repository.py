@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from banatie.db.base import utcnow
 from banatie.generation.models import Generation
 
 
@@ -36,3 +37,16 @@ async def list_generations(
         query.order_by(Generation.created_at.desc(), Generation.id).limit(limit).offset(offset)
     )
     return list(rows.scalars().all()), int(total.scalar_one())
+
+
+async def claim(session: AsyncSession, generation_id: str) -> bool:
+    """Mark the generation `processing` unless it already is, in the caller's transaction.
+    The row lock (PostgreSQL) or the write lock (SQLite) makes a concurrent claim wait for this
+    transaction and then find it `processing`: exactly one of them gets True."""
+    result = await session.execute(
+        update(Generation)
+        .where(Generation.id == generation_id, Generation.status != "processing")
+        .values(status="processing", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)

@@ -157,41 +157,53 @@ async def create(
 async def regenerate(
     rt: Runtime, session: AsyncSession, project: Project, generation: Generation
 ) -> GenerationResult:
-    """Run the same request again into a new image; the old image's alias moves to it."""
+    """Run the same request again into a new image; the old image's alias moves to it.
+    Concurrent regenerations of one generation: the database lets one through, the others
+    get 409 GENERATION_IN_PROGRESS."""
     if generation.status == "processing":
-        raise ApiError(
-            "this generation is still running", code="GENERATION_IN_PROGRESS", status=409
+        raise _in_progress()
+    if not await repository.claim(session, generation.id):
+        await session.rollback()
+        raise _in_progress()
+    try:
+        # Read under the claim: another regeneration may have finished since this row was loaded.
+        await session.refresh(generation)
+        flow = await session.get(Flow, generation.flow_id) if generation.flow_id else None
+        refs = await references.resolve_references(
+            session,
+            project.id,
+            flow,
+            explicit=list(generation.requested_references or []),
+            prompt=generation.original_prompt,
+            limit=rt.settings.max_reference_images,
         )
-    flow = await session.get(Flow, generation.flow_id) if generation.flow_id else None
-    refs = await references.resolve_references(
-        session,
-        project.id,
-        flow,
-        explicit=list(generation.requested_references or []),
-        prompt=generation.original_prompt,
-        limit=rt.settings.max_reference_images,
-    )
-    previous = (
-        await image_repository.get(session, project.id, generation.output_image_id)
-        if generation.output_image_id
-        else None
-    )
-    await quota.reserve(
-        session,
-        project,
-        rt.settings,
-        generation_id=generation.id,
-        attempt=(generation.attempts or 0) + 1,
-        source="regenerate",
-    )
-    generation.status = "processing"
-    generation.owner = rt.instance
-    generation.source = "regenerate"
-    generation.error_code = generation.error_message = None
-    generation.referenced_images = [{"id": image.id, "alias": alias} for image, alias in refs]
-    generation.updated_at = utcnow()
-    await session.commit()
+        previous = (
+            await image_repository.get(session, project.id, generation.output_image_id)
+            if generation.output_image_id
+            else None
+        )
+        await quota.reserve(
+            session,
+            project,
+            rt.settings,
+            generation_id=generation.id,
+            attempt=(generation.attempts or 0) + 1,
+            source="regenerate",
+        )
+        generation.owner = rt.instance
+        generation.source = "regenerate"
+        generation.error_code = generation.error_message = None
+        generation.referenced_images = [{"id": image.id, "alias": alias} for image, alias in refs]
+        generation.updated_at = utcnow()
+        await session.commit()
+    except BaseException:
+        await session.rollback()  # the claim goes with it: nothing started
+        raise
     return await _run(rt, session, project, generation, flow, [i for i, _ in refs], previous)
+
+
+def _in_progress() -> ApiError:
+    return ApiError("this generation is still running", code="GENERATION_IN_PROGRESS", status=409)
 
 
 async def _run(

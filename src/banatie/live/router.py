@@ -241,21 +241,19 @@ def _present_scope(
 
 
 def _present_entry(
-    rt: Runtime, project: Project, scope: LiveScope, entry: LiveEntry, image: Image | None
+    rt: Runtime, project: Project, scope: str, entry: LiveEntry, image: Image | None
 ) -> LiveImageOut:
-    live = _entry_request(entry, scope.slug)
+    live = _entry_request(entry, scope)
     return LiveImageOut(
         id=entry.id,
-        scope=scope.slug,
+        scope=scope,
         status=entry.status,
         prompt=entry.prompt,
         aspect_ratio=entry.aspect_ratio,
         template=live.template,
         auto_enhance=entry.auto_enhance,
         namespace=entry.namespace,
-        live_url=_scope_url(rt, project, scope.slug)
-        + "?"
-        + urlencode(live.query(), quote_via=quote),
+        live_url=_scope_url(rt, project, scope) + "?" + urlencode(live.query(), quote_via=quote),
         generation_id=entry.generation_id,
         image_id=entry.image_id,
         image=images.present(image, project, rt.settings) if image is not None else None,
@@ -374,7 +372,7 @@ async def list_scope_images(
     rows, total = await repository.list_entries(
         session, scope.id, status=status, limit=limit, offset=offset
     )
-    items = [_present_entry(runtime, project, scope, entry, image) for entry, image in rows]
+    items = [_present_entry(runtime, project, scope.slug, entry, image) for entry, image in rows]
     return page(items, total=total, limit=limit, offset=offset)
 
 
@@ -416,29 +414,46 @@ async def regenerate(
     """Regenerate one image (`imageId`) or every ready image of the scope. Each regeneration
     is charged; the live URLs move to the new images and the old ones are deleted."""
     scope = await service.get_scope(session, project, _slug(slug))
+    single = body is not None and bool(body.image_id)
     if body is not None and body.image_id:
         entries = [await _find_entry(session, scope, body.image_id)]
     else:
         entries = [
             e for e in await repository.scope_entries(session, scope.id) if e.status == "ready"
         ]
+    # A failure rolls the session back, which expires what it loaded: keep plain values.
+    targets = [(e.cache_key, e.image_id) for e in entries]
+    scope_slug = scope.slug
     done: list[LiveImageOut] = []
     failed: list[RegenerateFailure] = []
-    for entry in entries:
-        image_id = entry.image_id
+    for cache_key, image_id in targets:
         try:
+            entry = await repository.get_entry(session, cache_key)
+            if entry is None:
+                raise NotFound(
+                    f"image {image_id!r} not found in live scope {scope_slug!r}",
+                    code="IMAGE_NOT_FOUND",
+                )
             fresh = await service.regenerate_entry(runtime, session, project, entry)
         except (ApiError, ProviderError) as exc:
-            if body is not None and body.image_id:
+            if single:
                 raise
             failed.append(RegenerateFailure(image_id=image_id, code=exc.code, message=exc.message))
             if exc.status == 429:  # quota or rate limit: the rest would be refused too
                 break
+            await session.refresh(project)  # the failure's rollback expired it
             continue
         image = (
             await images.resolve_ref(session, project, fresh.image_id) if fresh.image_id else None
         )
-        done.append(_present_entry(runtime, project, scope, fresh, image))
+        done.append(_present_entry(runtime, project, scope_slug, fresh, image))
+    if not done and failed and all(f.code == "GENERATION_IN_PROGRESS" for f in failed):
+        # Another request is regenerating all of them: nothing to add to it.
+        raise ApiError(
+            f"the images of live scope {scope_slug!r} are being regenerated already",
+            code="GENERATION_IN_PROGRESS",
+            status=409,
+        )
     return ok(RegenerateOut(regenerated=done, failed=failed))
 
 
