@@ -78,8 +78,11 @@ class SignatureRequired(Forbidden):
 
 
 class IpRateLimited(RateLimitExceeded):
-    """The client IP's miss budget is spent. Specific to the requester: a request that was
-    waiting on this flight tries again under its own budget."""
+    """The client IP's miss budget is spent. Specific to that IP: a request from another client
+    that was waiting on this flight tries again under its own budget; one from the same IP gets
+    this answer at once (its budget is the same)."""
+
+    client_ip: str | None = None
 
 
 class GenerationFailed(ApiError):
@@ -124,12 +127,14 @@ class _Budget:
                 limit, "live-ip", f"{self.project_id}:{self.requester.ip}"
             )
         except RateLimitExceeded as exc:
-            raise IpRateLimited(
+            refusal = IpRateLimited(
                 f"new live images from one client are limited to {limit}; retry in "
                 f"{exc.headers.get('Retry-After', '?')} s (cached images are always served)",
                 details={**(exc.details or {}), "limit": "client_ip"},
                 headers=exc.headers,
-            ) from exc
+            )
+            refusal.client_ip = self.requester.ip
+            raise refusal from exc
         self.charged = True
 
 
@@ -300,15 +305,20 @@ async def miss(
             task.add_done_callback(state.tasks.discard)
         try:
             outcome: Outcome = await asyncio.shield(future)
-        except IpRateLimited:
-            if leading:
+        except IpRateLimited as exc:
+            if leading or not _own_budget_differs(requester, exc):
                 raise
-            # The leader's IP was over its budget, not necessarily ours: try under our own.
+            # The leader's IP was over its budget, not ours: try under our own.
             await asyncio.sleep(0)
             continue
         # The rate-limit headers describe the leader's client IP budget, not a joiner's.
         return outcome if leading else replace(outcome, rate=None)
     raise WaitTimeout("too many concurrent refusals for this live URL; retry")
+
+
+def _own_budget_differs(requester: Requester, refusal: IpRateLimited) -> bool:
+    """Whether a waiter could be answered otherwise than the leader's per-IP refusal."""
+    return requester.signed or requester.owner or requester.ip != refusal.client_ip
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:

@@ -1,0 +1,41 @@
+"""Requests waiting on another request's live generation get its answer as soon as it has one."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import httpx
+from fastapi import FastAPI
+
+from tests.conftest import Keys
+from tests.integration.live.conftest import ClientFactory, live_url
+
+
+async def test_waiters_share_the_leaders_ip_refusal(
+    client: httpx.AsyncClient, keys: Keys, app: FastAPI, client_at: ClientFactory
+) -> None:
+    app.state.runtime.settings.live_ip_rate_limit = "1/hour"
+    async with client_at("203.0.113.9") as visitor:
+        assert (await visitor.get(live_url("the budget"))).status_code == 200
+        url = live_url("one too many")
+        responses = await asyncio.gather(*(visitor.get(url) for _ in range(30)))
+    answers = Counter((r.status_code, r.json()["error"]["code"]) for r in responses)
+    assert answers == {(429, "RATE_LIMIT_EXCEEDED"): 30}, answers
+    assert all(int(r.headers["retry-after"]) > 0 for r in responses)
+    # Nothing was generated nor left pending.
+    listed = await client.get("/api/v1/live/scopes/blog/images", headers=keys.headers())
+    assert [i["prompt"] for i in listed.json()["data"]] == ["the budget"]
+
+
+async def test_a_waiter_from_another_ip_tries_under_its_own_budget(
+    app: FastAPI, keys: Keys, client_at: ClientFactory
+) -> None:
+    app.state.runtime.settings.live_ip_rate_limit = "1/hour"
+    url = live_url("shared by two visitors")
+    async with client_at("203.0.113.10") as spent, client_at("203.0.113.11") as fresh:
+        assert (await spent.get(live_url("spent it"))).status_code == 200
+        *refused, served = await asyncio.gather(*(spent.get(url) for _ in range(5)), fresh.get(url))
+    assert served.status_code == 200, served.text
+    # The spent visitor's requests were refused, or waited on the other visitor's image.
+    assert {r.status_code for r in refused} <= {200, 429}
