@@ -293,7 +293,10 @@ async def miss(
 
     state = rt.live
     loop = asyncio.get_running_loop()
-    for _ in range(8):
+    # Each round answers at least its leader, so a waiter retrying after other clients'
+    # refusals gets its own answer after at most one round per request ahead of it.
+    deadline = time.monotonic() + rt.settings.live_wait_timeout_seconds
+    while time.monotonic() < deadline:
         future = state.flights.get(key)
         leading = future is None
         if future is None:
@@ -313,7 +316,9 @@ async def miss(
             continue
         # The rate-limit headers describe the leader's client IP budget, not a joiner's.
         return outcome if leading else replace(outcome, rate=None)
-    raise WaitTimeout("too many concurrent refusals for this live URL; retry")
+    raise WaitTimeout(
+        "too many concurrent refusals for this live URL; retry", headers={"Retry-After": "5"}
+    )
 
 
 def _own_budget_differs(requester: Requester, refusal: IpRateLimited) -> bool:

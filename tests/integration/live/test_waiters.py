@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import select
 
+from banatie.accounts.models import Project
 from tests.conftest import Keys
 from tests.integration.live.conftest import ClientFactory, live_url
 
@@ -39,3 +42,25 @@ async def test_a_waiter_from_another_ip_tries_under_its_own_budget(
     assert served.status_code == 200, served.text
     # The spent visitor's requests were refused, or waited on the other visitor's image.
     assert {r.status_code for r in refused} <= {200, 429}
+
+
+async def test_waiters_from_many_spent_ips_each_get_their_429(
+    app: FastAPI, keys: Keys, client_at: ClientFactory
+) -> None:
+    """30 clients, every one over its budget, ask for one URL at once: each is refused at once
+    under its own budget (none is left waiting for a generation that never comes)."""
+    runtime = app.state.runtime
+    runtime.settings.live_ip_rate_limit = "1/hour"
+    async with runtime.sessionmaker() as session:
+        project_id = (
+            await session.execute(select(Project.id).where(Project.slug == "site"))
+        ).scalar_one()
+    ips = [f"198.51.100.{i}" for i in range(1, 31)]
+    for ip in ips:  # each has spent its budget already
+        await runtime.rate_limiter.hit("1/hour", "live-ip", f"{project_id}:{ip}")
+    url = live_url("wanted by everyone")
+    async with contextlib.AsyncExitStack() as stack:
+        visitors = [await stack.enter_async_context(client_at(ip)) for ip in ips]
+        responses = await asyncio.gather(*(visitor.get(url) for visitor in visitors))
+    answers = Counter((r.status_code, r.json()["error"]["code"]) for r in responses)
+    assert answers == {(429, "RATE_LIMIT_EXCEEDED"): 30}, answers
