@@ -33,6 +33,7 @@ from typing import Final, Literal, TypeAlias, TypeVar
 __all__ = [
     "ANCHORS",
     "DEFAULT_QUALITY",
+    "ENCODER_MAX_SIDE",
     "MIME_TYPES",
     "RGBA",
     "Anchor",
@@ -43,6 +44,7 @@ __all__ = [
     "Scale",
     "TransformError",
     "TransformSpec",
+    "check_output_size",
     "format_from_mime",
     "negotiate_format",
     "output_size",
@@ -73,6 +75,15 @@ MIME_TYPES: Final[dict[str, str]] = {
     "webp": "image/webp",
     "jpeg": "image/jpeg",
     "png": "image/png",
+}
+
+#: The longest side each encoder can write (libheif's AV1 16384, libwebp 16383, JPEG 65500;
+#: libpng's default user limit). Past it the encoder fails, so we decide before rendering.
+ENCODER_MAX_SIDE: Final[dict[OutputFormat, int]] = {
+    "avif": 16384,
+    "webp": 16383,
+    "jpeg": 65500,
+    "png": 1_000_000,
 }
 
 #: Encoder quality used when the URL gives none. PNG is lossless and ignores quality.
@@ -469,35 +480,58 @@ def _accepted(accept: str) -> dict[str, float]:
     return result
 
 
-def negotiate_format(
-    spec_format: str | None, accept: str | None, *, has_alpha: bool, source_mime: str
-) -> OutputFormat:
-    """Pick the output format.
+def _fits(fmt: OutputFormat, size: tuple[int, int] | None) -> bool:
+    return size is None or max(size) <= ENCODER_MAX_SIDE[fmt]
 
-    An explicit format wins. ``auto`` picks AVIF, then WebP, when ``Accept`` lists them by name
-    (wildcards do not count: ``*/*`` is sent by clients that cannot decode either), else JPEG,
-    or PNG when the image has alpha. No format keeps the source format (falling back like
-    ``auto`` without ``Accept`` for sources we do not encode, e.g. GIF).
+
+def negotiate_format(
+    spec_format: str | None,
+    accept: str | None,
+    *,
+    has_alpha: bool,
+    source_mime: str,
+    size: tuple[int, int] | None = None,
+) -> OutputFormat:
+    """Pick the output format for an output of ``size`` (width, height) pixels.
+
+    An explicit format wins; when its encoder cannot write ``size`` that is a
+    :class:`TransformError` naming ``format``. ``auto`` picks AVIF, then WebP, when ``Accept``
+    lists them by name (wildcards do not count: ``*/*`` is sent by clients that cannot decode
+    either), else JPEG, or PNG when the image has alpha. No format keeps the source format
+    (falling back like ``auto`` without ``Accept`` for sources we do not encode, e.g. GIF).
+    A format we picked ourselves is skipped when it cannot write ``size`` (AVIF past 16384
+    pixels goes to WebP if accepted, then JPEG/PNG).
     """
     if spec_format is not None and spec_format != "auto":
         explicit = _FORMATS.get(spec_format.lower())
         if explicit is None or explicit == "auto":
             raise TransformError("format", "format must be one of auto, webp, avif, jpeg or png")
+        if size is not None and not _fits(explicit, size):
+            raise TransformError(
+                "format",
+                f"format={spec_format} cannot encode an image of {size[0]}x{size[1]} pixels "
+                f"(at most {ENCODER_MAX_SIDE[explicit]} on a side); "
+                "lower w or h, or use format=jpeg or png",
+            )
         return explicit
     if spec_format == "auto" and accept:
         accepted = _accepted(accept)
+        preferred: tuple[tuple[int, OutputFormat], ...] = ((2, "avif"), (1, "webp"))
         ranked = [
             (accepted.get(MIME_TYPES[fmt], 0.0), preference, fmt)
-            for preference, fmt in ((2, "avif"), (1, "webp"))
+            for preference, fmt in preferred
+            if _fits(fmt, size)
         ]
-        q, _, best = max(ranked)
-        if q > 0.0:
-            return "avif" if best == "avif" else "webp"
+        if ranked:
+            q, _, best = max(ranked)
+            if q > 0.0:
+                return best
     if spec_format is None:
         source = format_from_mime(source_mime)
-        if source is not None:
+        if source is not None and _fits(source, size):
             return source
-    return "png" if has_alpha else "jpeg"
+    fallback: OutputFormat = "png" if has_alpha else "jpeg"
+    return fallback if _fits(fallback, size) else "png"
 
 
 # --------------------------------------------------------------------------------------------
@@ -620,3 +654,26 @@ def output_size(spec: TransformSpec, source_width: int, source_height: int) -> t
     """Width and height of the image ``spec`` renders from an upright source of this size."""
     layout = plan_layout(spec, source_width, source_height)
     return layout.width, layout.height
+
+
+def check_output_size(
+    spec: TransformSpec, source_width: int, source_height: int, *, max_dimension: int
+) -> tuple[int, int]:
+    """The output size of ``spec`` for this source, refused when a transform would make it
+    longer than ``max_dimension`` on a side the source itself is not already that long on.
+
+    ``w`` and ``h`` are each capped when parsed, but with only one of them and ``scale=both``
+    or ``scale=canvas`` the other side follows the source's shape: ``w=4096&scale=both`` on a
+    1x40000 source asks for 4096x163840000 pixels. ``scale=down`` never exceeds the source.
+    """
+    width, height = output_size(spec, source_width, source_height)
+    if width <= max(max_dimension, source_width) and height <= max(max_dimension, source_height):
+        return width, height
+    param = "w" if spec.width is not None else "h"
+    asked = spec.width if spec.width is not None else spec.height
+    raise TransformError(
+        param,
+        f"{param}={asked} with scale={spec.scale} makes this {source_width}x{source_height} "
+        f"image {width}x{height} pixels, more than {max_dimension} on a side; "
+        "give both w and h, lower " + param + ", or use scale=down",
+    )

@@ -12,6 +12,7 @@ Per request, in order, stopping at the first that answers:
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +22,13 @@ from typing import Final
 from banatie.delivery import signing
 from banatie.delivery.blobs import read_inline
 from banatie.delivery.outbox import alias_tag, image_tag
-from banatie.delivery.params import MIME_TYPES, OutputFormat, TransformError, TransformSpec
+from banatie.delivery.params import (
+    MIME_TYPES,
+    OutputFormat,
+    TransformError,
+    TransformSpec,
+    check_output_size,
+)
 from banatie.delivery.repository import ImageRow
 from banatie.delivery.transform import (
     DECODED_CONTENT_TYPE,
@@ -38,6 +45,8 @@ from banatie.images.aliases import is_uuid
 from banatie.imaging.pool import run_cpu
 from banatie.runtime import Runtime
 from banatie.storage.base import BlobNotFound
+
+log = logging.getLogger(__name__)
 
 IMMUTABLE: Final = "public, max-age=31536000, immutable"
 ONE_YEAR: Final = 31536000
@@ -79,6 +88,14 @@ class VariantLimitExceeded(ApiError):
 class TransformFailed(ApiError):
     status = 422
     code = "TRANSFORM_FAILED"
+
+
+def _failed(image: ImageRow, exc: RenderError) -> TransformFailed:
+    """The stored original cannot be decoded: libvips' words go to the log, not the client."""
+    log.warning("image %s cannot be transformed: %s", image.id, exc)
+    return TransformFailed(
+        f"image {image.id} cannot be transformed: its stored bytes cannot be decoded"
+    )
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -196,12 +213,19 @@ async def _variant(
     by_alias: bool,
     signed: bool,
 ) -> Reply:
-    output_format: OutputFormat = negotiate_format(
-        spec.format,
-        request.headers.get("accept"),
-        has_alpha=image.has_alpha,
-        source_mime=image.mime_type,
-    )
+    try:
+        size = check_output_size(
+            spec, image.width, image.height, max_dimension=rt.settings.max_transform_dimension
+        )
+        output_format: OutputFormat = negotiate_format(
+            spec.format,
+            request.headers.get("accept"),
+            has_alpha=image.has_alpha,
+            source_mime=image.mime_type,
+            size=size,
+        )
+    except TransformError as exc:
+        raise _bad(exc) from exc
     keyed = spec.with_format(output_format)
     focal = (image.focal_x, image.focal_y)
     digest = variant_hash(keyed, focal)
@@ -291,7 +315,7 @@ async def _source(rt: Runtime, image: ImageRow) -> bytes:
         try:
             decoded = await run_cpu(decode_once, original)
         except RenderError as exc:
-            raise TransformFailed(f"image {image.id} cannot be transformed: {exc}") from exc
+            raise _failed(image, exc) from exc
         await rt.blobs.put(key, decoded, DECODED_CONTENT_TYPE)
         return decoded
 
@@ -323,7 +347,7 @@ async def _render_and_store(
                 focal=(image.focal_x, image.focal_y),
             )
         except RenderError as exc:
-            raise TransformFailed(f"image {image.id} cannot be transformed: {exc}") from exc
+            raise _failed(image, exc) from exc
         del source
     # Atomic put: a reader sees the whole variant or none, and a failure above leaves nothing.
     await rt.blobs.put(key, data, MIME_TYPES[output_format])

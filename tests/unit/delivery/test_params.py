@@ -15,6 +15,7 @@ from banatie.delivery.params import (
     MIME_TYPES,
     TransformError,
     TransformSpec,
+    check_output_size,
     format_from_mime,
     negotiate_format,
     output_size,
@@ -360,6 +361,64 @@ def test_negotiate_explicit_format_wins(fmt: str) -> None:
 )
 def test_negotiate_without_format_keeps_source(mime: str, has_alpha: bool, expected: str) -> None:
     assert negotiate_format(None, CHROME, has_alpha=has_alpha, source_mime=mime) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec_format", "accept", "mime", "has_alpha", "size", "expected"),
+    [
+        ("auto", CHROME, "image/png", False, (16384, 10), "avif"),
+        ("auto", CHROME, "image/png", False, (16385, 10), "jpeg"),  # WebP stops at 16383
+        ("auto", "image/avif,image/webp", "image/png", False, (10, 16384), "avif"),
+        ("auto", "image/avif,image/webp", "image/png", True, (10, 16385), "png"),
+        ("auto", "image/avif,image/webp", "image/png", False, (16383, 16383), "avif"),
+        ("auto", "image/webp;q=0.9,image/avif", "image/png", False, (16384, 1), "avif"),
+        ("auto", "image/avif;q=0.5,image/webp", "image/png", False, (16384, 1), "avif"),
+        ("auto", "image/avif,image/webp", "image/png", False, (70000, 1), "png"),  # past JPEG
+        (None, CHROME, "image/avif", False, (20000, 1), "jpeg"),
+        (None, CHROME, "image/webp", True, (20000, 1), "png"),
+    ],
+)
+def test_negotiate_skips_a_picked_format_that_cannot_encode_the_size(
+    spec_format: str | None,
+    accept: str,
+    mime: str,
+    has_alpha: bool,
+    size: tuple[int, int],
+    expected: str,
+) -> None:
+    got = negotiate_format(spec_format, accept, has_alpha=has_alpha, source_mime=mime, size=size)
+    assert got == expected
+
+
+@pytest.mark.parametrize(("fmt", "side"), [("avif", 16385), ("webp", 16384), ("jpeg", 65501)])
+def test_negotiate_refuses_a_named_format_past_its_encoder(fmt: str, side: int) -> None:
+    assert negotiate_format(fmt, None, has_alpha=False, source_mime="x", size=(side - 1, 1)) == fmt
+    with pytest.raises(TransformError) as raised:
+        negotiate_format(fmt, None, has_alpha=False, source_mime="x", size=(1, side))
+    assert raised.value.param == "format"
+    assert f"1x{side}" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("query", "source", "expected"),
+    [
+        ("w=4096&scale=both", (1, 40000), "w"),
+        ("h=100&scale=canvas", (40000, 1), "h"),
+        ("w=4096&scale=both", (2, 2), None),  # 4096x4096: inside the box
+        ("w=1&scale=down", (1, 40000), None),  # never larger than the source
+        ("format=png", (40000, 1), None),  # the source's own size
+        ("w=4096&h=4096&mode=pad&scale=both", (1, 40000), None),
+    ],
+)
+def test_check_output_size(query: str, source: tuple[int, int], expected: str | None) -> None:
+    spec = parse(query)
+    if expected is None:
+        assert check_output_size(spec, *source, max_dimension=4096) == output_size(spec, *source)
+        return
+    with pytest.raises(TransformError) as raised:
+        check_output_size(spec, *source, max_dimension=4096)
+    assert raised.value.param == expected
+    assert "4096" in raised.value.message
 
 
 def test_negotiate_rejects_unknown_explicit_format() -> None:
