@@ -21,6 +21,7 @@ from banatie.live.router import cdn_router as live_cdn_router
 from banatie.live.router import router as live_router
 from banatie.openai_compat.router import EDITS_PATH
 from banatie.openai_compat.router import router as openai_router
+from banatie.openapi import install_docs, operation_id
 from banatie.quota.router import router as quota_router
 from banatie.runtime import Runtime, build_runtime
 from banatie.settings import Settings
@@ -45,6 +46,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         version=__version__,
         description="Prompt in, production-ready image out (Banatie v1 API).",
         lifespan=lifespan,
+        docs_url=None,  # served offline by install_docs, as is /redoc
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.runtime = runtime
     app.add_middleware(LiveHitFastPath, runtime=runtime)  # warm live URL hits, plain ASGI
@@ -78,4 +82,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         openai_router,
     ):
         app.include_router(router)
+    install_docs(app)
     return app

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.auth import Principal, authenticate, read_key, require_master
@@ -30,7 +31,28 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-async def get_principal(request: Request, runtime: RuntimeDep, session: SessionDep) -> Principal:
+#: The two ways to send a key, as OpenAPI security schemes: Swagger UI's "Authorize" fills them
+#: in for every route that depends on the caller. `read_key` reads the headers themselves.
+API_KEY_HEADER = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="ApiKey",
+    description="A Banatie key (`bnt_…`): a project key for /api/v1, a master key for /api/admin",
+    auto_error=False,
+)
+BEARER = HTTPBearer(
+    scheme_name="Bearer",
+    description="The same key as `Authorization: Bearer bnt_…`",
+    auto_error=False,
+)
+
+
+async def get_principal(
+    request: Request,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    _key: Annotated[str | None, Security(API_KEY_HEADER)],
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
+) -> Principal:
     return await authenticate(session, read_key(request), runtime.key_tracker)
 
 

@@ -87,8 +87,47 @@ def page(items: list[T], *, total: int, limit: int, offset: int) -> ListEnvelope
     )
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorEnvelope, "description": "Validation error"},
-    401: {"model": ErrorEnvelope, "description": "Missing, invalid, revoked or expired key"},
-    404: {"model": ErrorEnvelope, "description": "Not found (or not yours)"},
+#: What each error status means here, for the OpenAPI document (codes in `error.code`).
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "VALIDATION_ERROR: a parameter or field is wrong (`error.details.param` or the "
+    "message names it)",
+    401: "UNAUTHORIZED: missing, invalid, revoked or expired key",
+    403: "FORBIDDEN: the key may not do this (a master key where a project key is needed, or "
+    "the reverse)",
+    404: "*_NOT_FOUND: no such resource (or not yours)",
+    409: "a conflict: ALIAS_CONFLICT, GENERATION_IN_PROGRESS, BOOTSTRAP_DONE, …",
+    413: "PAYLOAD_TOO_LARGE: the body is larger than this route accepts",
+    422: "CONTENT_BLOCKED: the provider refused the prompt (`error.details.reason`)",
+    429: "RATE_LIMIT_EXCEEDED or QUOTA_EXCEEDED (with Retry-After)",
+    502: "PROVIDER_ERROR: the image or text provider failed",
+    503: "a dependency (database, provider, rate limiter) is unavailable; retry later",
+    504: "PROVIDER_TIMEOUT: the provider did not answer in time",
 }
+
+
+def error_response(status: int, description: str | None = None) -> dict[str, Any]:
+    """An OpenAPI response object: the error envelope with what ``status`` means here."""
+    return {
+        "description": description or ERROR_DESCRIPTIONS[status],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}},
+    }
+
+
+def error_response_model(description: str) -> dict[str, Any]:
+    """One entry of a route's `responses=`: the error envelope, described."""
+    return {"model": ErrorEnvelope, "description": description}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route or router: the error envelope under each status."""
+    return {status: error_response_model(ERROR_DESCRIPTIONS[status]) for status in statuses}
+
+
+#: A 200 of image bytes, in any format delivery serves (originals may also be GIF).
+IMAGE_CONTENT: dict[str, Any] = {
+    mime: {"schema": {"type": "string", "format": "binary"}}
+    for mime in ("image/png", "image/jpeg", "image/webp", "image/avif", "image/gif")
+}
+
+#: Every authenticated route: a bad field, a bad key, the wrong kind of key, a missing thing.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = errors(400, 401, 403, 404)

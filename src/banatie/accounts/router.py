@@ -8,7 +8,7 @@ from banatie.accounts import repository, service
 from banatie.accounts.auth import authenticate, read_key
 from banatie.accounts.schemas import BootstrapRequest, IssuedKeyOut, KeyCreate, KeyOut
 from banatie.deps import MasterDep, RuntimeDep, SessionDep
-from banatie.schemas import ERROR_RESPONSES, Envelope, ok
+from banatie.schemas import ERROR_RESPONSES, Envelope, errors, ok
 
 router = APIRouter(prefix="/api", tags=["keys"], responses=ERROR_RESPONSES)
 
@@ -17,7 +17,7 @@ def issued(result: service.IssuedKey) -> IssuedKeyOut:
     return IssuedKeyOut(**KeyOut.of(result.record).model_dump(), key=result.secret)
 
 
-@router.post("/bootstrap/initial-key", status_code=201)
+@router.post("/bootstrap/initial-key", status_code=201, responses=errors(409))
 async def bootstrap_initial_key(
     request: Request, runtime: RuntimeDep, session: SessionDep, body: BootstrapRequest | None = None
 ) -> Envelope[IssuedKeyOut]:

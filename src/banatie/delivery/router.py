@@ -7,15 +7,32 @@ when the fast path is not installed. Both call :func:`banatie.delivery.service.d
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
 from banatie.delivery import service
 from banatie.deps import RuntimeDep
+from banatie.schemas import IMAGE_CONTENT, error_response_model, errors
 
 router = APIRouter(prefix="/cdn", tags=["delivery"])
 
+DOCUMENTED: dict[str, Any] = {
+    "response_class": Response,
+    "responses": {
+        200: {
+            "description": "the image or variant (ETag, Last-Modified, Cache-Control)",
+            "content": IMAGE_CONTENT,
+        },
+        304: {"description": "not modified (If-None-Match / If-Modified-Since)"},
+        **errors(400, 404),
+        403: error_response_model("VARIANT_LIMIT_EXCEEDED: too many distinct unsigned variants"),
+        422: error_response_model("TRANSFORM_FAILED: the stored original cannot be decoded"),
+    },
+}
 
-@router.api_route("/{org}/{project}/img/{ref}", methods=["GET", "HEAD"])
+
+@router.get("/{org}/{project}/img/{ref}", **DOCUMENTED)
 async def deliver_image(
     org: str, project: str, ref: str, request: Request, runtime: RuntimeDep
 ) -> Response:
@@ -43,3 +60,11 @@ async def deliver_image(
     if request.method == "HEAD" or reply.status == 304:
         return Response(status_code=reply.status, headers=reply.headers)
     return Response(content=reply.body, status_code=reply.status, headers=reply.headers)
+
+
+@router.head("/{org}/{project}/img/{ref}", **DOCUMENTED)
+async def deliver_image_head(
+    org: str, project: str, ref: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    """The headers `GET` would send (`Content-Length`, `ETag`, …), without the body."""
+    return await deliver_image(org, project, ref, request, runtime)

@@ -24,7 +24,7 @@ from banatie.images import service as images
 from banatie.images.models import Image
 from banatie.quota.deps import generation_rate_limit
 from banatie.runtime import Runtime
-from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, ok, page
+from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, errors, ok, page
 from banatie.snippets import render as snippets
 
 router = APIRouter(prefix="/api/v1/generations", tags=["generations"], responses=ERROR_RESPONSES)
@@ -83,7 +83,12 @@ async def present(
     )
 
 
-@router.post("", status_code=201, dependencies=[Depends(generation_rate_limit)])
+@router.post(
+    "",
+    status_code=201,
+    dependencies=[Depends(generation_rate_limit)],
+    responses=errors(409, 422, 429, 502, 504),
+)
 async def create_generation(
     body: GenerationCreate, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[GenerationOut]:
@@ -133,7 +138,11 @@ async def get_generation(
     return ok(await present(runtime, session, project, generation))
 
 
-@router.post("/{generation_id}/regenerate", dependencies=[Depends(generation_rate_limit)])
+@router.post(
+    "/{generation_id}/regenerate",
+    dependencies=[Depends(generation_rate_limit)],
+    responses=errors(409, 422, 429, 502, 504),
+)
 async def regenerate_generation(
     generation_id: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[GenerationOut]:

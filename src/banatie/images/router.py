@@ -16,13 +16,13 @@ from banatie.images.schemas import (
     ImageOut,
     ImageUpdate,
 )
-from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, ok, page
+from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, errors, ok, page
 from banatie.snippets import render as snippets
 
 router = APIRouter(prefix="/api/v1/images", tags=["images"], responses=ERROR_RESPONSES)
 
 
-@router.post("/upload", status_code=201)
+@router.post("/upload", status_code=201, responses=errors(409, 429))
 async def upload_image(
     runtime: RuntimeDep,
     session: SessionDep,
@@ -88,7 +88,7 @@ async def image_snippets(
     return ok(snippets.for_image(snippets.where(runtime.settings, project), out))
 
 
-@router.put("/{ref}")
+@router.put("/{ref}", responses=errors(409))
 async def update_image(
     ref: str, changes: ImageUpdate, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[ImageOut]:
@@ -99,7 +99,7 @@ async def update_image(
     return ok(service.present(image, project, runtime.settings))
 
 
-@router.put("/{ref}/alias")
+@router.put("/{ref}/alias", responses=errors(409))
 async def set_image_alias(
     ref: str,
     body: AliasAssignment,

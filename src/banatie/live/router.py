@@ -7,7 +7,7 @@ import logging
 import time
 from datetime import datetime
 from email.utils import format_datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -44,7 +44,16 @@ from banatie.live.state import CachedImage
 from banatie.providers.errors import ProviderError
 from banatie.quota.deps import generation_rate_limit
 from banatie.runtime import Runtime
-from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, ok, page
+from banatie.schemas import (
+    ERROR_RESPONSES,
+    IMAGE_CONTENT,
+    Envelope,
+    ListEnvelope,
+    Offset,
+    errors,
+    ok,
+    page,
+)
 from banatie.storage.base import BlobNotFound
 from banatie.validation import check_meta
 
@@ -55,6 +64,17 @@ router = APIRouter(prefix="/api/v1/live", tags=["live"], responses=ERROR_RESPONS
 
 
 # -- the live URL --------------------------------------------------------------------------
+
+
+def _refusal(description: str) -> dict[str, Any]:
+    """A refusal: the error envelope as JSON, or an SVG saying why to clients that want images."""
+    return {
+        "description": description,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}},
+            "image/svg+xml": {"schema": {"type": "string"}},
+        },
+    }
 
 
 @cdn_router.head("/{org}/{project}/live/{scope}", include_in_schema=False)
@@ -86,9 +106,24 @@ router = APIRouter(prefix="/api/v1/live", tags=["live"], responses=ERROR_RESPONS
         ]
     },
     responses={
-        200: {"content": {"image/png": {}}, "description": "the image (X-Cache-Status: HIT|MISS)"},
-        403: {"description": "referrer, signature or scope refuses new images"},
-        429: {"description": "client IP, scope or project quota refuses new images"},
+        200: {
+            "description": "the image (X-Cache-Status: HIT|MISS)",
+            "content": IMAGE_CONTENT,
+        },
+        304: {"description": "not modified (If-None-Match)"},
+        **{
+            status: _refusal(text)
+            for status, text in (
+                (400, "a parameter is wrong (VALIDATION_ERROR)"),
+                (403, "referrer, signature or scope refuses new images"),
+                (404, "no such project or scope"),
+                (422, "the provider refused the prompt (CONTENT_BLOCKED)"),
+                (429, "client IP, scope or project quota refuses new images"),
+                (502, "the provider failed (PROVIDER_ERROR)"),
+                (503, "a dependency is unavailable; retry later"),
+                (504, "the image is taking too long (LIVE_GENERATION_TIMEOUT)"),
+            )
+        },
     },
 )
 async def live_image(org: str, project: str, scope: str, request: Request) -> Response:
@@ -294,7 +329,7 @@ def _slug(slug: str) -> str:
 # -- scopes --------------------------------------------------------------------------------
 
 
-@router.post("/scopes", status_code=201)
+@router.post("/scopes", status_code=201, responses=errors(409))
 async def create_scope(
     body: ScopeCreate, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[ScopeOut]:
@@ -403,8 +438,12 @@ async def delete_scope_image(
     return ok(out)
 
 
-@router.post("/scopes/{slug}/regenerate", dependencies=[Depends(generation_rate_limit)])
-async def regenerate(
+@router.post(
+    "/scopes/{slug}/regenerate",
+    dependencies=[Depends(generation_rate_limit)],
+    responses=errors(409, 422, 429, 502, 504),
+)
+async def regenerate_scope(
     slug: str,
     runtime: RuntimeDep,
     session: SessionDep,
