@@ -125,6 +125,10 @@ class Settings(BaseSettings):
     max_transform_dpr: float = 4.0
     # Distinct unsigned variants one image may have (presets and srcset widths are free); 0: no cap.
     max_variants_per_image: int = Field(default=50, ge=0)
+    # PNG sources up to this many pixels are kept decoded (4 bytes a pixel at most) next to
+    # their variants, so later variants skip the PNG decoder; counted as the project's storage,
+    # never made past its limit. 0: never.
+    decoded_cache_max_pixels: int = Field(default=4_194_304, ge=0)
     delivery_signing_key: str | None = None
     delivery_require_signature: bool = False
     cloudflare_zone_id: str | None = None

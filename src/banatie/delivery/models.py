@@ -11,9 +11,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from banatie.db.base import Base, IdMixin, utcnow
 
+#: `format` of the row for an image's decoded pixels (spec "", never counted against the cap).
+DECODED_FORMAT = "pixels"
+
 
 class ImageVariant(Base):
-    """One row per derived blob, written when a variant is first rendered (never on a hit)."""
+    """One row per derived blob: a variant (reserved before it is first rendered, its size set
+    once stored; never written on a hit) or the image's decoded pixels. Their sizes count
+    against the project's storage."""
 
     __tablename__ = "image_variants"
 

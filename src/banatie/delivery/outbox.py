@@ -31,7 +31,7 @@ from banatie.accounts.models import Organization, Project
 from banatie.db.base import utcnow
 from banatie.delivery import cache, presets
 from banatie.delivery.cdn import CdnPurger, PurgeError, PurgeRequest
-from banatie.delivery.models import CdnPurge, ImageVariant
+from banatie.delivery.models import DECODED_FORMAT, CdnPurge, ImageVariant
 from banatie.images.models import Image
 from banatie.settings import Settings
 
@@ -75,7 +75,9 @@ async def enqueue(session: AsyncSession, image: Image, refs: Iterable[str], reas
         return
     queries = (
         await session.execute(
-            select(ImageVariant.spec).where(ImageVariant.image_id == image.id).distinct()
+            select(ImageVariant.spec)
+            .where(ImageVariant.image_id == image.id, ImageVariant.format != DECODED_FORMAT)
+            .distinct()
         )
     ).scalars()
     payload: dict[str, Any] = {

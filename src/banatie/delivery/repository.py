@@ -9,6 +9,7 @@ Writes (rare: one per rendered variant) stay on the async engine.
 
 from __future__ import annotations
 
+import enum
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -16,14 +17,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import Select, bindparam, insert, make_url, select
+from sqlalchemy import (
+    Select,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    make_url,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from banatie.accounts.models import Organization, Project
 from banatie.db.base import utcnow
-from banatie.delivery.models import ImageVariant
+from banatie.delivery.models import DECODED_FORMAT, ImageVariant
 from banatie.images.models import Image
 
 
@@ -43,6 +56,7 @@ class ImageRow:
     focal_y: float
     created_at: datetime
     updated_at: datetime
+    project_id: str
 
 
 _COLUMNS = (
@@ -58,6 +72,7 @@ _COLUMNS = (
     Image.focal_y,
     Image.created_at,
     Image.updated_at,
+    Image.project_id,
 )
 
 
@@ -83,11 +98,15 @@ PROJECT = (
     .join(Organization, Organization.id == Project.organization_id)
     .where(Organization.slug == bindparam("org"), Project.slug == bindparam("project"))
 )
-COUNTED_SPECS = (
-    select(ImageVariant.spec)
-    .where(ImageVariant.image_id == bindparam("image_id"), ImageVariant.counted.is_(True))
-    .distinct()
-)
+
+
+class Reservation(enum.Enum):
+    """What :meth:`DeliveryDb.reserve_variant` found."""
+
+    NEW = "new"  # the row is ours: render, store, then finish (or release) it
+    EXISTS = "exists"  # already recorded (another replica, or a blob that went missing)
+    FULL = "full"  # a new counted spec past the cap on unsigned variants
+    GONE = "gone"  # the image was deleted
 
 
 def _image_params(
@@ -180,12 +199,7 @@ class DeliveryDb:
     async def project_exists(self, org: str, project: str) -> bool:
         return bool(await self._rows(PROJECT, {"org": org, "project": project}))
 
-    async def counted_specs(self, image_id: str, spec: str) -> tuple[int, bool]:
-        """(distinct counted specs of the image, whether `spec` is one of them)."""
-        specs = {row[0] for row in await self._rows(COUNTED_SPECS, {"image_id": image_id})}
-        return len(specs), spec in specs
-
-    async def record_variant(
+    async def reserve_variant(
         self,
         *,
         image_id: str,
@@ -194,22 +208,83 @@ class DeliveryDb:
         output_format: str,
         counted: bool,
         signed: bool,
-        size_bytes: int,
-    ) -> bool:
-        """Insert the variant's row; False when the image no longer exists (deleted meanwhile).
+        cap: int,
+    ) -> Reservation:
+        """Record a variant before it is rendered, refusing a new counted spec past ``cap``
+        (0: no cap) in the same statement, so concurrent misses cannot pass it together.
 
-        A row that is already there (another replica rendered the same variant) is fine.
+        SQLite runs one writer at a time and the INSERT's own SELECT reads the latest rows;
+        PostgreSQL first locks the image's row, so reservations for one image take turns.
         """
+        columns = ImageVariant.__table__.c
+        values = {
+            "image_id": image_id,
+            "variant_hash": variant_hash,
+            "spec": spec,
+            "format": output_format,
+            "counted": counted,
+            "signed": signed,
+            "size_bytes": 0,
+            "created_at": utcnow(),
+        }
+        row = select(*(literal(v, type_=columns[k].type).label(k) for k, v in values.items()))
+        if counted and cap > 0:
+            mine = (ImageVariant.image_id == image_id) & ImageVariant.counted.is_(True)
+            specs = select(func.count(func.distinct(ImageVariant.spec))).where(mine)
+            known = exists().where(mine, ImageVariant.spec == spec)
+            row = row.where(or_(known, specs.scalar_subquery() < cap))
+        statement = (
+            insert(ImageVariant)
+            .from_select(list(values), row)
+            .returning(ImageVariant.variant_hash)  # rowcount is -1 here on some drivers
+        )
+        async with self.engine.connect() as conn:
+            try:
+                if conn.dialect.name == "postgresql":
+                    lock = select(Image.id).where(Image.id == image_id).with_for_update()
+                    if (await conn.execute(lock)).first() is None:
+                        await conn.rollback()
+                        return Reservation.GONE
+                inserted = (await conn.execute(statement)).first()
+                await conn.commit()
+                return Reservation.NEW if inserted is not None else Reservation.FULL
+            except IntegrityError:  # the same variant (primary key) or no image (foreign key)
+                await conn.rollback()
+            image = await conn.execute(select(Image.id).where(Image.id == image_id))
+            return Reservation.EXISTS if image.first() is not None else Reservation.GONE
+
+    async def finish_variant(self, image_id: str, variant_hash: str, size_bytes: int) -> bool:
+        """Set a stored variant's size; False when its row is gone (the image was deleted)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(ImageVariant)
+                .where(ImageVariant.image_id == image_id, ImageVariant.variant_hash == variant_hash)
+                .values(size_bytes=size_bytes)
+            )
+            return bool(result.rowcount)
+
+    async def release_variant(self, image_id: str, variant_hash: str) -> None:
+        """Forget a reservation whose render or store failed: it counts for nothing."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(ImageVariant).where(
+                    ImageVariant.image_id == image_id, ImageVariant.variant_hash == variant_hash
+                )
+            )
+
+    async def record_decoded(self, image_id: str, name: str, size_bytes: int) -> bool:
+        """Record an image's decoded pixels (a derived blob: it counts as storage, never against
+        the cap); False when the image is gone."""
         async with self.engine.connect() as conn:
             try:
                 await conn.execute(
                     insert(ImageVariant).values(
                         image_id=image_id,
-                        variant_hash=variant_hash,
-                        spec=spec,
-                        format=output_format,
-                        counted=counted,
-                        signed=signed,
+                        variant_hash=name,
+                        spec="",
+                        format=DECODED_FORMAT,
+                        counted=False,
+                        signed=False,
                         size_bytes=size_bytes,
                         created_at=utcnow(),
                     )
@@ -218,5 +293,5 @@ class DeliveryDb:
                 return True
             except IntegrityError:
                 await conn.rollback()
-            exists = await conn.execute(select(Image.id).where(Image.id == image_id))
-            return exists.first() is not None
+            exists_now = await conn.execute(select(Image.id).where(Image.id == image_id))
+            return exists_now.first() is not None

@@ -19,6 +19,7 @@ from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Final
 
+from banatie.accounts.models import Project
 from banatie.delivery import signing
 from banatie.delivery.blobs import read_inline
 from banatie.delivery.outbox import alias_tag, image_tag
@@ -29,20 +30,28 @@ from banatie.delivery.params import (
     TransformSpec,
     check_output_size,
 )
-from banatie.delivery.repository import ImageRow
+from banatie.delivery.repository import ImageRow, Reservation
 from banatie.delivery.transform import (
     DECODED_CONTENT_TYPE,
     RenderError,
     decode_once,
+    decoded_size,
     negotiate_format,
     render,
     worth_decoding_once,
 )
 from banatie.delivery.urls import image_path
-from banatie.delivery.variants import decoded_key, focal_matters, variant_hash, variant_key
+from banatie.delivery.variants import (
+    DECODED_NAME,
+    decoded_key,
+    focal_matters,
+    variant_hash,
+    variant_key,
+)
 from banatie.errors import ApiError, NotFound, ValidationError
 from banatie.images.aliases import is_uuid
 from banatie.imaging.pool import run_cpu
+from banatie.quota import service as quota
 from banatie.runtime import Runtime
 from banatie.storage.base import BlobNotFound
 
@@ -258,15 +267,6 @@ async def _variant(
     # Miss.
     canonical = spec.canonical()
     counted = not signed and not rt.delivery.is_published(spec, image.width)
-    cap = rt.settings.max_variants_per_image
-    if counted and cap > 0:
-        count, known = await rt.delivery.lookup.counted_specs(image.id, canonical)
-        if not known and count >= cap:
-            raise VariantLimitExceeded(
-                f"image {image.id} already has {count} distinct unsigned variants, the most "
-                f"allowed (BANATIE_MAX_VARIANTS_PER_IMAGE={cap}); use a preset, an existing "
-                "variant, or a signed URL"
-            )
 
     async def produce() -> tuple[bytes, bool]:
         # A request that missed just before another flight for this key finished finds the
@@ -297,14 +297,18 @@ async def _original_bytes(rt: Runtime, image: ImageRow) -> bytes:
 
 async def _source(rt: Runtime, image: ImageRow) -> bytes:
     """What the renderer reads: the decoded pixels of a PNG (made on its first miss, stored,
-    shared by every later variant and replica), or the original bytes."""
-    if not worth_decoding_once(image.mime_type, image.width, image.height):
+    shared by every later variant and replica), or the original bytes. Decoded pixels are kept
+    only up to BANATIE_DECODED_CACHE_MAX_PIXELS and while they fit in the project's storage."""
+    limit = rt.settings.decoded_cache_max_pixels
+    if not worth_decoding_once(image.mime_type, image.width, image.height, limit):
         return await _original_bytes(rt, image)
     key = decoded_key(image.storage_key)
     try:
         return await rt.blobs.get(key)
     except BlobNotFound:
         pass
+    if not await _room_for(rt, image, decoded_size(image.width, image.height, image.has_alpha)):
+        return await _original_bytes(rt, image)
 
     async def decode() -> bytes:
         try:  # a flight that just finished may have stored them
@@ -317,10 +321,19 @@ async def _source(rt: Runtime, image: ImageRow) -> bytes:
         except RenderError as exc:
             raise _failed(image, exc) from exc
         await rt.blobs.put(key, decoded, DECODED_CONTENT_TYPE)
+        if not await rt.delivery.lookup.record_decoded(image.id, DECODED_NAME, len(decoded)):
+            await rt.blobs.delete(key)  # the image was deleted meanwhile
+            raise NotFound(f"image {image.id} not found", code="IMAGE_NOT_FOUND")
         return decoded
 
     data, _ = await rt.delivery.flights.run(key, decode)
     return data
+
+
+async def _room_for(rt: Runtime, image: ImageRow, size: int) -> bool:
+    async with rt.sessionmaker() as session:
+        project = await session.get(Project, image.project_id)
+        return project is not None and await quota.has_room(session, project, rt.settings, size)
 
 
 async def _render_and_store(
@@ -334,33 +347,50 @@ async def _render_and_store(
     counted: bool,
     signed: bool,
 ) -> bytes:
-    # Only as many originals in memory as can be rendered at once: a burst of misses waits
-    # here holding nothing, instead of each holding a decoded-size buffer while it queues.
-    async with rt.delivery.render_slots():
-        source = await _source(rt, image)
-        try:
-            data = await run_cpu(
-                render,
-                source,
-                spec,
-                output_format=output_format,
-                focal=(image.focal_x, image.focal_y),
-            )
-        except RenderError as exc:
-            raise _failed(image, exc) from exc
-        del source
-    # Atomic put: a reader sees the whole variant or none, and a failure above leaves nothing.
-    await rt.blobs.put(key, data, MIME_TYPES[output_format])
-    recorded = await rt.delivery.lookup.record_variant(
+    lookup = rt.delivery.lookup
+    cap = rt.settings.max_variants_per_image
+    # The row first: the cap on unsigned variants is decided in the database, atomically.
+    reservation = await lookup.reserve_variant(
         image_id=image.id,
         variant_hash=digest,
         spec=canonical,
         output_format=output_format,
         counted=counted,
         signed=signed,
-        size_bytes=len(data),
+        cap=cap,
     )
-    if not recorded:  # the image was deleted while we rendered: leave nothing behind
+    if reservation is Reservation.FULL:
+        raise VariantLimitExceeded(
+            f"image {image.id} already has {cap} distinct unsigned variants, the most allowed "
+            f"(BANATIE_MAX_VARIANTS_PER_IMAGE={cap}); use a preset, an existing variant, or a "
+            "signed URL"
+        )
+    if reservation is Reservation.GONE:
+        raise NotFound(f"image {image.id} not found", code="IMAGE_NOT_FOUND")
+    try:
+        # Only as many originals in memory as can be rendered at once: a burst of misses waits
+        # here holding nothing, instead of each holding a decoded-size buffer while it queues.
+        async with rt.delivery.render_slots():
+            source = await _source(rt, image)
+            try:
+                data = await run_cpu(
+                    render,
+                    source,
+                    spec,
+                    output_format=output_format,
+                    focal=(image.focal_x, image.focal_y),
+                )
+            except RenderError as exc:
+                raise _failed(image, exc) from exc
+            del source
+        # Atomic put: a reader sees the whole variant or none, and a failure leaves nothing.
+        await rt.blobs.put(key, data, MIME_TYPES[output_format])
+    except BaseException:
+        if reservation is Reservation.NEW:
+            await lookup.release_variant(image.id, digest)
+        raise
+    if not await lookup.finish_variant(image.id, digest, len(data)):
+        # The image was deleted while we rendered: leave nothing behind.
         await rt.blobs.delete(key)
         await rt.blobs.delete(decoded_key(image.storage_key))
         raise NotFound(f"image {image.id} not found", code="IMAGE_NOT_FOUND")

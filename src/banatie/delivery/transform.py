@@ -63,6 +63,7 @@ __all__ = [
     "TransformError",
     "TransformSpec",
     "decode_once",
+    "decoded_size",
     "format_from_mime",
     "negotiate_format",
     "output_size",
@@ -202,8 +203,15 @@ DECODE_ONCE_MAX_PIXELS: Final = 4_194_304
 DECODE_ONCE_MIME_TYPES: Final = frozenset({"image/png"})
 
 
-def worth_decoding_once(mime_type: str, width: int, height: int) -> bool:
-    return mime_type in DECODE_ONCE_MIME_TYPES and width * height <= DECODE_ONCE_MAX_PIXELS
+def worth_decoding_once(
+    mime_type: str, width: int, height: int, max_pixels: int = DECODE_ONCE_MAX_PIXELS
+) -> bool:
+    return mime_type in DECODE_ONCE_MIME_TYPES and width * height <= max_pixels
+
+
+def decoded_size(width: int, height: int, has_alpha: bool) -> int:
+    """At most what :func:`decode_once` makes of a source this size (header aside)."""
+    return width * height * (4 if has_alpha else 3) + 64
 
 
 def decode_once(data: bytes) -> bytes:

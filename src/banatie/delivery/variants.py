@@ -32,6 +32,7 @@ T = TypeVar("T")
 RENDER_VERSION: Final = "1"
 VARIANT_DIR: Final = "v"
 DECODED_DIR: Final = "d"
+DECODED_NAME: Final = "pixels-v1"
 
 
 def focal_matters(spec: TransformSpec) -> bool:
@@ -53,7 +54,7 @@ def variant_key(storage_key: str, digest: str) -> str:
 def decoded_key(storage_key: str) -> str:
     """Where the original's decoded pixels live (:func:`banatie.delivery.transform.decode_once`),
     under the same prefix as the variants, so they go when the image goes."""
-    return f"{storage_key}/{DECODED_DIR}/pixels-v1"
+    return f"{storage_key}/{DECODED_DIR}/{DECODED_NAME}"
 
 
 class SingleFlight:

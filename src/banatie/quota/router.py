@@ -38,6 +38,7 @@ async def usage(
             resets_at=service.next_reset(now),
             rate_limit=limits.rate_limit,
             storage_used_bytes=await service.storage_used(session, project.id),
+            storage_derived_bytes=await service.derived_bytes(session, project.id),
             storage_limit_bytes=limits.storage_bytes,
         )
     )

@@ -14,7 +14,10 @@ class UsageOut(CamelModel):
     remaining: int | None
     resets_at: datetime
     rate_limit: str | None
+    #: Originals plus derived bytes: what the storage limit is measured against.
     storage_used_bytes: int
+    #: The part of it delivery derived (variants, decoded pixels); deleting an image frees it.
+    storage_derived_bytes: int
     storage_limit_bytes: int | None
 
 

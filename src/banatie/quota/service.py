@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banatie.accounts.models import Project
 from banatie.accounts.service import check_slug
 from banatie.db import base
+from banatie.delivery.models import ImageVariant
 from banatie.errors import ApiError, NotFound, ValidationError
 from banatie.images.models import Image
 from banatie.quota.models import Plan, UsageRecord
@@ -92,11 +93,22 @@ async def used_this_period(session: AsyncSession, project_id: str, now: datetime
     return int(result.scalar_one())
 
 
+async def derived_bytes(session: AsyncSession, project_id: str) -> int:
+    """What delivery made from the project's images: variants and decoded pixels."""
+    result = await session.execute(
+        select(func.coalesce(func.sum(ImageVariant.size_bytes), 0))
+        .join(Image, Image.id == ImageVariant.image_id)
+        .where(Image.project_id == project_id)
+    )
+    return int(result.scalar_one())
+
+
 async def storage_used(session: AsyncSession, project_id: str) -> int:
+    """Every byte the project stores: originals and what delivery derived from them."""
     result = await session.execute(
         select(func.coalesce(func.sum(Image.size_bytes), 0)).where(Image.project_id == project_id)
     )
-    return int(result.scalar_one())
+    return int(result.scalar_one()) + await derived_bytes(session, project_id)
 
 
 async def reserve(
@@ -161,6 +173,16 @@ async def check_storage(
             "or move to another plan",
             details={"limit": "storage"},
         )
+
+
+async def has_room(
+    session: AsyncSession, project: Project, settings: Settings, incoming_bytes: int
+) -> bool:
+    try:
+        await check_storage(session, project, settings, incoming_bytes)
+    except QuotaExceeded:
+        return False
+    return True
 
 
 async def charge(session: AsyncSession, *, generation_id: str, attempt: int) -> None:

@@ -303,8 +303,8 @@ async def test_hit_does_not_touch_the_database_for_writes_or_decode(
 
     monkeypatch.setattr(delivery_service, "render", no_render)
     lookup = runtime_of(app).delivery.lookup
-    monkeypatch.setattr(lookup, "record_variant", no_record)
-    monkeypatch.setattr(lookup, "counted_specs", no_record)
+    for write in ("reserve_variant", "finish_variant", "release_variant", "record_decoded"):
+        monkeypatch.setattr(lookup, write, no_record)
     hit = await client.get(url)
     assert hit.status_code == 200 and hit.headers["x-variant-cache"] == "hit"
 
