@@ -53,7 +53,7 @@ async def test_keys_are_a_declared_security_scheme_on_the_routes_that_need_one(
     }
     assert schemes["Bearer"]["type"] == "http" and schemes["Bearer"]["scheme"] == "bearer"
     for method, path, operation in _operations(doc):
-        needs_key = path.startswith(("/api/v1/", "/api/admin/"))
+        needs_key = path.startswith(("/api/v1/", "/api/admin/", "/openai/v1/"))
         security = operation.get("security", [])
         if needs_key:
             # Either scheme will do: two alternatives, not both at once.
@@ -66,13 +66,16 @@ async def test_only_errors_the_api_returns_are_documented(client: httpx.AsyncCli
     doc = await _document(client)
     assert "HTTPValidationError" not in doc["components"]["schemas"]
     error = {"$ref": "#/components/schemas/ErrorEnvelope"}
+    openai_error = {"$ref": "#/components/schemas/OpenAIError"}
     for method, path, operation in _operations(doc):
         responses = operation["responses"]
-        documented = ["503"] if path.startswith(("/api/", "/cdn/")) else []
+        documented = ["503"] if path.startswith(("/api/", "/cdn/", "/openai/")) else []
         if operation.get("security"):
             documented += ["400", "401", "403", "404"]
+        # /openai/v1 answers in OpenAI's error shape, everything else in Banatie's envelope.
+        shape = openai_error if path.startswith("/openai/") else error
         for status in documented:
-            assert responses[status]["content"]["application/json"]["schema"] == error, (
+            assert responses[status]["content"]["application/json"]["schema"] == shape, (
                 method,
                 path,
                 status,

@@ -11,6 +11,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from banatie.errors import ApiError
@@ -22,6 +23,38 @@ log = logging.getLogger(__name__)
 _TYPES = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
 # The OpenAI SDK retries a 429 unless told not to: an allowance used up lasts until next month.
 _NO_RETRY = {"QUOTA_EXCEEDED", "SCOPE_LIMIT_EXCEEDED"}
+
+
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIError(BaseModel):
+    """The body of every `/openai/v1` error, for the OpenAPI document."""
+
+    error: OpenAIErrorDetail
+
+
+#: `responses=` of the `/openai/v1` router: the statuses its routes answer, in OpenAI's shape.
+OPENAI_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": OpenAIError, "description": description}
+    for status, description in (
+        (400, "invalid_request_error: a field is wrong (`error.param` names it)"),
+        (401, "authentication_error: missing, invalid, revoked or expired key"),
+        (403, "permission_error: the key may not do this"),
+        (404, "invalid_request_error: an image or model that does not exist"),
+        (409, "invalid_request_error: a conflict"),
+        (413, "invalid_request_error: the body is too large"),
+        (422, "invalid_request_error: CONTENT_BLOCKED, the provider refused the prompt"),
+        (429, "rate_limit_error or insufficient_quota"),
+        (502, "server_error: the provider failed"),
+        (503, "server_error: a dependency is unavailable; retry later"),
+        (504, "server_error: the provider did not answer in time"),
+    )
+}
 
 
 def openai_error(

@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 from banatie.deps import ProjectDep, RuntimeDep, SessionDep
 from banatie.errors import ValidationError
 from banatie.openai_compat import service
-from banatie.openai_compat.errors import OpenAIRoute
+from banatie.openai_compat.errors import OPENAI_ERROR_RESPONSES, OpenAIRoute
 from banatie.openai_compat.schemas import (
     ImageGenerationRequest,
     ImagesResponse,
@@ -19,7 +19,12 @@ from banatie.openai_compat.schemas import (
 )
 from banatie.quota.deps import generation_rate_limit
 
-router = APIRouter(prefix="/openai/v1", tags=["openai"], route_class=OpenAIRoute)
+router = APIRouter(
+    prefix="/openai/v1",
+    tags=["openai"],
+    route_class=OpenAIRoute,
+    responses=OPENAI_ERROR_RESPONSES,
+)
 
 EDITS_PATH = router.prefix + "/images/edits"
 _IMAGE_FIELDS = ("image", "image[]")
