@@ -37,7 +37,7 @@ CHECKS = [
     response_schema_conformance,
 ]
 MASTER_KEY_ARGS = ("keys", "create", "--org", "default", "--type", "master", "--name", "st")
-#: Examples per operation: 35 operations, the whole run well under a minute.
+#: Examples per operation: 40 operations, the whole run well under a minute.
 EXAMPLES = 10
 
 
