@@ -21,6 +21,7 @@ from banatie.live.router import cdn_router as live_cdn_router
 from banatie.live.router import router as live_router
 from banatie.openai_compat.router import EDITS_PATH
 from banatie.openai_compat.router import router as openai_router
+from banatie.namespaces.router import router as namespaces_router
 from banatie.quota.router import router as quota_router
 from banatie.runtime import Runtime, build_runtime
 from banatie.settings import Settings
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         generations_router,
         enhance_router,
         images_router,
+        namespaces_router,
         quota_router,
         delivery_router,
         live_router,

@@ -22,6 +22,7 @@ from banatie.generation.schemas import (
 from banatie.images import repository as image_repository
 from banatie.images import service as images
 from banatie.images.models import Image
+from banatie.namespaces import service as namespaces
 from banatie.quota.deps import generation_rate_limit
 from banatie.runtime import Runtime
 from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, ok, page
@@ -46,6 +47,7 @@ async def present(
         ReferencedImage(
             id=ref["id"],
             alias=ref.get("alias"),
+            role=ref.get("role") or "reference",
             storage_url=image_url(base, project.organization.slug, project.slug, ref["id"]),
         )
         for ref in generation.referenced_images or []
@@ -115,11 +117,18 @@ async def list_generations(
     project: ProjectDep,
     flow_id: Annotated[str | None, Query(alias="flowId")] = None,
     status: Literal["processing", "success", "failed"] | None = None,
+    namespace: Annotated[str | None, Query(description="a namespace slug")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Offset = 0,
 ) -> ListEnvelope[GenerationOut]:
     rows, total = await repository.list_generations(
-        session, project.id, flow_id=flow_id, status=status, limit=limit, offset=offset
+        session,
+        project.id,
+        flow_id=flow_id,
+        status=status,
+        limit=limit,
+        offset=offset,
+        namespace=namespaces.as_filter(namespace),
     )
     items = [await present(runtime, session, project, row) for row in rows]
     return page(items, total=total, limit=limit, offset=offset)

@@ -28,6 +28,8 @@ from banatie.images.aliases import is_uuid, normalize_alias
 from banatie.images.models import Image
 from banatie.imaging.pool import run_cpu
 from banatie.imaging.probe import InvalidImage, probe
+from banatie.namespaces import service as namespaces
+from banatie.namespaces.models import Namespace
 from banatie.providers.capabilities import ImageCapabilities
 from banatie.providers.errors import ProviderError
 from banatie.providers.ports import (
@@ -49,7 +51,8 @@ IMAGE_SOURCES = {"openai": "openai"}
 @dataclass
 class GenerationInput:
     prompt: str
-    aspect_ratio: str = "1:1"
+    # None: the namespace's default, else 1:1.
+    aspect_ratio: str | None = None
     # 512, 1K, 2K, 4K where the model offers them; None: the model's default.
     image_size: str | None = None
     template: str | None = None
@@ -81,9 +84,6 @@ def validate_input(
     data.prompt, data.aspect_ratio = params.prompt, params.aspect_ratio
     data.image_size = params.image_size or capabilities.default_size
     data.template, data.namespace = params.template, params.namespace
-    if data.namespace is not None:
-        # Namespaces are a later feature: until one can be created, none exists.
-        raise ValidationError(f"namespace {data.namespace!r} not found")
     if len(data.reference_images) > rt.settings.max_reference_images:
         raise ValidationError(
             f"{len(data.reference_images)} referenceImages given; at most "
@@ -114,6 +114,12 @@ async def create(
     *,
     flow_id: str | object | None = NEW_FLOW,
 ) -> GenerationResult:
+    namespace = await namespaces.find(session, project, data.namespace)
+    if namespace is not None:  # explicit request fields win over the namespace's defaults
+        data.namespace = namespace.slug
+        data.template = data.template or namespace.template
+        if data.aspect_ratio is None:
+            data.aspect_ratio = namespace.aspect_ratio
     data = validate_input(rt, data, await rt.synthesizer.capabilities())
     flow = await _flow(session, project, flow_id)
     refs = await references.resolve_references(
@@ -123,6 +129,7 @@ async def create(
         explicit=data.reference_images,
         prompt=data.prompt,
         limit=rt.settings.max_reference_images,
+        namespace=namespace,
     )
     generation = Generation(
         id=new_id(),
@@ -140,7 +147,7 @@ async def create(
         alias=data.alias,
         flow_alias=data.flow_alias,
         requested_references=list(data.reference_images),
-        referenced_images=[{"id": image.id, "alias": alias} for image, alias in refs],
+        referenced_images=[ref.record() for ref in refs],
         meta=data.meta,
         token_usage={},
         attempts=0,
@@ -151,7 +158,7 @@ async def create(
         session, project, rt.settings, generation_id=generation.id, attempt=1, source=data.source
     )
     await session.commit()
-    return await _run(rt, session, project, generation, flow, [image for image, _ in refs])
+    return await _run(rt, session, project, generation, flow, refs, namespace)
 
 
 async def regenerate(
@@ -169,6 +176,7 @@ async def regenerate(
         # Read under the claim: another regeneration may have finished since this row was loaded.
         await session.refresh(generation)
         flow = await session.get(Flow, generation.flow_id) if generation.flow_id else None
+        namespace = await namespaces.find(session, project, generation.namespace)
         refs = await references.resolve_references(
             session,
             project.id,
@@ -176,6 +184,7 @@ async def regenerate(
             explicit=list(generation.requested_references or []),
             prompt=generation.original_prompt,
             limit=rt.settings.max_reference_images,
+            namespace=namespace,
         )
         previous = (
             await image_repository.get(session, project.id, generation.output_image_id)
@@ -193,13 +202,13 @@ async def regenerate(
         generation.owner = rt.instance
         generation.source = "regenerate"
         generation.error_code = generation.error_message = None
-        generation.referenced_images = [{"id": image.id, "alias": alias} for image, alias in refs]
+        generation.referenced_images = [ref.record() for ref in refs]
         generation.updated_at = utcnow()
         await session.commit()
     except BaseException:
         await session.rollback()  # the claim goes with it: nothing started
         raise
-    return await _run(rt, session, project, generation, flow, [i for i, _ in refs], previous)
+    return await _run(rt, session, project, generation, flow, refs, namespace, previous)
 
 
 def _in_progress() -> ApiError:
@@ -212,7 +221,8 @@ async def _run(
     project: Project,
     generation: Generation,
     flow: Flow | None,
-    refs: list[Image],
+    refs: list[references.Ref],
+    namespace: Namespace | None,
     previous: Image | None = None,
 ) -> GenerationResult:
     started = time.perf_counter()
@@ -222,12 +232,13 @@ async def _run(
     try:
         reference_payloads = [
             ReferenceImage(
-                image_id=image.id,
-                data=await rt.blobs.get(image.storage_key),
-                mime_type=image.mime_type,
-                alias=image.alias,
+                image_id=ref.image.id,
+                data=await rt.blobs.get(ref.image.storage_key),
+                mime_type=ref.image.mime_type,
+                alias=ref.image.alias,
+                role=ref.role,
             )
-            for image in refs
+            for ref in refs
         ]
         prompt = generation.original_prompt
         if generation.auto_enhance:
@@ -236,7 +247,11 @@ async def _run(
                     prompt=prompt,
                     template=generation.template or "general",
                     aspect_ratio=generation.aspect_ratio,
-                    reference_aliases=[a for a in (r.alias for r in reference_payloads) if a],
+                    reference_aliases=[
+                        r.alias for r in reference_payloads if r.alias and r.role == "reference"
+                    ],
+                    style=namespace.style_prompt if namespace else None,
+                    system_prompt=namespace.system_prompt if namespace else None,
                 )
             )
             prompt = enhanced.prompt
@@ -250,6 +265,8 @@ async def _run(
                 image_size=generation.image_size,
                 reference_images=reference_payloads,
                 template=generation.template,
+                style=namespace.style_prompt if namespace else None,
+                negative_prompt=namespace.negative_prompt if namespace else None,
             )
         )
         generation.synthesizer = rt.synthesizer.name
@@ -283,6 +300,7 @@ async def _run(
         flow_id=flow.id if flow else None,
         generation_id=generation.id,
         meta={},
+        namespace=generation.namespace,
     )
 
     attempt = (generation.attempts or 0) + 1

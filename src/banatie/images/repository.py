@@ -41,8 +41,11 @@ async def list_images(
     source: str | None,
     limit: int,
     offset: int,
+    namespace: str | None = None,
 ) -> tuple[list[Image], int]:
     query = select(Image).where(Image.project_id == project_id)
+    if namespace is not None:
+        query = query.where(Image.namespace == namespace)
     if flow_id is not None:
         query = query.where(Image.flow_id == flow_id)
     if source is not None:

@@ -24,6 +24,7 @@ from banatie.images.models import Image
 from banatie.images.schemas import FocalPoint, ImageOut, ImageUpdate
 from banatie.imaging.pool import run_cpu
 from banatie.imaging.probe import InvalidImage, probe, verify_decodes
+from banatie.namespaces import service as namespaces
 from banatie.providers.ports import AnalysisRequest, AssetAnalysis
 from banatie.quota import service as quota
 from banatie.recovery import deletions as blob_deletions
@@ -46,6 +47,7 @@ def present(image: Image, project: Project, settings: Settings) -> ImageOut:
         generation_id=image.generation_id,
         source=image.source,
         alias=image.alias,
+        namespace=image.namespace,
         storage_url=image_url(base, org, project.slug, image.id),
         alias_url=image_url(base, org, project.slug, image.alias) if image.alias else None,
         mime_type=image.mime_type,
@@ -134,6 +136,7 @@ def new_image(
     generation_id: str | None = None,
     original_filename: str | None = None,
     meta: dict[str, Any] | None = None,
+    namespace: str | None = None,
 ) -> Image:
     return Image(
         id=image_id,
@@ -158,6 +161,7 @@ def new_image(
         placeholder_hash=analysis.placeholder_hash,
         original_filename=original_filename,
         meta=meta or {},
+        namespace=namespace,
     )
 
 
@@ -219,6 +223,7 @@ async def upload(
     flow_id: str | None,
     flow_alias: str | None,
     meta: dict[str, Any],
+    namespace: str | None = None,
 ) -> tuple[Image, str | None]:
     settings = rt.settings
     if not data:
@@ -235,6 +240,7 @@ async def upload(
     alias = normalize_alias(alias) if alias else None
     flow_alias = normalize_alias(flow_alias, "flowAlias") if flow_alias else None
     flow = await flows.join(session, project, flow_id) if flow_id else None
+    space = await namespaces.find(session, project, namespace)
     analysis = await analyze(rt, data, header.mime_type, prompt=None, filename=filename)
     image = new_image(
         project,
@@ -245,6 +251,7 @@ async def upload(
         flow_id=flow.id if flow else None,
         original_filename=filename,
         meta=meta,
+        namespace=space.slug if space else None,
     )
 
     async def rows() -> str | None:
