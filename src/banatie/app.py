@@ -14,14 +14,15 @@ from banatie.delivery.router import router as delivery_router
 from banatie.edge import ApiCors, BodyLimit, ResponseHeaders, UrlGuard
 from banatie.enhance.router import router as enhance_router
 from banatie.errors import install_error_handlers
+from banatie.flows.router import router as flows_router
 from banatie.generation.router import router as generations_router
 from banatie.images.router import router as images_router
 from banatie.live.fastpath import LiveHitFastPath
 from banatie.live.router import cdn_router as live_cdn_router
 from banatie.live.router import router as live_router
+from banatie.namespaces.router import router as namespaces_router
 from banatie.openai_compat.router import EDITS_PATH
 from banatie.openai_compat.router import router as openai_router
-from banatie.namespaces.router import router as namespaces_router
 from banatie.quota.router import router as quota_router
 from banatie.runtime import Runtime, build_runtime
 from banatie.settings import Settings
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         system.router,
         keys_router,
         generations_router,
+        flows_router,
         enhance_router,
         images_router,
         namespaces_router,

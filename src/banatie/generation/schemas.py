@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
+from banatie.flows.schemas import FlowContextOut
 from banatie.images.schemas import ImageOut
 from banatie.schemas import CamelModel, RequestModel
 
@@ -37,6 +38,19 @@ class GenerationCreate(RequestModel):
     meta: dict[str, Any] = Field(default_factory=dict)
 
 
+class GenerationUpdate(RequestModel):
+    """Fields not given keep their values. A new prompt, aspectRatio, imageSize, template,
+    namespace or autoEnhance regenerates the image in place (same id, alias and URLs)."""
+
+    prompt: str | None = None
+    aspect_ratio: str | None = None
+    image_size: str | None = None
+    template: str | None = Field(default=None, description="null: the namespace's, else general")
+    namespace: str | None = Field(default=None, description="null: none")
+    auto_enhance: bool | None = None
+    meta: dict[str, Any] | None = None
+
+
 class ReferencedImage(CamelModel):
     id: str
     alias: str | None
@@ -64,6 +78,7 @@ class GenerationOut(CamelModel):
     output_image: ImageOut | None
     variants: dict[str, str]
     referenced_images: list[ReferencedImage]
+    flow_context: FlowContextOut | None
     detected_language: str | None
     enhancer: str | None
     synthesizer: str | None

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banatie.accounts.models import Project
 from banatie.db.base import new_id, utcnow
 from banatie.errors import ApiError, NotFound, ValidationError
+from banatie.flows import memory
 from banatie.flows import service as flows
 from banatie.flows.models import Flow
 from banatie.generation import references, repository, request
@@ -121,6 +122,7 @@ async def create(
         if data.aspect_ratio is None:
             data.aspect_ratio = namespace.aspect_ratio
     data = validate_input(rt, data, await rt.synthesizer.capabilities())
+    flows.need_flow(data.flow_alias, flow_id)
     flow = await _flow(session, project, flow_id)
     refs = await references.resolve_references(
         session,
@@ -131,8 +133,11 @@ async def create(
         limit=rt.settings.max_reference_images,
         namespace=namespace,
     )
+    now = utcnow()
     generation = Generation(
         id=new_id(),
+        created_at=now,
+        updated_at=now,
         project_id=project.id,
         flow_id=flow.id if flow else None,
         status="processing",
@@ -148,6 +153,14 @@ async def create(
         flow_alias=data.flow_alias,
         requested_references=list(data.reference_images),
         referenced_images=[ref.record() for ref in refs],
+        flow_context=await memory.recall(
+            session,
+            project.id,
+            flow,
+            before=now,
+            reference_ids=[ref.image.id for ref in refs],
+            enhanced=data.auto_enhance,
+        ),
         meta=data.meta,
         token_usage={},
         attempts=0,
@@ -162,9 +175,15 @@ async def create(
 
 
 async def regenerate(
-    rt: Runtime, session: AsyncSession, project: Project, generation: Generation
+    rt: Runtime,
+    session: AsyncSession,
+    project: Project,
+    generation: Generation,
+    *,
+    in_place: bool = False,
 ) -> GenerationResult:
-    """Run the same request again into a new image; the old image's alias moves to it.
+    """Run the same request again into a new image; the old image's alias moves to it. With
+    `in_place`, the output image gets the new content instead (same id, alias and URLs).
     Concurrent regenerations of one generation: the database lets one through, the others
     get 409 GENERATION_IN_PROGRESS."""
     if generation.status == "processing":
@@ -203,12 +222,22 @@ async def regenerate(
         generation.source = "regenerate"
         generation.error_code = generation.error_message = None
         generation.referenced_images = [ref.record() for ref in refs]
+        generation.flow_context = await memory.recall(
+            session,
+            project.id,
+            flow,
+            before=generation.created_at,
+            reference_ids=[ref.image.id for ref in refs],
+            enhanced=generation.auto_enhance,
+        )
         generation.updated_at = utcnow()
         await session.commit()
     except BaseException:
         await session.rollback()  # the claim goes with it: nothing started
         raise
-    return await _run(rt, session, project, generation, flow, refs, namespace, previous)
+    return await _run(
+        rt, session, project, generation, flow, refs, namespace, previous, in_place=in_place
+    )
 
 
 def _in_progress() -> ApiError:
@@ -224,6 +253,8 @@ async def _run(
     refs: list[references.Ref],
     namespace: Namespace | None,
     previous: Image | None = None,
+    *,
+    in_place: bool = False,
 ) -> GenerationResult:
     started = time.perf_counter()
     # Read now: a rollback expires the row, and reading it later would need a query (the
@@ -252,6 +283,7 @@ async def _run(
                     ],
                     style=namespace.style_prompt if namespace else None,
                     system_prompt=namespace.system_prompt if namespace else None,
+                    **_memory(generation),
                 )
             )
             prompt = enhanced.prompt
@@ -291,9 +323,10 @@ async def _run(
         await _mark_failed(session, generation_id, "INTERNAL_ERROR", str(exc) or "failed", started)
         raise
 
+    replacing = previous if in_place else None
     image = images.new_image(
         project,
-        image_id=new_id(),
+        image_id=replacing.id if replacing else new_id(),
         data=synthesized.data,
         analysis=analysis,
         source=IMAGE_SOURCES.get(generation.source, "generated"),
@@ -302,17 +335,24 @@ async def _run(
         meta={},
         namespace=generation.namespace,
     )
+    if replacing is not None:
+        image.storage_key = images.revision_key(replacing)
+    replaced: images.Replaced | None = None
 
     attempt = (generation.attempts or 0) + 1
 
     async def rows() -> str | None:
+        nonlocal replaced
         await quota.check_storage(session, project, rt.settings, len(synthesized.data))
-        session.add(image)
-        await session.flush()
         moved_from = None
-        alias = generation.alias or (previous.alias if previous else None)
-        if alias:
-            moved_from = await images.assign_alias(session, image, alias)
+        if replacing is not None:  # same id: its alias and flow aliases stay where they are
+            replaced = await images.replace_content(session, replacing, image)
+        else:
+            session.add(image)
+            await session.flush()
+            alias = generation.alias or (previous.alias if previous else None)
+            if alias:
+                moved_from = await images.assign_alias(session, image, alias)
         if flow is not None:
             flow_aliases = dict(flow.aliases or {})
             if previous is not None:
@@ -350,7 +390,20 @@ async def _run(
             session, generation_id, "INTERNAL_ERROR", "storing the image failed", started
         )
         raise
+    if replacing is not None and replaced is not None:
+        await images.drop_replaced(rt, replaced)
+        return GenerationResult(generation, replacing, None)
     return GenerationResult(generation, image, moved_from)
+
+
+def _memory(generation: Generation) -> dict[str, Any]:
+    """The EnhancementRequest fields of the step's flow context."""
+    context = generation.flow_context or {}
+    last = context.get("last") or {}
+    return {
+        "flow_prompts": tuple(context.get("earlierPrompts") or ()),
+        "last_description": last.get("description"),
+    }
 
 
 async def _mark_failed(

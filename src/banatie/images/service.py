@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
@@ -239,6 +241,7 @@ async def upload(
         raise ValidationError(str(exc)) from exc
     alias = normalize_alias(alias) if alias else None
     flow_alias = normalize_alias(flow_alias, "flowAlias") if flow_alias else None
+    flows.need_flow(flow_alias, flow_id)
     flow = await flows.join(session, project, flow_id) if flow_id else None
     space = await namespaces.find(session, project, namespace)
     analysis = await analyze(rt, data, header.mime_type, prompt=None, filename=filename)
@@ -310,3 +313,65 @@ async def delete(rt: Runtime, session: AsyncSession, image: Image) -> None:
     await session.commit()
     rt.delivery.outbox.wake()
     await blob_deletions.attempt(rt.sessionmaker, rt.blobs, deletion.id, key)
+
+
+# What new content changes in an image row; its id, alias, flow and meta stay.
+CONTENT_FIELDS = (
+    "storage_key",
+    "mime_type",
+    "size_bytes",
+    "width",
+    "height",
+    "has_alpha",
+    "file_hash",
+    "focal_x",
+    "focal_y",
+    "analyzer",
+    "alt_text",
+    "description",
+    "tags",
+    "dominant_colors",
+    "placeholder_hash",
+    "namespace",
+)
+#: Separates the image id from the revision in the key of new content: `…/img/{id}~{rev}`.
+REVISION_MARK = "~"
+
+
+def revision_key(image: Image) -> str:
+    """A fresh blob key for new content of `image`, beside its old one: the old blobs stay
+    readable until the rows that point at the new ones are committed, and deleting the old key
+    (with everything under `{key}/`) cannot touch the new one."""
+    base = image.storage_key.split(REVISION_MARK, 1)[0]
+    return f"{base}{REVISION_MARK}{uuid.uuid4().hex[:12]}"
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """The content an image had before :func:`replace_content`, and its queued deletion."""
+
+    image_id: str
+    key: str
+    deletion_id: str
+
+
+async def replace_content(session: AsyncSession, image: Image, fresh: Image) -> Replaced:
+    """Give `image` the content of `fresh` (same id, alias and URLs) in the caller's
+    transaction: the CDN purge of its URLs and the deletion of its old blobs and variants are
+    queued with it; :func:`drop_replaced` finishes once it is committed."""
+    refs = [image.id, image.alias or ""]
+    await cdn_purges.enqueue(session, image, refs, "regenerated in place")  # before the rows go
+    await repository.forget_variants(session, image.id)
+    old_key = image.storage_key
+    deletion = blob_deletions.enqueue(session, old_key)
+    for name in CONTENT_FIELDS:
+        setattr(image, name, getattr(fresh, name))
+    image.updated_at = utcnow()
+    await session.flush()
+    return Replaced(image.id, old_key, deletion.id)
+
+
+async def drop_replaced(rt: Runtime, replaced: Replaced) -> None:
+    rt.delivery.outbox.wake()
+    rt.live.image_deleted(replaced.image_id, replaced.key)  # this process stops serving it
+    await blob_deletions.attempt(rt.sessionmaker, rt.blobs, replaced.deletion_id, replaced.key)
