@@ -80,6 +80,7 @@ async def list_flows(
 
 @router.get("/{flow_id}")
 async def get_flow(flow: FlowDep, session: SessionDep, project: ProjectDep) -> Envelope[FlowOut]:
+    """The flow: its aliases, generationCount, imageCount and lastGeneratedAt."""
     return ok(await present(session, project, flow))
 
 
@@ -149,6 +150,7 @@ async def set_flow_aliases(
 async def delete_flow_alias(
     flow: FlowDep, alias: str, session: SessionDep, project: ProjectDep
 ) -> Envelope[FlowOut]:
+    """Remove one flow alias (`@hero` or `hero`); the image stays."""
     flow = await manage.remove_alias(session, flow, alias)
     return ok(await present(session, project, flow))
 

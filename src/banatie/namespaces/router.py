@@ -54,6 +54,7 @@ async def list_namespaces(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Offset = 0,
 ) -> ListEnvelope[NamespaceOut]:
+    """The project's namespaces, by slug."""
     rows, total = await repository.list_namespaces(session, project.id, limit=limit, offset=offset)
     return page([present(row) for row in rows], total=total, limit=limit, offset=offset)
 
@@ -62,6 +63,7 @@ async def list_namespaces(
 async def get_namespace(
     slug: str, session: SessionDep, project: ProjectDep
 ) -> Envelope[NamespaceOut]:
+    """One namespace (its slug is case-insensitive)."""
     return ok(present(await service.get(session, project, slug)))
 
 
