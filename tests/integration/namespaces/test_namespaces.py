@@ -160,6 +160,12 @@ async def test_a_generation_inherits_the_namespace_and_explicit_fields_win(
     assert unknown.status_code == 404
     assert unknown.json()["error"]["code"] == "NAMESPACE_NOT_FOUND"
 
+    # A style image deleted since is named, not skipped.
+    await client.delete("/api/v1/images/@swatch", headers=keys.headers())
+    gone = await generate(client, keys, prompt="a cat", namespace="brand")
+    assert gone.status_code == 400
+    assert "style image @swatch of namespace 'brand' no longer exists" in gone.text
+
 
 async def test_two_namespaces_look_different(client: httpx.AsyncClient, keys: Keys) -> None:
     await create(client, keys, slug="night", stylePrompt="moody dark neon cyberpunk")
