@@ -742,7 +742,7 @@ async def regenerate_entry(
             session,
             project,
             generation.GenerationInput(
-                **image_fields(entry),
+                **_namespace_may_decide(image_fields(entry)),
                 meta={"live": {"cacheKey": cache_key}},
                 source="live",
             ),
