@@ -14,11 +14,13 @@ from banatie.delivery.router import router as delivery_router
 from banatie.edge import ApiCors, BodyLimit, ResponseHeaders, UrlGuard
 from banatie.enhance.router import router as enhance_router
 from banatie.errors import install_error_handlers
+from banatie.flows.router import router as flows_router
 from banatie.generation.router import router as generations_router
 from banatie.images.router import router as images_router
 from banatie.live.fastpath import LiveHitFastPath
 from banatie.live.router import cdn_router as live_cdn_router
 from banatie.live.router import router as live_router
+from banatie.namespaces.router import router as namespaces_router
 from banatie.openai_compat.router import EDITS_PATH
 from banatie.openai_compat.router import router as openai_router
 from banatie.openapi import install_docs, operation_id
@@ -73,8 +75,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         system.router,
         keys_router,
         generations_router,
+        flows_router,
         enhance_router,
         images_router,
+        namespaces_router,
         quota_router,
         delivery_router,
         live_router,

@@ -10,6 +10,16 @@ from banatie.flows.models import Flow
 from banatie.images.aliases import is_uuid
 
 
+def need_flow(flow_alias: str | None, flow_id: object) -> None:
+    """A flow alias names an image inside a flow: without one it would be silently lost."""
+    if flow_alias and flow_id is None:
+        raise ValidationError(
+            f"flowAlias needs a flow: {flow_alias} was given with no flowId (omit flowId on a "
+            "generation to start one, or pass the id of a flow)",
+            details={"field": "flowAlias"},
+        )
+
+
 async def start(session: AsyncSession, project: Project) -> Flow:
     flow = Flow(project_id=project.id, aliases={}, meta={})
     session.add(flow)

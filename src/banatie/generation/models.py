@@ -30,7 +30,7 @@ class Generation(IdMixin, TimestampMixin, Base):
     image_size: Mapped[str | None] = mapped_column(String(8))
     template: Mapped[str | None] = mapped_column(String(32))
     auto_enhance: Mapped[bool]
-    namespace: Mapped[str | None] = mapped_column(String(64))
+    namespace: Mapped[str | None] = mapped_column(String(64), index=True)
     alias: Mapped[str | None] = mapped_column(String(100))
     flow_alias: Mapped[str | None] = mapped_column(String(100))
     # Explicit referenceImages as the caller gave them (ids or aliases).
@@ -50,6 +50,8 @@ class Generation(IdMixin, TimestampMixin, Base):
     processing_time_ms: Mapped[int | None]
     # 1 for the first run, +1 per regeneration: each successful attempt is charged once.
     attempts: Mapped[int] = mapped_column(default=0)
+    # What the flow lent this step (earlier prompts, @last's description): `flowContext`.
+    flow_context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The worker (server process) running it while `processing` (banatie.recovery).
     owner: Mapped[str | None] = mapped_column(String(64))

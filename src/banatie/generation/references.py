@@ -4,6 +4,8 @@ the prompt, de-duplicated. Aliases resolve flow-first (DESIGN.md §2): technical
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.errors import ValidationError
@@ -11,6 +13,20 @@ from banatie.flows.models import Flow
 from banatie.images import repository as images
 from banatie.images.aliases import aliases_in_prompt, is_uuid
 from banatie.images.models import Image
+from banatie.namespaces.models import Namespace
+
+
+@dataclass(frozen=True)
+class Ref:
+    """An image passed to the model: named by the request ("reference") or a namespace ("style")."""
+
+    image: Image
+    alias: str | None
+    role: str = "reference"
+
+    def record(self) -> dict[str, str | None]:
+        return {"id": self.image.id, "alias": self.alias, "role": self.role}
+
 
 # Technical aliases: the flow's first or latest image of a source.
 FLOW_ALIASES = {"@last": "generated", "@first": "generated", "@upload": "uploaded"}
@@ -39,9 +55,11 @@ async def resolve_references(
     explicit: list[str],
     prompt: str,
     limit: int,
-) -> list[tuple[Image, str | None]]:
-    """Return (image, the alias it was referred to by) in order; unknown names are a 400."""
-    resolved: list[tuple[Image, str | None]] = []
+    namespace: Namespace | None = None,
+) -> list[Ref]:
+    """The request's references in order, then the namespace's style images (which count toward
+    the same limit); unknown names are a 400."""
+    resolved: list[Ref] = []
     seen: set[str] = set()
     for token in [*explicit, *aliases_in_prompt(prompt)]:
         token = token.strip()
@@ -62,12 +80,48 @@ async def resolve_references(
         if image.id in seen:
             continue
         seen.add(image.id)
-        resolved.append((image, alias))
+        resolved.append(Ref(image, alias))
     if len(resolved) > limit:
         raise ValidationError(
             f"{len(resolved)} reference images given; at most {limit} are allowed per generation"
         )
+    if namespace is not None:
+        resolved += await _style_images(session, project_id, namespace, seen, len(resolved), limit)
     return resolved
+
+
+async def _style_images(
+    session: AsyncSession,
+    project_id: str,
+    namespace: Namespace,
+    seen: set[str],
+    taken: int,
+    limit: int,
+) -> list[Ref]:
+    style: list[Ref] = []
+    for token in namespace.style_images or []:
+        if is_uuid(token):
+            image = await images.get(session, project_id, token)
+        else:
+            image = await images.get_by_alias(session, project_id, token)
+        if image is None:
+            raise ValidationError(
+                f"style image {token} of namespace {namespace.slug!r} no longer exists; "
+                f"PUT /api/v1/namespaces/{namespace.slug} with other styleImages",
+                details={"namespace": namespace.slug, "styleImage": token},
+            )
+        if image.id in seen:  # already passed as a reference of the request
+            continue
+        seen.add(image.id)
+        style.append(Ref(image, None if is_uuid(token) else token, "style"))
+    if taken + len(style) > limit:
+        raise ValidationError(
+            f"{taken} reference images plus the {len(style)} style images of namespace "
+            f"{namespace.slug!r} make {taken + len(style)}; at most {limit} are allowed "
+            "per generation: name fewer references",
+            details={"namespace": namespace.slug},
+        )
+    return style
 
 
 def _unresolved(alias: str, flow: Flow | None) -> str:

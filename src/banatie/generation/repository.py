@@ -26,8 +26,11 @@ async def list_generations(
     status: str | None,
     limit: int,
     offset: int,
+    namespace: str | None = None,
 ) -> tuple[list[Generation], int]:
     query = select(Generation).where(Generation.project_id == project_id)
+    if namespace is not None:
+        query = query.where(Generation.namespace == namespace)
     if flow_id is not None:
         query = query.where(Generation.flow_id == flow_id)
     if status is not None:

@@ -59,7 +59,7 @@ class HasImageParams(Protocol):
     @property
     def prompt(self) -> str: ...
     @property
-    def aspect_ratio(self) -> str: ...
+    def aspect_ratio(self) -> str | None: ...  # None: the namespace's, else 1:1
     @property
     def image_size(self) -> str | None: ...
     @property
@@ -170,12 +170,11 @@ def validate(
     offered by; None checks their spelling only.
     """
     prompt = check_prompt(params.prompt, max_prompt_chars)
+    ratio = DEFAULT_ASPECT_RATIO if params.aspect_ratio is None else params.aspect_ratio
     if capabilities is not None:
-        aspect_ratio, image_size = check_output(
-            capabilities, params.aspect_ratio, params.image_size
-        )
+        aspect_ratio, image_size = check_output(capabilities, ratio, params.image_size)
     else:
-        aspect_ratio, image_size = check_spelling(params.aspect_ratio, params.image_size)
+        aspect_ratio, image_size = check_spelling(ratio, params.image_size)
     return ImageParams(
         prompt=prompt,
         aspect_ratio=aspect_ratio,

@@ -4,83 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic.alias_generators import to_camel
 
-from banatie.accounts.models import Project
-from banatie.delivery.urls import image_url
 from banatie.deps import ProjectDep, RuntimeDep, SessionDep
-from banatie.generation import repository, service
-from banatie.generation.models import Generation
+from banatie.errors import ValidationError
+from banatie.generation import edit, repository, service
+from banatie.generation.present import present_generation
 from banatie.generation.request import image_fields
 from banatie.generation.schemas import (
     DeletedGeneration,
     GenerationCreate,
     GenerationOut,
-    ReferencedImage,
+    GenerationUpdate,
 )
-from banatie.images import repository as image_repository
-from banatie.images import service as images
-from banatie.images.models import Image
+from banatie.namespaces import service as namespaces
+from banatie.quota import service as quota
 from banatie.quota.deps import generation_rate_limit
-from banatie.runtime import Runtime
 from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, errors, ok, page
 from banatie.snippets import render as snippets
 
 router = APIRouter(prefix="/api/v1/generations", tags=["generations"], responses=ERROR_RESPONSES)
-
-
-async def present(
-    rt: Runtime,
-    session: AsyncSession,
-    project: Project,
-    generation: Generation,
-    output: Image | None = None,
-    alias_moved_from: str | None = None,
-) -> GenerationOut:
-    if output is None and generation.output_image_id:
-        output = await image_repository.get(session, project.id, generation.output_image_id)
-    output_out = images.present(output, project, rt.settings) if output else None
-    base = rt.settings.delivery_base_url
-    refs = [
-        ReferencedImage(
-            id=ref["id"],
-            alias=ref.get("alias"),
-            storage_url=image_url(base, project.organization.slug, project.slug, ref["id"]),
-        )
-        for ref in generation.referenced_images or []
-    ]
-    return GenerationOut(
-        id=generation.id,
-        project_id=generation.project_id,
-        flow_id=generation.flow_id,
-        status=generation.status,
-        source=generation.source,
-        prompt=generation.prompt,
-        original_prompt=generation.original_prompt,
-        auto_enhance=generation.auto_enhance,
-        aspect_ratio=generation.aspect_ratio,
-        image_size=generation.image_size,
-        template=generation.template,
-        namespace=generation.namespace,
-        alias=generation.alias,
-        flow_alias=generation.flow_alias,
-        output_image=output_out,
-        variants=output_out.variants if output_out else {},
-        referenced_images=refs,
-        detected_language=generation.detected_language,
-        enhancer=generation.enhancer,
-        synthesizer=generation.synthesizer,
-        model=generation.model,
-        token_usage=dict(generation.token_usage or {}),
-        error_code=generation.error_code,
-        error_message=generation.error_message,
-        processing_time_ms=generation.processing_time_ms,
-        meta=dict(generation.meta or {}),
-        alias_moved_from=alias_moved_from,
-        created_at=generation.created_at,
-        updated_at=generation.updated_at,
-    )
 
 
 @router.post(
@@ -107,7 +51,7 @@ async def create_generation(
         flow_id=flow_id,
     )
     return ok(
-        await present(
+        await present_generation(
             runtime, session, project, result.generation, result.image, result.alias_moved_from
         )
     )
@@ -120,14 +64,49 @@ async def list_generations(
     project: ProjectDep,
     flow_id: Annotated[str | None, Query(alias="flowId")] = None,
     status: Literal["processing", "success", "failed"] | None = None,
+    namespace: Annotated[str | None, Query(description="a namespace slug")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Offset = 0,
 ) -> ListEnvelope[GenerationOut]:
     rows, total = await repository.list_generations(
-        session, project.id, flow_id=flow_id, status=status, limit=limit, offset=offset
+        session,
+        project.id,
+        flow_id=flow_id,
+        status=status,
+        limit=limit,
+        offset=offset,
+        namespace=namespaces.as_filter(namespace),
     )
-    items = [await present(runtime, session, project, row) for row in rows]
+    items = [await present_generation(runtime, session, project, row) for row in rows]
     return page(items, total=total, limit=limit, offset=offset)
+
+
+@router.put("/{generation_id}")
+async def update_generation(
+    generation_id: str,
+    body: GenerationUpdate,
+    response: Response,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    project: ProjectDep,
+) -> Envelope[GenerationOut]:
+    """Edit a generation. A new `prompt`, `aspectRatio`, `imageSize`, `template`, `namespace` or
+    `autoEnhance` regenerates it in place: the output image keeps its id, alias and URLs and
+    gets new bytes, its variants are dropped and its CDN URLs purged (charged, rate limited
+    like a generation). `meta` alone changes only the generation."""
+    generation = await service.get(session, project, generation_id)
+    changes = body.model_dump(exclude_unset=True)
+    for name in ("prompt", "aspect_ratio", "image_size", "auto_enhance"):
+        if name in changes and changes[name] is None:
+            raise ValidationError(f"{to_camel(name)} must not be null; leave it out to keep it")
+    if edit.changes_image(generation, changes):
+        state = await quota.count_generation_request(
+            session, project, runtime.settings, runtime.rate_limiter
+        )
+        if state is not None:
+            response.headers.update(state.headers())
+    result = await edit.update(runtime, session, project, generation, changes)
+    return ok(await present_generation(runtime, session, project, result.generation, result.image))
 
 
 @router.get("/{generation_id}")
@@ -135,7 +114,7 @@ async def get_generation(
     generation_id: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[GenerationOut]:
     generation = await service.get(session, project, generation_id)
-    return ok(await present(runtime, session, project, generation))
+    return ok(await present_generation(runtime, session, project, generation))
 
 
 @router.post(
@@ -149,7 +128,7 @@ async def regenerate_generation(
     generation = await service.get(session, project, generation_id)
     result = await service.regenerate(runtime, session, project, generation)
     return ok(
-        await present(
+        await present_generation(
             runtime, session, project, result.generation, result.image, result.alias_moved_from
         )
     )
@@ -171,5 +150,5 @@ async def generation_snippets(
     """Working code that makes this generation again (cURL, Python and JS SDKs, OpenAI SDK, an
     MCP tool call, a live URL) and HTML that places its image."""
     generation = await service.get(session, project, generation_id)
-    out = await present(runtime, session, project, generation)
+    out = await present_generation(runtime, session, project, generation)
     return ok(snippets.for_generation(snippets.where(runtime.settings, project), out))

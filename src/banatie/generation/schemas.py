@@ -7,15 +7,17 @@ from typing import Any
 
 from pydantic import Field
 
+from banatie.flows.schemas import FlowContextOut
 from banatie.images.schemas import ImageOut
 from banatie.schemas import CamelModel, RequestModel
 
 
 class GenerationCreate(RequestModel):
     prompt: str = Field(description="What to draw, in any language; `@alias` references images")
-    aspect_ratio: str = Field(
-        default="1:1",
-        description="one of the active model's aspect ratios (GET /api/info): 1:1, 16:9, 9:16, …",
+    aspect_ratio: str | None = Field(
+        default=None,
+        description="one of the active model's aspect ratios (GET /api/info): 1:1, 16:9, 9:16, …; "
+        "default: the namespace's, else 1:1",
     )
     image_size: str | None = Field(
         default=None,
@@ -28,14 +30,33 @@ class GenerationCreate(RequestModel):
     alias: str | None = None
     flow_alias: str | None = None
     auto_enhance: bool = True
-    template: str | None = None
-    namespace: str | None = None
+    template: str | None = Field(default=None, description="default: the namespace's, else general")
+    namespace: str | None = Field(
+        default=None,
+        description="a namespace slug: its style, system prompt, style images and defaults apply",
+    )
     meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class GenerationUpdate(RequestModel):
+    """Fields not given keep their values. A new prompt, aspectRatio, imageSize, template,
+    namespace or autoEnhance regenerates the image in place (same id, alias and URLs)."""
+
+    prompt: str | None = None
+    aspect_ratio: str | None = None
+    image_size: str | None = None
+    template: str | None = Field(default=None, description="null: the namespace's, else general")
+    namespace: str | None = Field(default=None, description="null: none")
+    auto_enhance: bool | None = None
+    meta: dict[str, Any] | None = None
 
 
 class ReferencedImage(CamelModel):
     id: str
     alias: str | None
+    role: str = Field(
+        default="reference", description="reference (named by the request) or style (namespace)"
+    )
     storage_url: str
 
 
@@ -57,6 +78,7 @@ class GenerationOut(CamelModel):
     output_image: ImageOut | None
     variants: dict[str, str]
     referenced_images: list[ReferencedImage]
+    flow_context: FlowContextOut | None
     detected_language: str | None
     enhancer: str | None
     synthesizer: str | None

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banatie.accounts.models import Project
 from banatie.db.base import new_id, utcnow
 from banatie.errors import ApiError, NotFound, ValidationError
+from banatie.flows import memory
 from banatie.flows import service as flows
 from banatie.flows.models import Flow
 from banatie.generation import references, repository, request
@@ -28,6 +29,8 @@ from banatie.images.aliases import is_uuid, normalize_alias
 from banatie.images.models import Image
 from banatie.imaging.pool import run_cpu
 from banatie.imaging.probe import InvalidImage, probe
+from banatie.namespaces import service as namespaces
+from banatie.namespaces.models import Namespace
 from banatie.providers.capabilities import ImageCapabilities
 from banatie.providers.errors import ProviderError
 from banatie.providers.ports import (
@@ -49,7 +52,8 @@ IMAGE_SOURCES = {"openai": "openai"}
 @dataclass
 class GenerationInput:
     prompt: str
-    aspect_ratio: str = "1:1"
+    # None: the namespace's default, else 1:1.
+    aspect_ratio: str | None = None
     # 512, 1K, 2K, 4K where the model offers them; None: the model's default.
     image_size: str | None = None
     template: str | None = None
@@ -81,9 +85,6 @@ def validate_input(
     data.prompt, data.aspect_ratio = params.prompt, params.aspect_ratio
     data.image_size = params.image_size or capabilities.default_size
     data.template, data.namespace = params.template, params.namespace
-    if data.namespace is not None:
-        # Namespaces are a later feature: until one can be created, none exists.
-        raise ValidationError(f"namespace {data.namespace!r} not found")
     if len(data.reference_images) > rt.settings.max_reference_images:
         raise ValidationError(
             f"{len(data.reference_images)} referenceImages given; at most "
@@ -114,7 +115,14 @@ async def create(
     *,
     flow_id: str | object | None = NEW_FLOW,
 ) -> GenerationResult:
+    namespace = await namespaces.find(session, project, data.namespace)
+    if namespace is not None:  # explicit request fields win over the namespace's defaults
+        data.namespace = namespace.slug
+        data.template = data.template or namespace.template
+        if data.aspect_ratio is None:
+            data.aspect_ratio = namespace.aspect_ratio
     data = validate_input(rt, data, await rt.synthesizer.capabilities())
+    flows.need_flow(data.flow_alias, flow_id)
     flow = await _flow(session, project, flow_id)
     refs = await references.resolve_references(
         session,
@@ -123,9 +131,13 @@ async def create(
         explicit=data.reference_images,
         prompt=data.prompt,
         limit=rt.settings.max_reference_images,
+        namespace=namespace,
     )
+    now = utcnow()
     generation = Generation(
         id=new_id(),
+        created_at=now,
+        updated_at=now,
         project_id=project.id,
         flow_id=flow.id if flow else None,
         status="processing",
@@ -140,7 +152,15 @@ async def create(
         alias=data.alias,
         flow_alias=data.flow_alias,
         requested_references=list(data.reference_images),
-        referenced_images=[{"id": image.id, "alias": alias} for image, alias in refs],
+        referenced_images=[ref.record() for ref in refs],
+        flow_context=await memory.recall(
+            session,
+            project.id,
+            flow,
+            before=now,
+            reference_ids=[ref.image.id for ref in refs],
+            enhanced=data.auto_enhance,
+        ),
         meta=data.meta,
         token_usage={},
         attempts=0,
@@ -151,13 +171,19 @@ async def create(
         session, project, rt.settings, generation_id=generation.id, attempt=1, source=data.source
     )
     await session.commit()
-    return await _run(rt, session, project, generation, flow, [image for image, _ in refs])
+    return await _run(rt, session, project, generation, flow, refs, namespace)
 
 
 async def regenerate(
-    rt: Runtime, session: AsyncSession, project: Project, generation: Generation
+    rt: Runtime,
+    session: AsyncSession,
+    project: Project,
+    generation: Generation,
+    *,
+    in_place: bool = False,
 ) -> GenerationResult:
-    """Run the same request again into a new image; the old image's alias moves to it.
+    """Run the same request again into a new image; the old image's alias moves to it. With
+    `in_place`, the output image gets the new content instead (same id, alias and URLs).
     Concurrent regenerations of one generation: the database lets one through, the others
     get 409 GENERATION_IN_PROGRESS."""
     if generation.status == "processing":
@@ -169,6 +195,7 @@ async def regenerate(
         # Read under the claim: another regeneration may have finished since this row was loaded.
         await session.refresh(generation)
         flow = await session.get(Flow, generation.flow_id) if generation.flow_id else None
+        namespace = await namespaces.find(session, project, generation.namespace)
         refs = await references.resolve_references(
             session,
             project.id,
@@ -176,6 +203,7 @@ async def regenerate(
             explicit=list(generation.requested_references or []),
             prompt=generation.original_prompt,
             limit=rt.settings.max_reference_images,
+            namespace=namespace,
         )
         previous = (
             await image_repository.get(session, project.id, generation.output_image_id)
@@ -193,13 +221,23 @@ async def regenerate(
         generation.owner = rt.instance
         generation.source = "regenerate"
         generation.error_code = generation.error_message = None
-        generation.referenced_images = [{"id": image.id, "alias": alias} for image, alias in refs]
+        generation.referenced_images = [ref.record() for ref in refs]
+        generation.flow_context = await memory.recall(
+            session,
+            project.id,
+            flow,
+            before=generation.created_at,
+            reference_ids=[ref.image.id for ref in refs],
+            enhanced=generation.auto_enhance,
+        )
         generation.updated_at = utcnow()
         await session.commit()
     except BaseException:
         await session.rollback()  # the claim goes with it: nothing started
         raise
-    return await _run(rt, session, project, generation, flow, [i for i, _ in refs], previous)
+    return await _run(
+        rt, session, project, generation, flow, refs, namespace, previous, in_place=in_place
+    )
 
 
 def _in_progress() -> ApiError:
@@ -212,8 +250,11 @@ async def _run(
     project: Project,
     generation: Generation,
     flow: Flow | None,
-    refs: list[Image],
+    refs: list[references.Ref],
+    namespace: Namespace | None,
     previous: Image | None = None,
+    *,
+    in_place: bool = False,
 ) -> GenerationResult:
     started = time.perf_counter()
     # Read now: a rollback expires the row, and reading it later would need a query (the
@@ -222,12 +263,13 @@ async def _run(
     try:
         reference_payloads = [
             ReferenceImage(
-                image_id=image.id,
-                data=await rt.blobs.get(image.storage_key),
-                mime_type=image.mime_type,
-                alias=image.alias,
+                image_id=ref.image.id,
+                data=await rt.blobs.get(ref.image.storage_key),
+                mime_type=ref.image.mime_type,
+                alias=ref.image.alias,
+                role=ref.role,
             )
-            for image in refs
+            for ref in refs
         ]
         prompt = generation.original_prompt
         if generation.auto_enhance:
@@ -236,7 +278,12 @@ async def _run(
                     prompt=prompt,
                     template=generation.template or "general",
                     aspect_ratio=generation.aspect_ratio,
-                    reference_aliases=[a for a in (r.alias for r in reference_payloads) if a],
+                    reference_aliases=[
+                        r.alias for r in reference_payloads if r.alias and r.role == "reference"
+                    ],
+                    style=namespace.style_prompt if namespace else None,
+                    system_prompt=namespace.system_prompt if namespace else None,
+                    **_memory(generation),
                 )
             )
             prompt = enhanced.prompt
@@ -250,6 +297,8 @@ async def _run(
                 image_size=generation.image_size,
                 reference_images=reference_payloads,
                 template=generation.template,
+                style=namespace.style_prompt if namespace else None,
+                negative_prompt=namespace.negative_prompt if namespace else None,
             )
         )
         generation.synthesizer = rt.synthesizer.name
@@ -274,27 +323,36 @@ async def _run(
         await _mark_failed(session, generation_id, "INTERNAL_ERROR", str(exc) or "failed", started)
         raise
 
+    replacing = previous if in_place else None
     image = images.new_image(
         project,
-        image_id=new_id(),
+        image_id=replacing.id if replacing else new_id(),
         data=synthesized.data,
         analysis=analysis,
         source=IMAGE_SOURCES.get(generation.source, "generated"),
         flow_id=flow.id if flow else None,
         generation_id=generation.id,
         meta={},
+        namespace=generation.namespace,
     )
+    if replacing is not None:
+        image.storage_key = images.revision_key(replacing)
+    replaced: images.Replaced | None = None
 
     attempt = (generation.attempts or 0) + 1
 
     async def rows() -> str | None:
+        nonlocal replaced
         await quota.check_storage(session, project, rt.settings, len(synthesized.data))
-        session.add(image)
-        await session.flush()
         moved_from = None
-        alias = generation.alias or (previous.alias if previous else None)
-        if alias:
-            moved_from = await images.assign_alias(session, image, alias)
+        if replacing is not None:  # same id: its alias and flow aliases stay where they are
+            replaced = await images.replace_content(session, replacing, image)
+        else:
+            session.add(image)
+            await session.flush()
+            alias = generation.alias or (previous.alias if previous else None)
+            if alias:
+                moved_from = await images.assign_alias(session, image, alias)
         if flow is not None:
             flow_aliases = dict(flow.aliases or {})
             if previous is not None:
@@ -332,7 +390,20 @@ async def _run(
             session, generation_id, "INTERNAL_ERROR", "storing the image failed", started
         )
         raise
+    if replacing is not None and replaced is not None:
+        await images.drop_replaced(rt, replaced)
+        return GenerationResult(generation, replacing, None)
     return GenerationResult(generation, image, moved_from)
+
+
+def _memory(generation: Generation) -> dict[str, Any]:
+    """The EnhancementRequest fields of the step's flow context."""
+    context = generation.flow_context or {}
+    last = context.get("last") or {}
+    return {
+        "flow_prompts": tuple(context.get("earlierPrompts") or ()),
+        "last_description": last.get("description"),
+    }
 
 
 async def _mark_failed(

@@ -23,6 +23,8 @@ class Image(IdMixin, TimestampMixin, Base):
     generation_id: Mapped[str | None] = mapped_column(String(36))
     source: Mapped[str] = mapped_column(String(16))  # generated | uploaded | openai
     alias: Mapped[str | None] = mapped_column(String(100))
+    # The namespace it was made or uploaded in (its slug); None: none.
+    namespace: Mapped[str | None] = mapped_column(String(64), index=True)
     storage_key: Mapped[str] = mapped_column(String(300))
     mime_type: Mapped[str] = mapped_column(String(50))
     size_bytes: Mapped[int]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from banatie.delivery.models import ImageVariant
 from banatie.images.models import Image
 
 
@@ -41,8 +42,11 @@ async def list_images(
     source: str | None,
     limit: int,
     offset: int,
+    namespace: str | None = None,
 ) -> tuple[list[Image], int]:
     query = select(Image).where(Image.project_id == project_id)
+    if namespace is not None:
+        query = query.where(Image.namespace == namespace)
     if flow_id is not None:
         query = query.where(Image.flow_id == flow_id)
     if source is not None:
@@ -63,3 +67,8 @@ async def first_and_last_in_flow(
     first = await session.execute(query.order_by(Image.created_at, Image.id).limit(1))
     last = await session.execute(query.order_by(Image.created_at.desc(), Image.id).limit(1))
     return first.scalar_one_or_none(), last.scalar_one_or_none()
+
+
+async def forget_variants(session: AsyncSession, image_id: str) -> None:
+    """The image's variant rows (their blobs go with the old content's prefix)."""
+    await session.execute(delete(ImageVariant).where(ImageVariant.image_id == image_id))

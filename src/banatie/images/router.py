@@ -16,6 +16,7 @@ from banatie.images.schemas import (
     ImageOut,
     ImageUpdate,
 )
+from banatie.namespaces import service as namespaces
 from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, errors, ok, page
 from banatie.snippets import render as snippets
 
@@ -32,6 +33,9 @@ async def upload_image(
     flow_id: Annotated[str | None, Form(alias="flowId")] = None,
     flow_alias: Annotated[str | None, Form(alias="flowAlias")] = None,
     meta: Annotated[str | None, Form(description="a JSON object")] = None,
+    namespace: Annotated[
+        str | None, Form(description="a namespace slug: the image belongs to it")
+    ] = None,
 ) -> Envelope[ImageAliasResult]:
     # Read one byte past the limit so an oversize file is refused without buffering all of it.
     data = await file.read(runtime.settings.max_upload_bytes + 1)
@@ -45,6 +49,7 @@ async def upload_image(
         flow_id=flow_id or None,
         flow_alias=flow_alias or None,
         meta=service.parse_meta(meta, runtime.settings.max_meta_bytes),
+        namespace=namespace or None,
     )
     return ok(
         ImageAliasResult(
@@ -60,11 +65,18 @@ async def list_images(
     project: ProjectDep,
     flow_id: Annotated[str | None, Query(alias="flowId")] = None,
     source: Literal["generated", "uploaded", "openai"] | None = None,
+    namespace: Annotated[str | None, Query(description="a namespace slug")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Offset = 0,
 ) -> ListEnvelope[ImageOut]:
     images, total = await repository.list_images(
-        session, project.id, flow_id=flow_id, source=source, limit=limit, offset=offset
+        session,
+        project.id,
+        flow_id=flow_id,
+        source=source,
+        limit=limit,
+        offset=offset,
+        namespace=namespaces.as_filter(namespace),
     )
     items = [service.present(image, project, runtime.settings) for image in images]
     return page(items, total=total, limit=limit, offset=offset)

@@ -22,6 +22,7 @@ class ImageOut(CamelModel):
     generation_id: str | None
     source: str
     alias: str | None
+    namespace: str | None
     storage_url: str
     alias_url: str | None
     mime_type: str

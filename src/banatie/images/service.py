@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +26,7 @@ from banatie.images.models import Image
 from banatie.images.schemas import FocalPoint, ImageOut, ImageUpdate
 from banatie.imaging.pool import run_cpu
 from banatie.imaging.probe import InvalidImage, probe, verify_decodes
+from banatie.namespaces import service as namespaces
 from banatie.providers.ports import AnalysisRequest, AssetAnalysis
 from banatie.quota import service as quota
 from banatie.recovery import deletions as blob_deletions
@@ -46,6 +49,7 @@ def present(image: Image, project: Project, settings: Settings) -> ImageOut:
         generation_id=image.generation_id,
         source=image.source,
         alias=image.alias,
+        namespace=image.namespace,
         storage_url=image_url(base, org, project.slug, image.id),
         alias_url=image_url(base, org, project.slug, image.alias) if image.alias else None,
         mime_type=image.mime_type,
@@ -134,6 +138,7 @@ def new_image(
     generation_id: str | None = None,
     original_filename: str | None = None,
     meta: dict[str, Any] | None = None,
+    namespace: str | None = None,
 ) -> Image:
     return Image(
         id=image_id,
@@ -158,6 +163,7 @@ def new_image(
         placeholder_hash=analysis.placeholder_hash,
         original_filename=original_filename,
         meta=meta or {},
+        namespace=namespace,
     )
 
 
@@ -219,6 +225,7 @@ async def upload(
     flow_id: str | None,
     flow_alias: str | None,
     meta: dict[str, Any],
+    namespace: str | None = None,
 ) -> tuple[Image, str | None]:
     settings = rt.settings
     if not data:
@@ -234,7 +241,9 @@ async def upload(
         raise ValidationError(str(exc)) from exc
     alias = normalize_alias(alias) if alias else None
     flow_alias = normalize_alias(flow_alias, "flowAlias") if flow_alias else None
+    flows.need_flow(flow_alias, flow_id)
     flow = await flows.join(session, project, flow_id) if flow_id else None
+    space = await namespaces.find(session, project, namespace)
     analysis = await analyze(rt, data, header.mime_type, prompt=None, filename=filename)
     image = new_image(
         project,
@@ -245,6 +254,7 @@ async def upload(
         flow_id=flow.id if flow else None,
         original_filename=filename,
         meta=meta,
+        namespace=space.slug if space else None,
     )
 
     async def rows() -> str | None:
@@ -303,3 +313,65 @@ async def delete(rt: Runtime, session: AsyncSession, image: Image) -> None:
     await session.commit()
     rt.delivery.outbox.wake()
     await blob_deletions.attempt(rt.sessionmaker, rt.blobs, deletion.id, key)
+
+
+# What new content changes in an image row; its id, alias, flow and meta stay.
+CONTENT_FIELDS = (
+    "storage_key",
+    "mime_type",
+    "size_bytes",
+    "width",
+    "height",
+    "has_alpha",
+    "file_hash",
+    "focal_x",
+    "focal_y",
+    "analyzer",
+    "alt_text",
+    "description",
+    "tags",
+    "dominant_colors",
+    "placeholder_hash",
+    "namespace",
+)
+#: Separates the image id from the revision in the key of new content: `…/img/{id}~{rev}`.
+REVISION_MARK = "~"
+
+
+def revision_key(image: Image) -> str:
+    """A fresh blob key for new content of `image`, beside its old one: the old blobs stay
+    readable until the rows that point at the new ones are committed, and deleting the old key
+    (with everything under `{key}/`) cannot touch the new one."""
+    base = image.storage_key.split(REVISION_MARK, 1)[0]
+    return f"{base}{REVISION_MARK}{uuid.uuid4().hex[:12]}"
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """The content an image had before :func:`replace_content`, and its queued deletion."""
+
+    image_id: str
+    key: str
+    deletion_id: str
+
+
+async def replace_content(session: AsyncSession, image: Image, fresh: Image) -> Replaced:
+    """Give `image` the content of `fresh` (same id, alias and URLs) in the caller's
+    transaction: the CDN purge of its URLs and the deletion of its old blobs and variants are
+    queued with it; :func:`drop_replaced` finishes once it is committed."""
+    refs = [image.id, image.alias or ""]
+    await cdn_purges.enqueue(session, image, refs, "regenerated in place")  # before the rows go
+    await repository.forget_variants(session, image.id)
+    old_key = image.storage_key
+    deletion = blob_deletions.enqueue(session, old_key)
+    for name in CONTENT_FIELDS:
+        setattr(image, name, getattr(fresh, name))
+    image.updated_at = utcnow()
+    await session.flush()
+    return Replaced(image.id, old_key, deletion.id)
+
+
+async def drop_replaced(rt: Runtime, replaced: Replaced) -> None:
+    rt.delivery.outbox.wake()
+    rt.live.image_deleted(replaced.image_id, replaced.key)  # this process stops serving it
+    await blob_deletions.attempt(rt.sessionmaker, rt.blobs, replaced.deletion_id, replaced.key)

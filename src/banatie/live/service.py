@@ -40,7 +40,7 @@ from banatie.db.base import new_id, utcnow
 from banatie.errors import ApiError, Forbidden, NotFound, ValidationError
 from banatie.generation import repository as generation_repository
 from banatie.generation import service as generation
-from banatie.generation.request import image_fields
+from banatie.generation.request import DEFAULT_ASPECT_RATIO, DEFAULT_TEMPLATE, image_fields
 from banatie.images import repository as image_repository
 from banatie.images import service as images
 from banatie.live import repository
@@ -571,7 +571,7 @@ async def _generate(
                 session,
                 project,
                 generation.GenerationInput(
-                    **image_fields(request),
+                    **_namespace_may_decide(image_fields(request)),
                     meta={"live": {"scope": request.scope, "cacheKey": key}},
                     source="live",
                 ),
@@ -607,6 +607,17 @@ async def _generate(
     if ready is None:  # pragma: no cover - deleted within a moment of being made
         raise NotFound("the live image was deleted", code="IMAGE_NOT_FOUND")
     return Outcome(ready, "MISS", budget.state)
+
+
+def _namespace_may_decide(fields: dict[str, Any]) -> dict[str, Any]:
+    """A live URL cannot tell a default it was given from one left out (they are one cache
+    key): with a namespace, the built-in aspect ratio and template give way to its defaults."""
+    if fields["namespace"]:
+        if fields["aspect_ratio"] == DEFAULT_ASPECT_RATIO:
+            fields["aspect_ratio"] = None
+        if fields["template"] == DEFAULT_TEMPLATE:
+            fields["template"] = None
+    return fields
 
 
 def _failure(exc: BaseException) -> tuple[int, str, str]:
@@ -731,7 +742,7 @@ async def regenerate_entry(
             session,
             project,
             generation.GenerationInput(
-                **image_fields(entry),
+                **_namespace_may_decide(image_fields(entry)),
                 meta={"live": {"cacheKey": cache_key}},
                 source="live",
             ),

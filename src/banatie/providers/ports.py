@@ -90,6 +90,10 @@ class EnhancementRequest:
     style: str | None = None
     system_prompt: str | None = None
     reference_aliases: Sequence[str] = ()
+    # A flow's memory (banatie.flows.memory): its earlier original prompts, oldest first, and
+    # what its latest earlier image shows.
+    flow_prompts: Sequence[str] = ()
+    last_description: str | None = None
 
 
 @dataclass(frozen=True)

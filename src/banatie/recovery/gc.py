@@ -32,9 +32,10 @@ class GcReport:
 
 def image_id_of(key: str) -> str | None:
     parts = key.split("/")
-    if len(parts) >= 4 and parts[2] == "img" and is_uuid(parts[3]):
-        return parts[3]
-    return None
+    if len(parts) < 4 or parts[2] != "img":
+        return None
+    image_id = parts[3].split("~", 1)[0]  # `{id}~{rev}`: content regenerated in place
+    return image_id if is_uuid(image_id) else None
 
 
 async def collect_orphan_blobs(

@@ -142,6 +142,8 @@ def build_system_instruction(request: EnhancementRequest) -> str:
             + ", ".join(aliases)
             + ". Keep these tokens verbatim."
         )
+    if request.flow_prompts:
+        sections.append(flow_section(request))
     if request.style and request.style.strip():
         sections.append(
             "House style of this project (apply it to the image unless the prompt clearly asks "
@@ -153,6 +155,24 @@ def build_system_instruction(request: EnhancementRequest) -> str:
             f"stays JSON matching the schema):\n{request.system_prompt.strip()}"
         )
     return "\n\n".join(sections)
+
+
+def flow_section(request: EnhancementRequest) -> str:
+    """A flow's memory: the prompt is the next step of a series and may say only what changes."""
+    earlier = "\n".join(
+        f"{number}. {prompt.strip()}" for number, prompt in enumerate(request.flow_prompts, 1)
+    )
+    text = (
+        "This image is the next step of a flow of related images. Earlier prompts of the flow, "
+        f"oldest first:\n{earlier}"
+    )
+    if request.last_description and request.last_description.strip():
+        text += f"\nThe latest image of the flow (@last) shows: {request.last_description.strip()}"
+    return (
+        text + "\nWrite a complete prompt for the new image that keeps the subject (its identity "
+        "and look), palette and style of the earlier steps, changing only what the new prompt "
+        "asks for (a pose, a view, the time of day …)."
+    )
 
 
 class GeminiEnhancer:

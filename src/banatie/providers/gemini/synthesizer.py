@@ -142,11 +142,14 @@ def prompt_text(request: SynthesisRequest) -> str:
 
 
 def build_parts(prompt: str, references: list[ReferenceImage]) -> list[types.Part]:
-    """The prompt first, then each reference image announced by a text part."""
+    """The prompt first, then each reference image announced by a text part (a namespace's
+    style images as style references: their look, not their content)."""
     parts = [types.Part.from_text(text=prompt)]
     for index, reference in enumerate(references, start=1):
         label = f"Reference image {index}"
-        if reference.alias:
+        if reference.role == "style":
+            label = f"Style reference {index}: match its palette and rendering, not its content"
+        elif reference.alias:
             alias = reference.alias if reference.alias.startswith("@") else f"@{reference.alias}"
             label += f": {alias}"
         parts.append(types.Part.from_text(text=label))

@@ -110,6 +110,8 @@ _USE_REFERENCES_RE = re.compile(r"Use the reference images? (?:@[\w-]+(?:, )?)+\
 _WS_RE = re.compile(r"\s+")
 _SENTENCE_END = (".", "!", "?", "…", "。", "！", "？")
 _ALIAS_IN_TEXT_RE = re.compile(r"(?:^|\s)(@[\w-]+)")
+# Leads the sentence that carries a flow's subject into its next step (banatie.flows.memory).
+_FLOW_MEMORY = "Same subject, palette and style as earlier in this flow:"
 
 
 def _sentence(text: str) -> str:
@@ -131,13 +133,22 @@ def _aliases(prompt: str, reference_aliases: Sequence[str]) -> list[str]:
     return out
 
 
+def _flow_anchor(prompts: Sequence[str]) -> str | None:
+    """The oldest earlier prompt that says more than its `@aliases`, without them."""
+    for prompt in prompts:
+        words = _WS_RE.sub(" ", _ALIAS_IN_TEXT_RE.sub(" ", prompt)).strip(" .;,")
+        if words:
+            return words
+    return None
+
+
 def strip_guidance(prompt: str) -> str:
     """The prompt without the sentences this enhancer adds (template guidance, composition,
     reference hints): what is left is the user's subject and the namespace style. The local
     synthesizer reads its colour and mood words from this, so "white border" (sticker) or
     "landscape 4:3 composition" do not steer the picture."""
     phrases = [f.text for fragments in TEMPLATE_GUIDANCE.values() for f in fragments]
-    phrases += [*COMPOSITION.values(), _KEEP_REFERENCES]
+    phrases += [*COMPOSITION.values(), _KEEP_REFERENCES, _FLOW_MEMORY]
     text = _USE_REFERENCES_RE.sub(" ", prompt)
     for phrase in sorted(phrases, key=len, reverse=True):
         text = re.sub(re.escape(phrase), " ", text, flags=re.IGNORECASE)
@@ -237,6 +248,19 @@ def enhance_prompt(request: EnhancementRequest) -> EnhancedPrompt:
 
     subject_text = subject.rstrip(" .;,")
     parts = [subject_text]
+    anchor = _flow_anchor(request.flow_prompts)
+    if anchor:
+        # The flow's first words that describe something: they name its subject and scene.
+        parts.append(f"{_FLOW_MEMORY} {anchor}")
+        notes.append(
+            f"Flow: kept the subject of the earliest of {len(request.flow_prompts)} earlier "
+            "prompt(s)"
+            + (
+                f"; the latest image shows {request.last_description}."
+                if request.last_description
+                else "."
+            )
+        )
     all_fragments = TEMPLATE_GUIDANCE[request.template]
     kept = [f.text for f in all_fragments if not f.covered(subject)]
     skipped = [f.text for f in all_fragments if f.covered(subject)]

@@ -1,0 +1,74 @@
+"""A generation as the API shows it (shared by the generations and flows routes)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banatie.accounts.models import Project
+from banatie.delivery.urls import image_url
+from banatie.flows.schemas import FlowContextOut
+from banatie.generation.models import Generation
+from banatie.generation.schemas import GenerationOut, ReferencedImage
+from banatie.images import repository as image_repository
+from banatie.images import service as images
+from banatie.images.models import Image
+from banatie.runtime import Runtime
+
+
+async def present_generation(
+    rt: Runtime,
+    session: AsyncSession,
+    project: Project,
+    generation: Generation,
+    output: Image | None = None,
+    alias_moved_from: str | None = None,
+) -> GenerationOut:
+    if output is None and generation.output_image_id:
+        output = await image_repository.get(session, project.id, generation.output_image_id)
+    output_out = images.present(output, project, rt.settings) if output else None
+    base = rt.settings.delivery_base_url
+    refs = [
+        ReferencedImage(
+            id=ref["id"],
+            alias=ref.get("alias"),
+            role=ref.get("role") or "reference",
+            storage_url=image_url(base, project.organization.slug, project.slug, ref["id"]),
+        )
+        for ref in generation.referenced_images or []
+    ]
+    return GenerationOut(
+        id=generation.id,
+        project_id=generation.project_id,
+        flow_id=generation.flow_id,
+        status=generation.status,
+        source=generation.source,
+        prompt=generation.prompt,
+        original_prompt=generation.original_prompt,
+        auto_enhance=generation.auto_enhance,
+        aspect_ratio=generation.aspect_ratio,
+        image_size=generation.image_size,
+        template=generation.template,
+        namespace=generation.namespace,
+        alias=generation.alias,
+        flow_alias=generation.flow_alias,
+        output_image=output_out,
+        variants=output_out.variants if output_out else {},
+        referenced_images=refs,
+        flow_context=(
+            FlowContextOut.model_validate(generation.flow_context)
+            if generation.flow_context
+            else None
+        ),
+        detected_language=generation.detected_language,
+        enhancer=generation.enhancer,
+        synthesizer=generation.synthesizer,
+        model=generation.model,
+        token_usage=dict(generation.token_usage or {}),
+        error_code=generation.error_code,
+        error_message=generation.error_message,
+        processing_time_ms=generation.processing_time_ms,
+        meta=dict(generation.meta or {}),
+        alias_moved_from=alias_moved_from,
+        created_at=generation.created_at,
+        updated_at=generation.updated_at,
+    )

@@ -1,0 +1,58 @@
+"""SQL for namespaces."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banatie.generation.models import Generation
+from banatie.images.models import Image
+from banatie.live.models import LiveEntry
+from banatie.namespaces.models import Namespace
+
+
+async def get(session: AsyncSession, project_id: str, slug: str) -> Namespace | None:
+    result = await session.execute(
+        select(Namespace).where(Namespace.project_id == project_id, Namespace.slug == slug)
+    )
+    return result.scalar_one_or_none()
+
+
+async def list_namespaces(
+    session: AsyncSession, project_id: str, *, limit: int, offset: int
+) -> tuple[list[Namespace], int]:
+    query = select(Namespace).where(Namespace.project_id == project_id)
+    total = await session.execute(select(func.count()).select_from(query.subquery()))
+    rows = await session.execute(query.order_by(Namespace.slug).limit(limit).offset(offset))
+    return list(rows.scalars().all()), int(total.scalar_one())
+
+
+async def release_members(session: AsyncSession, project_id: str, slug: str) -> int:
+    """Images and generations of the namespace keep existing without it; returns the images."""
+    images = await session.execute(
+        update(Image)
+        .where(Image.project_id == project_id, Image.namespace == slug)
+        .values(namespace=None)
+    )
+    await session.execute(
+        update(Generation)
+        .where(Generation.project_id == project_id, Generation.namespace == slug)
+        .values(namespace=None)
+    )
+    return int(getattr(images, "rowcount", 0) or 0)
+
+
+async def detach_live_entries(session: AsyncSession, project_id: str, slug: str) -> list[LiveEntry]:
+    """Forget the namespace's finished live URLs (their images stay): the next request of one
+    generates anew, in the namespace's current style."""
+    entries = await session.execute(
+        select(LiveEntry).where(
+            LiveEntry.project_id == project_id,
+            LiveEntry.namespace == slug,
+            LiveEntry.status != "pending",
+        )
+    )
+    detached = list(entries.scalars().all())
+    for entry in detached:
+        await session.delete(entry)
+    return detached

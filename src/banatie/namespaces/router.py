@@ -1,0 +1,89 @@
+"""`/api/v1/namespaces`: a project's house styles."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from banatie.deps import ProjectDep, RuntimeDep, SessionDep
+from banatie.namespaces import repository, service
+from banatie.namespaces.models import Namespace
+from banatie.namespaces.schemas import (
+    DeletedNamespace,
+    NamespaceCreate,
+    NamespaceOut,
+    NamespaceUpdate,
+)
+from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, ok, page
+
+router = APIRouter(prefix="/api/v1/namespaces", tags=["namespaces"], responses=ERROR_RESPONSES)
+
+
+def present(namespace: Namespace) -> NamespaceOut:
+    return NamespaceOut(
+        id=namespace.id,
+        slug=namespace.slug,
+        name=namespace.name,
+        style_prompt=namespace.style_prompt,
+        system_prompt=namespace.system_prompt,
+        style_images=list(namespace.style_images or []),
+        negative_prompt=namespace.negative_prompt,
+        template=namespace.template,
+        aspect_ratio=namespace.aspect_ratio,
+        meta=dict(namespace.meta or {}),
+        created_at=namespace.created_at,
+        updated_at=namespace.updated_at,
+    )
+
+
+@router.post("", status_code=201)
+async def create_namespace(
+    body: NamespaceCreate, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+) -> Envelope[NamespaceOut]:
+    """A house style: generations, live URLs (`namespace=`) and uploads that name it inherit
+    its style prompt, system prompt, style images, negative prompt and defaults."""
+    fields = body.model_dump(exclude_unset=True, exclude={"slug"})
+    return ok(present(await service.create(runtime, session, project, body.slug, fields)))
+
+
+@router.get("")
+async def list_namespaces(
+    session: SessionDep,
+    project: ProjectDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Offset = 0,
+) -> ListEnvelope[NamespaceOut]:
+    """The project's namespaces, by slug."""
+    rows, total = await repository.list_namespaces(session, project.id, limit=limit, offset=offset)
+    return page([present(row) for row in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{slug}")
+async def get_namespace(
+    slug: str, session: SessionDep, project: ProjectDep
+) -> Envelope[NamespaceOut]:
+    """One namespace (its slug is case-insensitive)."""
+    return ok(present(await service.get(session, project, slug)))
+
+
+@router.put("/{slug}")
+async def update_namespace(
+    slug: str, body: NamespaceUpdate, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+) -> Envelope[NamespaceOut]:
+    """Change the given fields (null clears one). A new style changes what its live URLs show:
+    their next request generates in the new style; images already made keep their ids."""
+    namespace = await service.get(session, project, slug)
+    fields = body.model_dump(exclude_unset=True)
+    return ok(present(await service.update(runtime, session, project, namespace, fields)))
+
+
+@router.delete("/{slug}")
+async def delete_namespace(
+    slug: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+) -> Envelope[DeletedNamespace]:
+    """Delete the namespace; its images and generations are kept, without a namespace."""
+    namespace = await service.get(session, project, slug)
+    slug = namespace.slug
+    kept = await service.delete(runtime, session, project, namespace)
+    return ok(DeletedNamespace(slug=slug, images_kept=kept))
