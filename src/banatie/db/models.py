@@ -7,6 +7,7 @@ from banatie.flows.models import Flow
 from banatie.generation.models import Generation
 from banatie.images.models import Image
 from banatie.live.models import LiveEntry, LiveScope, LiveSettings
+from banatie.mcp.models import McpContext
 from banatie.quota.models import Plan, UsageRecord
 from banatie.recovery.models import BlobDeletion, Worker
 
@@ -23,6 +24,7 @@ __all__ = [
     "LiveEntry",
     "LiveScope",
     "LiveSettings",
+    "McpContext",
     "Organization",
     "Plan",
     "Project",
