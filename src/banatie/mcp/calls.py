@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,19 +52,27 @@ def session_tag(headers: Mapping[str, str]) -> str:
     return (headers.get(SESSION_HEADER) or "").strip()[:MAX_SESSION_TAG]
 
 
+@asynccontextmanager
+async def caller(rt: Runtime, headers: Mapping[str, str]) -> AsyncIterator[Call]:
+    """The caller of this request, checked as `ProjectDep` checks a REST caller."""
+    async with rt.sessionmaker() as session:
+        principal = await authenticate(session, key_from_headers(headers), rt.key_tracker)
+        project = await get_project(principal)
+        yield Call(rt, session, principal, project, session_tag(headers))
+
+
 async def run(
     rt: Runtime, ctx: Context, work: Work, *, rate_limited: bool = False
 ) -> CallToolResult:
     """`rate_limited`: the REST route this tool mirrors counts against the plan's generation
     rate (`POST /generations`, `POST /enhance`), so the tool does too, in the same counter."""
-    headers = headers_of(ctx)
     try:
-        async with rt.sessionmaker() as session:
-            principal = await authenticate(session, key_from_headers(headers), rt.key_tracker)
-            project = await get_project(principal)
+        async with caller(rt, headers_of(ctx)) as call:
             if rate_limited:
-                await quota.count_generation_request(session, project, rt.settings, rt.rate_limiter)
-            return await work(Call(rt, session, principal, project, session_tag(headers)))
+                await quota.count_generation_request(
+                    call.session, call.project, rt.settings, rt.rate_limiter
+                )
+            return await work(call)
     except ApiError as exc:
         return error_result(exc.code, exc.message, exc.status, exc.details, exc.headers)
     except ProviderError as exc:

@@ -17,10 +17,10 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from banatie import __version__
-from banatie.accounts.auth import authenticate, key_from_headers
-from banatie.deps import get_project
 from banatie.errors import ApiError, error_body
-from banatie.mcp import image_tools, tools
+from banatie.mcp import image_tools, resources, tools
+from banatie.mcp.calls import caller
+from banatie.mcp.resources import BanatieMCP
 from banatie.runtime import Runtime
 
 MCP_PATH = "/mcp"
@@ -37,7 +37,8 @@ Banatie generates production-ready images and hands back permanent URLs to put i
 
 
 def build_server(rt: Runtime) -> MCPServer:
-    server: MCPServer = MCPServer(
+    server = BanatieMCP(
+        rt,
         name="banatie",
         title="Banatie",
         instructions=INSTRUCTIONS,
@@ -50,6 +51,7 @@ def build_server(rt: Runtime) -> MCPServer:
     )
     tools.register(server, rt)
     image_tools.register(server, rt)
+    resources.register(server, rt)
     return server
 
 
@@ -63,11 +65,8 @@ class McpEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            async with self.rt.sessionmaker() as session:
-                principal = await authenticate(
-                    session, key_from_headers(Headers(scope=scope)), self.rt.key_tracker
-                )
-                await get_project(principal)
+            async with caller(self.rt, Headers(scope=scope)):
+                pass
         except ApiError as exc:
             headers = {"Cache-Control": "no-store", **exc.headers}
             if exc.status == 401:

@@ -65,3 +65,13 @@ def test_stdio_reads_url_and_key_from_the_environment(mcp_server: McpServer) -> 
     )  # fmt: skip
     assert done.returncode == 1 and mcp_server.base_url in done.stderr
     assert "UNAUTHORIZED" in done.stderr
+
+
+async def test_stdio_passes_resources_and_prompts_through(mcp_server: McpServer) -> None:
+    async with Client(command(mcp_server.base_url, mcp_server.key)) as client:
+        templates = (await client.list_resource_templates()).resource_templates
+        prompts = {p.name for p in (await client.list_prompts()).prompts}
+        hero = await client.get_prompt("page_hero_image", {"page": "a blog"})
+    assert [t.uri_template for t in templates] == ["banatie://images/{ref}"]
+    assert {"page_hero_image", "icon_set"} <= prompts
+    assert "a blog" in hero.messages[0].content.text  # type: ignore[union-attr]
