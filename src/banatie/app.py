@@ -20,6 +20,7 @@ from banatie.images.router import router as images_router
 from banatie.live.fastpath import LiveHitFastPath
 from banatie.live.router import cdn_router as live_cdn_router
 from banatie.live.router import router as live_router
+from banatie.mcp import server as mcp_http
 from banatie.namespaces.router import router as namespaces_router
 from banatie.openai_compat.router import EDITS_PATH
 from banatie.openai_compat.router import router as openai_router
@@ -40,7 +41,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             await runtime.recovery.start()
         if runtime.providers is not None:
             runtime.providers.start()  # resolves the Gemini models in the background
-        yield
+        async with mcp_transport:
+            yield
         await runtime.close()
 
     app = FastAPI(
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         generate_unique_id_function=operation_id,
     )
     app.state.runtime = runtime
+    mcp_transport = mcp_http.mount(app, runtime)  # streamable HTTP at /mcp (docs/mcp.md)
     app.add_middleware(LiveHitFastPath, runtime=runtime)  # warm live URL hits, plain ASGI
     app.add_middleware(DeliveryFastPath, runtime=runtime)  # /cdn/…/img/…, plain ASGI
     # The edge (outermost last): CORS, body limits before parsing and auth, NUL-free URLs,
@@ -66,6 +69,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             upload_path: settings.max_upload_request_bytes,
             # Several images (and a mask) in one multipart body.
             EDITS_PATH: settings.max_upload_request_bytes * (settings.max_reference_images + 1),
+            mcp_http.MCP_PATH: settings.max_mcp_request_bytes,
         },
     )
     app.add_middleware(UrlGuard)

@@ -1,4 +1,4 @@
-"""`banatie serve | migrate | keys | plans | doctor | gc`: the operator's entry points."""
+"""`banatie serve | migrate | keys | plans | doctor | gc | mcp`: the operator's entry points."""
 
 from __future__ import annotations
 
@@ -396,6 +396,32 @@ def gc(
         f"({collected.deleted_bytes} bytes) older than {age:g} s",
         highlight=False,
     )
+
+
+@app.command("mcp")
+def mcp_stdio(
+    url: Annotated[
+        str,
+        typer.Option(envvar="BANATIE_URL", help="the Banatie server (its /mcp endpoint is used)"),
+    ] = "http://localhost:8000",
+    api_key: Annotated[
+        str | None,
+        typer.Option("--api-key", envvar="BANATIE_API_KEY", help="a project key (bnt_…)"),
+    ] = None,
+) -> None:
+    """Serve the MCP tools over stdio for clients that launch a command (docs/mcp.md); every
+    call goes to the server at --url."""
+    from banatie.mcp.stdio import UpstreamRefused, serve
+
+    if not api_key:
+        _fail("an API key is needed: --api-key bnt_… or BANATIE_API_KEY")
+        return
+    try:
+        asyncio.run(serve(url, api_key))
+    except UpstreamRefused as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        pass
 
 
 def _date(value: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:

@@ -144,6 +144,11 @@ class Settings(BaseSettings):
     # Image rows behind /cdn URLs are reused this long per process (0: off); purges wait for it.
     delivery_metadata_ttl_seconds: float = 1.0
 
+    # MCP (docs/mcp.md): `upload_image` may fetch a URL; private, loopback and link-local
+    # addresses are refused (SSRF) unless this allows them (a trusted, private deployment).
+    fetch_private_urls: bool = False
+    fetch_timeout_seconds: float = 20.0
+
     @field_validator("trusted_proxies")
     @classmethod
     def _trusted_proxies(cls, value: str) -> str:
@@ -188,6 +193,11 @@ class Settings(BaseSettings):
     def max_upload_request_bytes(self) -> int:
         """An upload request: the file, `meta` and the multipart framing of a few small fields."""
         return self.max_upload_bytes + self.max_meta_bytes + 64 * 1024
+
+    @property
+    def max_mcp_request_bytes(self) -> int:
+        """A tool call: an upload in base64 (4/3 of the file) and its JSON-RPC framing."""
+        return max(self.max_json_body_bytes, self.max_upload_bytes * 4 // 3 + 64 * 1024)
 
     @cached_property
     def is_postgres(self) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from banatie import __version__
 from banatie.deps import RuntimeDep
 from banatie.errors import RETRY_AFTER_OUTAGE
+from banatie.mcp.server import MCP_PATH
 from banatie.providers.errors import ProviderError
 from banatie.providers.ports import TEMPLATES
 from banatie.runtime import Runtime
@@ -70,6 +71,14 @@ async def info(runtime: RuntimeDep) -> dict[str, Any]:
                 "maxImagePixels": settings.max_image_pixels,
             },
             "cdnBaseUrl": settings.delivery_base_url,
+            # The MCP server for AI agents (docs/mcp.md): streamable HTTP here, or stdio via
+            # `banatie mcp --url <this server> --api-key <project key>`.
+            "mcp": {
+                "url": settings.public_base_url.rstrip("/") + MCP_PATH,
+                "transports": ["streamable-http", "stdio"],
+                "auth": "project API key: X-API-Key or Authorization: Bearer",
+                "stdioCommand": f"banatie mcp --url {settings.public_base_url.rstrip('/')}",
+            },
         },
     }
 

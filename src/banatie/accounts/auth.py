@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,10 +46,16 @@ class LastUsedTracker:
 
 
 def read_key(request: Request) -> str | None:
-    value = request.headers.get("x-api-key")
+    return key_from_headers(request.headers)
+
+
+def key_from_headers(headers: Mapping[str, str]) -> str | None:
+    """The key of `X-API-Key`, else of `Authorization: Bearer` (names case-insensitive, as in
+    Starlette's `Headers`; a plain dict must hold lower-case names)."""
+    value = headers.get("x-api-key")
     if value:
         return value.strip()
-    authorization = request.headers.get("authorization", "")
+    authorization = headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()

@@ -7,6 +7,7 @@ from banatie.flows.models import Flow
 from banatie.generation.models import Generation
 from banatie.images.models import Image
 from banatie.live.models import LiveEntry, LiveScope, LiveSettings
+from banatie.mcp.models import McpContext
 from banatie.namespaces.models import Namespace
 from banatie.quota.models import Plan, UsageRecord
 from banatie.recovery.models import BlobDeletion, Worker
@@ -24,6 +25,7 @@ __all__ = [
     "LiveEntry",
     "LiveScope",
     "LiveSettings",
+    "McpContext",
     "Namespace",
     "Organization",
     "Plan",

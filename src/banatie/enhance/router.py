@@ -34,14 +34,4 @@ async def enhance_prompt(
 ) -> Envelope[EnhanceOut]:
     """Detect the prompt's language, translate it (Gemini) and rewrite it for the template."""
     done = await service.enhance(runtime, body.prompt, body.template, body.aspect_ratio)
-    return ok(
-        EnhanceOut(
-            enhanced_prompt=done.result.prompt,
-            original_prompt=done.request.prompt,
-            detected_language=done.result.language,
-            rationale=done.result.rationale,
-            enhancer=done.result.enhancer,
-            template=done.request.template,
-            aspect_ratio=done.request.aspect_ratio,
-        )
-    )
+    return ok(service.present(done))

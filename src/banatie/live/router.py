@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import html
 import logging
-import time
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Annotated, Any, Literal
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -19,7 +17,7 @@ from banatie.errors import ApiError, NotFound, outage
 from banatie.images import service as images
 from banatie.images.aliases import is_uuid
 from banatie.images.models import Image
-from banatie.live import repository, service, signing
+from banatie.live import links, repository, service, signing
 from banatie.live.cache_key import LiveRequest, normalize_scope, parse_live_request
 from banatie.live.client_ip import passed_on
 from banatie.live.fastpath import TRANSFORM, cache_headers, etag_matches, read_original
@@ -524,43 +522,4 @@ async def build_url(
     body: LiveUrlRequest, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[LiveUrlOut]:
     """Build a live URL (signed with the project's secret when it has one) and its `<img>`."""
-    params = {"prompt": body.prompt}
-    for name, value in (
-        ("aspectRatio", body.aspect_ratio),
-        ("imageSize", body.image_size),
-        ("template", body.template),
-        ("namespace", body.namespace),
-    ):
-        if value is not None:
-            params[name] = value
-    if body.auto_enhance is not None:
-        params["autoEnhance"] = "true" if body.auto_enhance else "false"
-    live = parse_live_request(
-        body.scope,
-        params,
-        capabilities=await runtime.synthesizer.capabilities(),
-        max_prompt_chars=runtime.settings.max_prompt_chars,
-    )
-    query = dict(live.query())
-    if body.transform:
-        for name, value in parse_qsl(body.transform.lstrip("?"), keep_blank_values=True):
-            query.setdefault(name, value)
-    rules = service.policy(await repository.get_settings(session, project.id), runtime)
-    sign = body.sign if body.sign is not None else rules.signing_secret is not None
-    if sign and rules.signing_secret is None:
-        raise ApiError(
-            "this project has no live signing secret; PUT /api/v1/live/settings with "
-            '{"rotateSigningSecret": true} first',
-            code="VALIDATION_ERROR",
-        )
-    path = signing.live_path(project.organization.slug, project.slug, live.scope)
-    expires_at = int(time.time()) + body.expires_in_seconds if body.expires_in_seconds else None
-    if sign:
-        assert rules.signing_secret is not None
-        query_string = signing.sign(rules.signing_secret, path, query, expires_at=expires_at)
-    else:
-        query_string = urlencode(query, quote_via=quote)
-        expires_at = None
-    url = f"{runtime.settings.delivery_base_url}{path}?{query_string}"
-    img = f'<img src="{html.escape(url)}" alt="{html.escape(live.prompt)}">'
-    return ok(LiveUrlOut(url=url, signed=sign, expires_at=expires_at, img_tag=img))
+    return ok(await links.build(runtime, session, project, body))

@@ -11,6 +11,7 @@ from banatie.errors import NotFound
 from banatie.quota import service
 from banatie.quota.models import Plan
 from banatie.quota.schemas import PlanAssignment, PlanOut, ProjectPlanOut, UsageOut
+from banatie.quota.usage import report as usage_report
 from banatie.schemas import ERROR_RESPONSES, Envelope, ok
 
 router = APIRouter(tags=["usage"], responses=ERROR_RESPONSES)
@@ -20,28 +21,7 @@ router = APIRouter(tags=["usage"], responses=ERROR_RESPONSES)
 async def usage(
     runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[UsageOut]:
-    now = service.utcnow()
-    limits = await service.limits_for(session, project, runtime.settings)
-    used = await service.used_this_period(session, project.id, now)
-    return ok(
-        UsageOut(
-            plan=limits.plan,
-            plan_name=limits.plan_name,
-            period=service.period_of(now),
-            used=used,
-            limit=limits.monthly_generations,
-            remaining=(
-                max(0, limits.monthly_generations - used)
-                if limits.monthly_generations is not None
-                else None
-            ),
-            resets_at=service.next_reset(now),
-            rate_limit=limits.rate_limit,
-            storage_used_bytes=await service.storage_used(session, project.id),
-            storage_derived_bytes=await service.derived_bytes(session, project.id),
-            storage_limit_bytes=limits.storage_bytes,
-        )
-    )
+    return ok(await usage_report(session, project, runtime.settings))
 
 
 def _plan_out(plan: Plan) -> PlanOut:

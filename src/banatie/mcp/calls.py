@@ -1,0 +1,105 @@
+"""One tool call: authenticate the caller like the REST routes do, count it against the same
+rate limit where the REST route it mirrors counts, run it, and turn every refusal into a tool
+error that carries the API's code and message (never a protocol failure)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, TextContent
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banatie.accounts.auth import Principal, authenticate, key_from_headers
+from banatie.accounts.models import Project
+from banatie.deps import get_project
+from banatie.errors import ApiError
+from banatie.providers.errors import ProviderError
+from banatie.quota import service as quota
+from banatie.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+#: A client may name its conversation so that two agents sharing a key keep separate flows;
+#: `banatie mcp` (stdio) sends one per process.
+SESSION_HEADER = "x-banatie-session"
+MAX_SESSION_TAG = 64
+
+
+@dataclass(frozen=True)
+class Call:
+    rt: Runtime
+    session: AsyncSession
+    principal: Principal
+    project: Project
+    # The conversation's tag ("" when the client sends none): see `SESSION_HEADER`.
+    tag: str
+
+
+Work = Callable[[Call], Awaitable[CallToolResult]]
+
+
+def headers_of(ctx: Context) -> Mapping[str, str]:
+    return ctx.headers or {}
+
+
+def session_tag(headers: Mapping[str, str]) -> str:
+    return (headers.get(SESSION_HEADER) or "").strip()[:MAX_SESSION_TAG]
+
+
+@asynccontextmanager
+async def caller(rt: Runtime, headers: Mapping[str, str]) -> AsyncIterator[Call]:
+    """The caller of this request, checked as `ProjectDep` checks a REST caller."""
+    async with rt.sessionmaker() as session:
+        principal = await authenticate(session, key_from_headers(headers), rt.key_tracker)
+        project = await get_project(principal)
+        yield Call(rt, session, principal, project, session_tag(headers))
+
+
+async def run(
+    rt: Runtime, ctx: Context, work: Work, *, rate_limited: bool = False
+) -> CallToolResult:
+    """`rate_limited`: the REST route this tool mirrors counts against the plan's generation
+    rate (`POST /generations`, `POST /enhance`), so the tool does too, in the same counter."""
+    try:
+        async with caller(rt, headers_of(ctx)) as call:
+            if rate_limited:
+                await quota.count_generation_request(
+                    call.session, call.project, rt.settings, rt.rate_limiter
+                )
+            return await work(call)
+    except ApiError as exc:
+        return error_result(exc.code, exc.message, exc.status, exc.details, exc.headers)
+    except ProviderError as exc:
+        details = {"reason": exc.reason} if exc.reason else None
+        retry = {"Retry-After": str(max(1, round(exc.retry_after)))} if exc.retry_after else {}
+        return error_result(exc.code, exc.message, exc.status, details, retry)
+    except Exception:
+        log.exception("MCP tool call failed")
+        return error_result("INTERNAL_ERROR", "internal error", 500)
+
+
+def error_result(
+    code: str,
+    message: str,
+    status: int,
+    details: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> CallToolResult:
+    error: dict[str, Any] = {"code": code, "message": message, "status": status}
+    if details:
+        error["details"] = dict(details)
+    retry_after = (headers or {}).get("Retry-After")
+    if retry_after is not None and retry_after.isdigit():
+        error["retryAfter"] = int(retry_after)
+    body = {"error": error}
+    return CallToolResult(
+        content=[TextContent(type="text", text=f"{code}: {message}\n{json.dumps(body)}")],
+        structured_content=body,
+        is_error=True,
+    )

@@ -1,0 +1,148 @@
+"""Resources and prompts.
+
+Resources: each aliased image of the caller's project as `banatie://images/@alias` (listed per
+caller), any image by id or alias through the template `banatie://images/{ref}`; reading one
+gives the same JSON as `get_image`. Prompts: a page hero image, and an icon set in one style."""
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from mcp.server import ServerRequestContext
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+from mcp.types import ListResourcesResult, PaginatedRequestParams, Resource
+from sqlalchemy import select
+
+from banatie.errors import ApiError, NotFound
+from banatie.images import service as images
+from banatie.images.models import Image
+from banatie.mcp.calls import caller, headers_of
+from banatie.mcp.results import image_result
+from banatie.runtime import Runtime
+
+IMAGE_URI = "banatie://images/{ref}"
+#: At most this many aliased images are listed (the template reaches any image).
+MAX_LISTED = 200
+
+
+async def aliased_images(rt: Runtime, headers: Mapping[str, str]) -> list[Resource]:
+    """The caller's aliased images as resources; none for a caller without a project key."""
+    try:
+        async with caller(rt, headers) as call:
+            rows = await call.session.scalars(
+                select(Image)
+                .where(Image.project_id == call.project.id, Image.alias.is_not(None))
+                .order_by(Image.alias)
+                .limit(MAX_LISTED)
+            )
+            return [
+                Resource(
+                    uri=f"banatie://images/{row.alias}",
+                    name=str(row.alias),
+                    title=row.alt_text or row.alias,
+                    description=f"{row.width}x{row.height} {row.mime_type}, id {row.id}",
+                    mime_type="application/json",
+                )
+                for row in rows
+            ]
+    except ApiError:
+        return []
+
+
+class BanatieMCP(MCPServer):
+    """`resources/list` answers per caller: the SDK's list is fixed at start, a project's
+    aliases are not."""
+
+    def __init__(self, rt: Runtime, **options: Any) -> None:
+        super().__init__(**options)
+        self.rt = rt
+
+    async def _handle_list_resources(
+        self, ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None
+    ) -> ListResourcesResult:
+        listed = await super()._handle_list_resources(ctx, params)
+        headers = getattr(ctx.request, "headers", None) or {}
+        extra = await aliased_images(self.rt, headers)
+        return ListResourcesResult(resources=[*listed.resources, *extra])
+
+
+HERO = """\
+Make the hero image for {page} and put it on the page.
+
+1. Call generate_image with a prompt that describes one clear subject for {page}, \
+{style}, leaving calm space where the headline goes; aspectRatio "16:9"; \
+template "{template}"; alias "{alias}"; newFlow true.
+2. Look at the preview. If the subject is cut off or the mood is wrong, call generate_image \
+again with "@last" and what to change (it continues the flow and keeps the alias on the \
+better one only if you pass alias again).
+3. Place the returned pictureTag in the hero section as it is (it has width, height, srcset \
+and alt text). For a CSS background, use the variants.hero URL with \
+background-position set to objectPosition. Add fetchpriority="high" and remove \
+loading="lazy" on the hero's <img>: it is above the fold.
+4. Use variants.og as the page's og:image."""
+
+ICONS = """\
+Make a set of icons in one consistent style: {icons}.
+
+1. Call generate_image for the first icon with newFlow true, aspectRatio "1:1", \
+template "{template}", a prompt "{first} icon, {style}, centered, plain background" and \
+alias "@icon-{first_slug}".
+2. For every other icon, call generate_image with the prompt "<name> icon in exactly the same \
+style as @icon-{first_slug}" and alias "@icon-<name>", so the first icon is passed to the \
+model as the style reference.
+3. Use transform_url with width 64, height 64, mode "pad", format "auto" for each icon (and \
+width 128 for 2x screens), and give each <img> its alt text.
+4. Answer with a table: icon, alias, URL, <img> tag."""
+
+
+def _slug(text: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())[:40]
+
+
+def register(server: MCPServer, rt: Runtime) -> None:
+    @server.resource(
+        IMAGE_URI,
+        name="image",
+        title="Image by id or alias",
+        description="A stored image (banatie://images/@logo or banatie://images/<id>): its "
+        "URLs, srcset, size, alt text, focal point and ready <img>/<picture> tags.",
+        mime_type="application/json",
+    )
+    async def image(ref: str, ctx: Context) -> str:
+        try:
+            async with caller(rt, headers_of(ctx)) as call:
+                found = await images.resolve_ref(call.session, call.project, ref)
+                data = image_result(call.rt, call.project, found)
+        except NotFound as exc:
+            raise ResourceNotFoundError(f"{exc.code}: {exc.message}") from exc
+        except ApiError as exc:
+            raise ResourceError(f"{exc.code}: {exc.message}") from exc
+        return json.dumps(data.model_dump(mode="json", by_alias=True))
+
+    @server.prompt(
+        name="page_hero_image",
+        title="Page hero image",
+        description="Generate a 16:9 hero image for a page and place it with srcset, alt text "
+        "and the right loading hints.",
+    )
+    def page_hero_image(
+        page: str, style: str = "photographic, natural light", template: str = "photorealistic"
+    ) -> str:
+        return HERO.format(page=page, style=style, template=template, alias="@hero")
+
+    @server.prompt(
+        name="icon_set",
+        title="Icon set in one style",
+        description="Generate several icons that share one style: the first becomes the "
+        "style reference of the others.",
+    )
+    def icon_set(
+        icons: str, style: str = "flat, two colours, rounded", template: str = "minimalist"
+    ) -> str:
+        names = [name.strip() for name in icons.split(",") if name.strip()] or ["home"]
+        first = names[0]
+        return ICONS.format(
+            icons=", ".join(names), first=first, first_slug=_slug(first), style=style,
+            template=template,
+        )  # fmt: skip
