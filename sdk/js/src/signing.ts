@@ -10,7 +10,9 @@ export type Pairs = Array<[string, string]>;
 /** Transformation parameters of image URLs (lower case), and `exp`. */
 export const TRANSFORM_PARAMS: ReadonlySet<string> = new Set([
   "w", "width", "h", "height", "mode", "scale", "anchor", "c.gravity", "dpr", "format", "fmt",
-  "quality", "bgcolor", "exp",
+  "quality", "bgcolor", "trim.threshold", "srotate", "sflip", "f.sharpen", "blur",
+  "s.saturation", "s.brightness", "s.contrast", "rotate", "flip", "watermark",
+  "watermark.position", "watermark.scale", "watermark.opacity", "preset", "exp",
 ]);
 
 /** Generation parameters of live URLs (lower case, every spelling the server reads). */

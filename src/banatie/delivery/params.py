@@ -4,8 +4,10 @@ Pure Python, no libvips: everything here is cheap enough to run on the event loo
 work lives in :mod:`banatie.delivery.transform`.
 
 Parameter names follow Imageflow's RIAPI: ``w``/``width``, ``h``/``height``, ``mode``, ``scale``,
-``anchor``, ``c.gravity``, ``dpr``, ``format``/``fmt``, ``quality``, ``bgcolor``. Unknown
-parameters are ignored; a bad value raises :class:`TransformError`.
+``anchor``, ``c.gravity``, ``dpr``, ``format``/``fmt``, ``quality``, ``bgcolor``, and the effects
+of :mod:`banatie.delivery.effects` (rotation, flips, trim, filters, watermark). ``preset=name``
+starts from a named preset. Unknown parameters are ignored (``strict=true`` refuses them); a
+bad value raises :class:`TransformError`.
 
 Semantics decided here (and relied on by the renderer and by caches):
 
@@ -28,14 +30,28 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Final, Literal, TypeAlias, TypeVar
+from typing import Final, Literal, TypeAlias
+
+from banatie.delivery.effects import EFFECT_PARAMS, NO_EFFECTS, Effects, parse_effects
+from banatie.delivery.riapi import (
+    ANCHORS,
+    NUMBER_RE,
+    Anchor,
+    TransformError,
+    fmt_number,
+    parse_choice,
+    parse_int,
+    show,
+)
 
 __all__ = [
     "ANCHORS",
+    "CONTROL_PARAMS",
     "DEFAULT_QUALITY",
     "ENCODER_MAX_SIDE",
     "MIME_TYPES",
     "RGBA",
+    "TRANSFORM_PARAMS",
     "Anchor",
     "FormatParam",
     "Layout",
@@ -54,21 +70,9 @@ __all__ = [
 
 Mode: TypeAlias = Literal["max", "pad", "crop", "stretch"]
 Scale: TypeAlias = Literal["down", "both", "canvas"]
-Anchor: TypeAlias = Literal[
-    "topleft",
-    "topcenter",
-    "topright",
-    "middleleft",
-    "middlecenter",
-    "middleright",
-    "bottomleft",
-    "bottomcenter",
-    "bottomright",
-]
 OutputFormat: TypeAlias = Literal["avif", "webp", "jpeg", "png"]
 FormatParam: TypeAlias = Literal["auto", "avif", "webp", "jpeg", "png"]
 RGBA: TypeAlias = tuple[int, int, int, int]
-_T = TypeVar("_T")
 
 MIME_TYPES: Final[dict[str, str]] = {
     "avif": "image/avif",
@@ -89,18 +93,6 @@ ENCODER_MAX_SIDE: Final[dict[OutputFormat, int]] = {
 #: Encoder quality used when the URL gives none. PNG is lossless and ignores quality.
 DEFAULT_QUALITY: Final[dict[str, int]] = {"jpeg": 82, "webp": 82, "avif": 55}
 
-#: Anchor -> (x, y) position as a fraction of the free space (0 = left/top, 1 = right/bottom).
-ANCHORS: Final[dict[Anchor, tuple[float, float]]] = {
-    "topleft": (0.0, 0.0),
-    "topcenter": (0.5, 0.0),
-    "topright": (1.0, 0.0),
-    "middleleft": (0.0, 0.5),
-    "middlecenter": (0.5, 0.5),
-    "middleright": (1.0, 0.5),
-    "bottomleft": (0.0, 1.0),
-    "bottomcenter": (0.5, 1.0),
-    "bottomright": (1.0, 1.0),
-}
 
 _MODES: Final[dict[str, Mode]] = {"max": "max", "pad": "pad", "crop": "crop", "stretch": "stretch"}
 _SCALES: Final[dict[str, Scale]] = {
@@ -142,8 +134,6 @@ _MIME_FORMATS: Final[dict[str, OutputFormat]] = {
     "image/avif": "avif",
 }
 
-_INT_RE: Final = re.compile(r"\+?\d{1,9}")
-_NUMBER_RE: Final = re.compile(r"\+?(?:\d{1,9}(?:\.\d*)?|\.\d+)")
 _HEX_RE: Final = re.compile(r"[0-9a-f]+")
 
 # Parameter name -> canonical name. Keys are matched case-insensitively.
@@ -161,32 +151,20 @@ _ALIASES: Final[dict[str, str]] = {
     "fmt": "format",
     "quality": "quality",
     "bgcolor": "bgcolor",
+    **{name: name for name in EFFECT_PARAMS},
 }
-
-
-class TransformError(Exception):
-    """A transformation parameter has a value we cannot honour.
-
-    ``param`` is the parameter's name as the client spelled it (lower-cased); ``message`` is a
-    sentence for humans that names the parameter and says what is allowed.
-    """
-
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(message)
-        self.param = param
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
-
-
-def _show(value: str) -> str:
-    return repr(value if len(value) <= 40 else value[:37] + "...")
-
-
-def _fmt_number(value: float) -> str:
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return text if text != "-0" else "0"
+#: Every transformation parameter name (lower case, aliases included).
+TRANSFORM_PARAMS: Final = frozenset(_ALIASES)
+#: Parameters the origin reads that are not part of a transform's pixels.
+CONTROL_PARAMS: Final = frozenset({"preset", "strict", "sig", "exp"})
+_BOOLEANS: Final[dict[str, bool]] = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "false": False,
+    "0": False,
+    "no": False,
+}
 
 
 @dataclass(frozen=True)
@@ -207,6 +185,7 @@ class TransformSpec:
     format: FormatParam | None = None
     quality: int | None = None
     bgcolor: RGBA | None = None
+    effects: Effects = NO_EFFECTS
 
     def __post_init__(self) -> None:
         for name, dim in (("w", self.width), ("h", self.height)):
@@ -285,11 +264,12 @@ class TransformSpec:
             parts.append(f"anchor={self.anchor}")
         if self.gravity is not None:
             gx, gy = self.gravity
-            parts.append(f"c.gravity={_fmt_number(gx)},{_fmt_number(gy)}")
+            parts.append(f"c.gravity={fmt_number(gx)},{fmt_number(gy)}")
         if self.bgcolor is not None:
             r, g, b, a = self.bgcolor
             alpha = "" if a == 255 else f"{a:02x}"
             parts.append(f"bgcolor={r:02x}{g:02x}{b:02x}{alpha}")
+        parts += self.effects.canonical()
         if self.format is not None:
             parts.append(f"format={self.format}")
         if self.quality is not None:
@@ -314,41 +294,25 @@ _IDENTITY: Final = TransformSpec()
 # Parsing
 
 
-def _parse_int(param: str, raw: str, low: int, high: int) -> int:
-    text = raw.strip()
-    if not _INT_RE.fullmatch(text) or not low <= int(text) <= high:
-        raise TransformError(
-            param, f"{param} must be an integer from {low} to {high} (got {_show(raw)})"
-        )
-    return int(text)
-
-
 def _parse_dpr(param: str, raw: str, high: float) -> float:
     text = raw.strip().lower().removesuffix("x")
-    value = float(text) if _NUMBER_RE.fullmatch(text) else math.nan
+    value = float(text) if NUMBER_RE.fullmatch(text) else math.nan
     if not 1.0 <= value <= high:  # also false for NaN
         raise TransformError(
-            param, f"{param} must be a number from 1 to {_fmt_number(high)} (got {_show(raw)})"
+            param, f"{param} must be a number from 1 to {fmt_number(high)} (got {show(raw)})"
         )
-    return value
-
-
-def _parse_choice(param: str, raw: str, choices: Mapping[str, _T], allowed: str) -> _T:
-    value = choices.get(raw.strip().lower())
-    if value is None:
-        raise TransformError(param, f"{param} must be one of {allowed} (got {_show(raw)})")
     return value
 
 
 def _parse_gravity(param: str, raw: str) -> tuple[float, float]:
     pieces = [p.strip() for p in raw.split(",")]
-    if len(pieces) == 2 and all(_NUMBER_RE.fullmatch(p) for p in pieces):
+    if len(pieces) == 2 and all(NUMBER_RE.fullmatch(p) for p in pieces):
         x, y = float(pieces[0]), float(pieces[1])
         if 0.0 <= x <= 100.0 and 0.0 <= y <= 100.0:
             return (x, y)
     raise TransformError(
         param,
-        f"{param} must be two percentages 'x,y', each from 0 to 100, e.g. 50,30 (got {_show(raw)})",
+        f"{param} must be two percentages 'x,y', each from 0 to 100, e.g. 50,30 (got {show(raw)})",
     )
 
 
@@ -368,38 +332,80 @@ def _parse_colour(param: str, raw: str) -> RGBA:
     raise TransformError(
         param,
         f"{param} must be a hex colour (RGB, RGBA, RRGGBB or RRGGBBAA) or one of {names} "
-        f"(got {_show(raw)})",
+        f"(got {show(raw)})",
     )
 
 
-def parse_transform(
-    params: Mapping[str, str], *, max_dimension: int = 8192, max_dpr: float = 4.0
-) -> TransformSpec:
-    """Parse RIAPI query parameters into a normalised :class:`TransformSpec`.
-
-    Unknown parameters are ignored. Keys are case-insensitive; an alias pair given twice with
-    different values (``w=1&width=2``) is an error.
-    """
-    found: dict[str, tuple[str, str]] = {}  # canonical name -> (name as given, value)
+def _collect(params: Mapping[str, str], unknown: list[str]) -> dict[str, tuple[str, str]]:
+    """Canonical name -> (name as given, value); names we do not know go to ``unknown``."""
+    found: dict[str, tuple[str, str]] = {}
     for key, value in params.items():
         given = key.strip().lower()
         name = _ALIASES.get(given)
         if name is None:
+            if given not in CONTROL_PARAMS:
+                unknown.append(key)
             continue
         if name in found and found[name][1].strip() != value.strip():
             raise TransformError(
                 given, f"{found[name][0]} and {given} are the same parameter with different values"
             )
         found[name] = (given, value)
+    return found
+
+
+def _control(params: Mapping[str, str], name: str) -> str | None:
+    return next((v for k, v in params.items() if k.strip().lower() == name), None)
+
+
+def parse_transform(
+    params: Mapping[str, str],
+    *,
+    max_dimension: int = 8192,
+    max_dpr: float = 4.0,
+    presets: Mapping[str, Mapping[str, str]] | None = None,
+) -> TransformSpec:
+    """Parse RIAPI query parameters into a normalised :class:`TransformSpec`.
+
+    Unknown parameters are ignored, or refused with ``UNKNOWN_PARAMETER`` under ``strict=true``.
+    Keys are case-insensitive; an alias pair given twice with different values
+    (``w=1&width=2``) is an error. ``preset=name`` starts from the parameters of the named
+    preset in ``presets``; parameters in the URL override the preset's.
+    """
+    unknown: list[str] = []
+    found = _collect(params, unknown)
+    strict_raw = _control(params, "strict")
+    if strict_raw is not None:
+        strict = parse_choice("strict", strict_raw, _BOOLEANS, "true or false")
+        if strict and unknown:
+            names = ", ".join(sorted(dict.fromkeys(unknown)))
+            raise TransformError(
+                unknown[0],
+                f"unknown parameter{'s' if len(set(unknown)) > 1 else ''} {names} "
+                "(strict=true refuses parameters the server does not read)",
+                code="UNKNOWN_PARAMETER",
+                params=tuple(sorted(dict.fromkeys(unknown))),
+            )
+    preset_raw = _control(params, "preset")
+    if preset_raw is not None:
+        known = presets or {}
+        preset = known.get(preset_raw.strip().lower())
+        if preset is None:
+            raise TransformError(
+                "preset",
+                f"preset must be one of {', '.join(known) or 'the configured presets'} "
+                f"(got {show(preset_raw)})",
+            )
+        found = {**_collect(preset, []), **found}
 
     def get(name: str) -> tuple[str, str] | None:
         return found.get(name)
 
     width = height = None
     if (item := get("w")) is not None:
-        width = _parse_int(item[0], item[1], 1, max_dimension)
+        width = parse_int(item[0], item[1], 1, max_dimension)
     if (item := get("h")) is not None:
-        height = _parse_int(item[0], item[1], 1, max_dimension)
+        height = parse_int(item[0], item[1], 1, max_dimension)
 
     if (item := get("dpr")) is not None:
         dpr = _parse_dpr(item[0], item[1], max_dpr)
@@ -414,22 +420,22 @@ def parse_transform(
 
     mode: Mode = "max"
     if (item := get("mode")) is not None:
-        mode = _parse_choice(item[0], item[1], _MODES, "max, pad, crop or stretch")
+        mode = parse_choice(item[0], item[1], _MODES, "max, pad, crop or stretch")
     scale: Scale = "down"
     if (item := get("scale")) is not None:
-        scale = _parse_choice(item[0], item[1], _SCALES, "down, both or canvas")
+        scale = parse_choice(item[0], item[1], _SCALES, "down, both or canvas")
     anchor: Anchor | None = None
     if (item := get("anchor")) is not None:
-        anchor = _parse_choice(item[0], item[1], _ANCHOR_NAMES, ", ".join(ANCHORS))
+        anchor = parse_choice(item[0], item[1], _ANCHOR_NAMES, ", ".join(ANCHORS))
     gravity = None
     if (item := get("c.gravity")) is not None:
         gravity = _parse_gravity(item[0], item[1])
     fmt: FormatParam | None = None
     if (item := get("format")) is not None:
-        fmt = _parse_choice(item[0], item[1], _FORMATS, "auto, webp, avif, jpeg (jpg) or png")
+        fmt = parse_choice(item[0], item[1], _FORMATS, "auto, webp, avif, jpeg (jpg) or png")
     quality = None
     if (item := get("quality")) is not None:
-        quality = _parse_int(item[0], item[1], 1, 100)
+        quality = parse_int(item[0], item[1], 1, 100)
     bgcolor = None
     if (item := get("bgcolor")) is not None:
         bgcolor = _parse_colour(item[0], item[1])
@@ -444,6 +450,7 @@ def parse_transform(
         format=fmt,
         quality=quality,
         bgcolor=bgcolor,
+        effects=parse_effects(found),
     )
 
 
@@ -651,8 +658,13 @@ def plan_layout(
 
 
 def output_size(spec: TransformSpec, source_width: int, source_height: int) -> tuple[int, int]:
-    """Width and height of the image ``spec`` renders from an upright source of this size."""
+    """Width and height of the image ``spec`` renders from an upright source of this size
+    (at most: ``trim.threshold`` can only make the source smaller)."""
+    if spec.effects.srotate in (90, 270):
+        source_width, source_height = source_height, source_width
     layout = plan_layout(spec, source_width, source_height)
+    if spec.effects.rotate in (90, 270):
+        return layout.height, layout.width
     return layout.width, layout.height
 
 

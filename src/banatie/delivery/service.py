@@ -25,6 +25,7 @@ from banatie.delivery.blobs import read_inline
 from banatie.delivery.outbox import alias_tag, image_tag
 from banatie.delivery.params import (
     MIME_TYPES,
+    TRANSFORM_PARAMS,
     OutputFormat,
     TransformError,
     TransformSpec,
@@ -136,7 +137,17 @@ def not_modified(
 
 
 def _bad(exc: TransformError) -> ValidationError:
-    return ValidationError(exc.message, details={"param": exc.param})
+    details: dict[str, object] = {"param": exc.param}
+    if exc.params:
+        details["params"] = list(exc.params)
+    return ValidationError(exc.message, code=exc.code, details=details)
+
+
+def _preset_only(query: list[tuple[str, str]]) -> bool:
+    """``preset=name`` and no other transformation parameter: what a signed-only server
+    serves unsigned (a preset is a variant Banatie itself hands out)."""
+    names = {name.strip().lower() for name, _ in query}
+    return "preset" in names and not names & TRANSFORM_PARAMS
 
 
 def _cache_control(rt: Runtime, by_alias: bool, expires_at: int | None) -> str:
@@ -174,9 +185,15 @@ async def deliver(rt: Runtime, request: DeliveryRequest) -> Reply:
         )
     except TransformError as exc:
         raise _bad(exc) from exc
-    if not spec.is_identity and not signed and settings.delivery_require_signature:
+    if (
+        not spec.is_identity
+        and not signed
+        and settings.delivery_require_signature
+        and not _preset_only(request.query)
+    ):
         raise ValidationError(
-            "sig is required: this server serves transformed images only through signed URLs",
+            "sig is required: this server serves transformed images only through signed URLs "
+            "(or preset=name)",
             details={"param": "sig"},
         )
     image = await _find(rt, org, project, ref)
@@ -237,7 +254,8 @@ async def _variant(
         raise _bad(exc) from exc
     keyed = spec.with_format(output_format)
     focal = (image.focal_x, image.focal_y)
-    digest = variant_hash(keyed, focal)
+    mark = await _watermark(rt, request, spec)
+    digest = variant_hash(keyed, focal, None if mark is None else mark.file_hash)
     key = variant_key(image.storage_key, digest)
     media_type = MIME_TYPES[output_format]
     etag = f'"{image.file_hash[:16]}-{digest[:24]}"'
@@ -276,7 +294,7 @@ async def _variant(
         except BlobNotFound:
             pass
         data = await _render_and_store(
-            rt, image, keyed, output_format, key, digest, canonical, counted, signed
+            rt, image, keyed, output_format, key, digest, canonical, counted, signed, mark
         )
         return data, True
 
@@ -286,6 +304,20 @@ async def _variant(
         headers["Content-Length"] = str(len(data))
         return Reply(200, headers, media_type=media_type)
     return Reply(200, headers, data, media_type)
+
+
+async def _watermark(rt: Runtime, request: DeliveryRequest, spec: TransformSpec) -> ImageRow | None:
+    """The image ``watermark=`` names, in the same project (400 naming it when missing)."""
+    mark = spec.effects.watermark
+    if mark is None:
+        return None
+    try:
+        return await _find(rt, request.org, request.project, mark.ref)
+    except NotFound as exc:
+        raise ValidationError(
+            f"watermark {mark.ref} is not an image of {request.org}/{request.project}",
+            details={"param": "watermark"},
+        ) from exc
 
 
 async def _original_bytes(rt: Runtime, image: ImageRow) -> bytes:
@@ -346,6 +378,7 @@ async def _render_and_store(
     canonical: str,
     counted: bool,
     signed: bool,
+    mark: ImageRow | None,
 ) -> bytes:
     lookup = rt.delivery.lookup
     cap = rt.settings.max_variants_per_image
@@ -372,6 +405,7 @@ async def _render_and_store(
         # here holding nothing, instead of each holding a decoded-size buffer while it queues.
         async with rt.delivery.render_slots():
             source = await _source(rt, image)
+            watermark = None if mark is None else await _original_bytes(rt, mark)
             try:
                 data = await run_cpu(
                     render,
@@ -379,10 +413,11 @@ async def _render_and_store(
                     spec,
                     output_format=output_format,
                     focal=(image.focal_x, image.focal_y),
+                    watermark=watermark,
                 )
             except RenderError as exc:
                 raise _failed(image, exc) from exc
-            del source
+            del source, watermark
         # Atomic put: a reader sees the whole variant or none, and a failure leaves nothing.
         await rt.blobs.put(key, data, MIME_TYPES[output_format])
     except BaseException:

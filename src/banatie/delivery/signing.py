@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import Final
 from urllib.parse import parse_qsl, quote
 
-from banatie.delivery.params import TransformError
+from banatie.delivery.params import TRANSFORM_PARAMS, TransformError
 from banatie.delivery.urls import image_path
 
 __all__ = [
@@ -48,25 +48,9 @@ __all__ = [
 
 SIGNATURE_PARAM: Final = "sig"
 EXPIRY_PARAM: Final = "exp"
-#: Parameter names (lower-case) covered by the signature: the RIAPI names and the expiry.
-SIGNED_PARAMS: Final = frozenset(
-    {
-        "w",
-        "width",
-        "h",
-        "height",
-        "mode",
-        "scale",
-        "anchor",
-        "c.gravity",
-        "dpr",
-        "format",
-        "fmt",
-        "quality",
-        "bgcolor",
-        EXPIRY_PARAM,
-    }
-)
+#: Parameter names (lower-case) covered by the signature: the RIAPI names, ``preset`` and
+#: the expiry (not ``strict``: it only decides whether unknown names are refused).
+SIGNED_PARAMS: Final = TRANSFORM_PARAMS | {"preset", EXPIRY_PARAM}
 
 Pairs = Iterable[tuple[str, str]]
 

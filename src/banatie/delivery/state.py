@@ -31,6 +31,8 @@ class Delivery:
     flights: SingleFlight
     #: Canonical specs of the configured presets: free of the cap on unsigned variants.
     preset_specs: frozenset[str]
+    #: Preset name (lower case) -> its parameters, for ``preset=name`` in URLs.
+    preset_params: dict[str, dict[str, str]]
     _slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = field(default_factory=dict)
 
     def render_slots(self) -> asyncio.Semaphore:
@@ -48,6 +50,7 @@ class Delivery:
             params,
             max_dimension=self.settings.max_transform_dimension,
             max_dpr=self.settings.max_transform_dpr,
+            presets=self.preset_params,
         )
 
     def is_published(self, spec: TransformSpec, image_width: int) -> bool:
@@ -99,4 +102,5 @@ def build_delivery(
         rows=ImageRowCache(settings.delivery_metadata_ttl_seconds),
         flights=SingleFlight(),
         preset_specs=preset_specs,
+        preset_params={p.name.lower(): dict(parse_qsl(p.query)) for p in settings.presets},
     )

@@ -25,6 +25,7 @@ from typing import Any, Final
 
 import pyvips
 
+from banatie.delivery import filters
 from banatie.delivery.params import (
     ANCHORS,
     DEFAULT_QUALITY,
@@ -214,19 +215,25 @@ def decoded_size(width: int, height: int, has_alpha: bool) -> int:
     return width * height * (4 if has_alpha else 3) + 64
 
 
+def _upright_srgb(data: bytes) -> pyvips.Image:
+    """``data`` decoded in full: upright, colour-managed to 8-bit sRGB (or grey), alpha kept."""
+    image = pyvips.Image.new_from_buffer(data, "")
+    if image.get_typeof("icc-profile-data"):
+        image = image.icc_transform("srgb", embedded=True)
+    image = image.autorot()
+    grey = image.bands < 3
+    if image.format != "uchar" or image.interpretation not in ("srgb", "b-w"):
+        image = image.colourspace("b-w" if grey else "srgb")
+    if image.format != "uchar":
+        image = image.cast("uchar")
+    return image
+
+
 def decode_once(data: bytes) -> bytes:
     """``data`` (an encoded image) as decoded pixels for :func:`render`: upright (orientation
     applied), colour-managed to 8-bit sRGB (or grey), alpha kept, metadata dropped."""
     try:
-        image = pyvips.Image.new_from_buffer(data, "")
-        if image.get_typeof("icc-profile-data"):
-            image = image.icc_transform("srgb", embedded=True)
-        image = image.autorot()
-        grey = image.bands < 3
-        if image.format != "uchar" or image.interpretation not in ("srgb", "b-w"):
-            image = image.colourspace("b-w" if grey else "srgb")
-        if image.format != "uchar":
-            image = image.cast("uchar")
+        image = _upright_srgb(data)
         pixels = image.write_to_memory()
     except pyvips.Error as exc:
         raise RenderError(f"cannot decode image: {exc.message.strip()}") from exc
@@ -251,25 +258,23 @@ def render(
     *,
     output_format: str,
     focal: tuple[float, float] = (0.5, 0.5),
+    watermark: bytes | None = None,
 ) -> bytes:
     """Apply ``spec`` to ``data`` and encode it as ``output_format``.
 
     ``data`` is an encoded image, or decoded pixels from :func:`decode_once`.
     ``output_format`` is one of ``MIME_TYPES`` (usually from :func:`negotiate_format`);
     ``focal`` is the image's stored focal point (x, y in 0..1), used by ``mode=crop`` unless the
-    spec has a gravity. The result is upright (EXIF orientation applied), 8-bit sRGB, and carries
-    no metadata. Raises :class:`RenderError` when the source cannot be decoded.
+    spec has a gravity; ``watermark`` is the encoded image ``spec.effects.watermark`` names.
+    The result is upright (EXIF orientation applied), 8-bit sRGB, and carries no metadata.
+    Raises :class:`RenderError` when the source cannot be decoded.
     """
     if output_format not in MIME_TYPES:
         raise ValueError(f"unsupported output format {output_format!r}")
     if data.startswith(DECODED_MAGIC):
         try:
             decoded = _load_decoded(data)
-            layout = plan_layout(spec, decoded.width, decoded.height, focal)
-            image = pyvips.Image.thumbnail_image(
-                decoded, layout.resize_width, height=layout.resize_height, size="force"
-            )
-            return _finish(image, layout, spec, output_format)
+            return _from_pixels(decoded, spec, output_format, focal, watermark)
         except (pyvips.Error, ValueError) as exc:
             raise RenderError(f"cannot transform decoded image: {exc}") from exc
     header = _header(data)
@@ -279,15 +284,37 @@ def render(
             f"image is too large ({source_width}x{source_height}); "
             f"the limit is {MAX_SOURCE_PIXELS} pixels"
         )
-    layout = plan_layout(spec, source_width, source_height, focal)
     try:
-        return _render(data, header, layout, spec, output_format)
+        if spec.effects.before_resize:  # trim/srotate/sflip need the whole source first
+            return _from_pixels(_upright_srgb(data), spec, output_format, focal, watermark)
+        layout = plan_layout(spec, source_width, source_height, focal)
+        return _render(data, header, layout, spec, output_format, watermark)
     except pyvips.Error as exc:
         raise RenderError(f"cannot transform image: {exc.message.strip()}") from exc
 
 
+def _from_pixels(
+    image: pyvips.Image,
+    spec: TransformSpec,
+    output_format: str,
+    focal: tuple[float, float],
+    watermark: bytes | None,
+) -> bytes:
+    image, focal = filters.before_resize(image, spec.effects, focal)
+    layout = plan_layout(spec, image.width, image.height, focal)
+    image = pyvips.Image.thumbnail_image(
+        image, layout.resize_width, height=layout.resize_height, size="force"
+    )
+    return _finish(image, layout, spec, output_format, watermark)
+
+
 def _render(
-    data: bytes, header: pyvips.Image, layout: Layout, spec: TransformSpec, output_format: str
+    data: bytes,
+    header: pyvips.Image,
+    layout: Layout,
+    spec: TransformSpec,
+    output_format: str,
+    watermark: bytes | None,
 ) -> bytes:
     options: dict[str, Any] = {"height": layout.resize_height, "size": "force"}
     if header.get_typeof("icc-profile-data"):
@@ -295,15 +322,23 @@ def _render(
         # already taken as sRGB and we skip the (costly) transform.
         options["output_profile"] = "srgb"
     image = pyvips.Image.thumbnail_buffer(data, layout.resize_width, **options)
-    return _finish(image, layout, spec, output_format)
+    return _finish(image, layout, spec, output_format, watermark)
 
 
-def _finish(image: pyvips.Image, layout: Layout, spec: TransformSpec, output_format: str) -> bytes:
-    """Crop, pad, flatten and encode a resized image (the lazy pipeline runs in the encoder)."""
+def _finish(
+    image: pyvips.Image,
+    layout: Layout,
+    spec: TransformSpec,
+    output_format: str,
+    watermark: bytes | None = None,
+) -> bytes:
+    """Crop, filter, pad, flatten, rotate, watermark and encode a resized image (the lazy
+    pipeline runs in the encoder)."""
     if layout.crops:
         image = image.extract_area(
             layout.crop_left, layout.crop_top, layout.crop_width, layout.crop_height
         )
+    image = filters.adjust(image, spec.effects)
 
     colour = spec.bgcolor or (0, 0, 0, 0)
     if output_format == "jpeg":
@@ -341,5 +376,6 @@ def _finish(image: pyvips.Image, layout: Layout, spec: TransformSpec, output_for
     if (image.width, image.height) != (layout.width, layout.height):
         # Defensive: a rounding disagreement with libvips must never change the promised size.
         image = image.gravity("centre", layout.width, layout.height, extend="copy")
+    image = filters.after_layout(image, spec.effects, watermark)
 
     return _encode(image, output_format, spec.quality_for(output_format))

@@ -8,6 +8,8 @@ hash covers everything that decides its bytes and nothing else:
   ``format=auto`` for a WebP browser and ``format=webp`` share one blob;
 * the image's focal point, only when it decides the crop (``mode=crop`` without ``c.gravity`` or
   ``anchor``), so moving the focal point makes new crops and leaves everything else cached;
+* the file hash of the watermark image, when ``watermark=@alias`` is used, so pointing the
+  alias at a new logo makes new variants;
 * :data:`RENDER_VERSION`, bumped when the renderer's output changes.
 
 A PNG original is decoded once, on its first miss, into ``{storage_key}/d/pixels-v1``
@@ -39,11 +41,16 @@ def focal_matters(spec: TransformSpec) -> bool:
     return spec.mode == "crop" and spec.gravity is None
 
 
-def variant_hash(spec: TransformSpec, focal: tuple[float, float]) -> str:
-    """``spec`` must carry its output format (:meth:`TransformSpec.with_format`)."""
+def variant_hash(
+    spec: TransformSpec, focal: tuple[float, float], watermark_hash: str | None = None
+) -> str:
+    """``spec`` must carry its output format (:meth:`TransformSpec.with_format`);
+    ``watermark_hash`` is the file hash of the image ``watermark=`` resolved to."""
     parts = [RENDER_VERSION, spec.canonical()]
     if focal_matters(spec):
         parts.append(f"focal={focal[0]:.4f},{focal[1]:.4f}")
+    if watermark_hash is not None:
+        parts.append(f"watermark={watermark_hash}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
 
 

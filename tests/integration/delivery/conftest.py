@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from functools import cache
 from typing import Any
 
@@ -16,6 +16,8 @@ from sqlalchemy import delete
 
 from banatie.app import create_app
 from banatie.delivery.models import CdnPurge
+from banatie.delivery.router import router as delivery_router
+from banatie.errors import install_error_handlers
 from banatie.runtime import Runtime
 from banatie.settings import Settings
 from tests.conftest import Keys
@@ -77,6 +79,19 @@ async def upload(
 def runtime_of(app: FastAPI) -> Runtime:
     runtime: Runtime = app.state.runtime
     return runtime
+
+
+@asynccontextmanager
+async def route_only(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the FastAPI delivery route alone (no fast path in front), on ``app``'s
+    runtime: what the fast path must answer exactly like."""
+    plain = FastAPI()
+    plain.state.runtime = runtime_of(app)
+    install_error_handlers(plain)
+    plain.include_router(delivery_router)
+    transport = httpx.ASGITransport(app=plain, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as route:
+        yield route
 
 
 AppFactory = Callable[..., Awaitable[tuple[httpx.AsyncClient, FastAPI]]]

@@ -10,13 +10,17 @@ import pytest
 from fastapi import FastAPI
 
 from banatie.delivery import service as delivery_service
-from banatie.delivery.router import router as delivery_router
 from banatie.delivery.transform import DECODED_MAGIC
 from banatie.delivery.transform import render as real_render
-from banatie.errors import install_error_handlers
 from banatie.storage.local import LocalBlobStore
 from tests.conftest import Keys
-from tests.integration.delivery.conftest import AppFactory, decode, runtime_of, upload
+from tests.integration.delivery.conftest import (
+    AppFactory,
+    decode,
+    route_only,
+    runtime_of,
+    upload,
+)
 
 
 async def test_fast_path_and_route_answer_alike(
@@ -24,12 +28,7 @@ async def test_fast_path_and_route_answer_alike(
 ) -> None:
     image = await upload(client, keys, alias="@same")
     # The FastAPI route alone (no fast path in front), on the same runtime.
-    plain = FastAPI()
-    plain.state.runtime = runtime_of(app)
-    install_error_handlers(plain)
-    plain.include_router(delivery_router)
-    transport = httpx.ASGITransport(app=plain, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as route:
+    async with route_only(app) as route:
         for path in (
             f"/cdn/acme/site/img/{image['id']}",
             f"/cdn/acme/site/img/{image['id']}?w=33&format=png",
