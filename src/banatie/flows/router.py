@@ -20,7 +20,7 @@ from banatie.images import repository as image_repository
 from banatie.images import service as images
 from banatie.images.schemas import ImageOut
 from banatie.quota.deps import generation_rate_limit
-from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, ok, page
+from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, errors, ok, page
 
 router = APIRouter(prefix="/api/v1/flows", tags=["flows"], responses=ERROR_RESPONSES)
 
@@ -155,7 +155,11 @@ async def delete_flow_alias(
     return ok(await present(session, project, flow))
 
 
-@router.post("/{flow_id}/regenerate", dependencies=[Depends(generation_rate_limit)])
+@router.post(
+    "/{flow_id}/regenerate",
+    dependencies=[Depends(generation_rate_limit)],
+    responses=errors(409, 422, 429, 502, 504),
+)
 async def regenerate_flow(
     flow: FlowDep, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[GenerationOut]:

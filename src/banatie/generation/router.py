@@ -81,7 +81,10 @@ async def list_generations(
     return page(items, total=total, limit=limit, offset=offset)
 
 
-@router.put("/{generation_id}")
+@router.put(
+    "/{generation_id}",
+    responses=errors(409, 422, 429, 502, 504),
+)
 async def update_generation(
     generation_id: str,
     body: GenerationUpdate,
