@@ -106,3 +106,12 @@ def test_retry_after_parsing() -> None:
     later = datetime.now(UTC) + timedelta(seconds=30)
     parsed = parse_retry_after(format_datetime(later, usegmt=True))
     assert parsed is not None and 25 <= parsed <= 30
+
+
+def test_the_sdk_signs_every_transform_parameter_the_server_knows() -> None:
+    """The SDK cannot import the server, so its list is a copy: a new server parameter must be
+    added to it too, or URLs the SDK signs with that parameter would not verify."""
+    from banatie.delivery.params import TRANSFORM_PARAMS as SERVER_PARAMS
+    from banatie_sdk.signing import TRANSFORM_PARAMS as SDK_PARAMS
+
+    assert set(SERVER_PARAMS) <= set(SDK_PARAMS)
