@@ -26,6 +26,12 @@ class Server:
     base_url: str
     key: str
     process: subprocess.Popen[str]
+    log_path: Path
+
+    def output(self) -> str:
+        """Everything the process printed so far (a file, never a pipe: an unread pipe fills
+        and blocks a chatty server mid-request)."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 def start_server(
@@ -38,32 +44,32 @@ def start_server(
     env.update(extra_env or {})
     if port_env:
         env["PORT"] = str(port)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "banatie.cli",
-            "serve",
-            *([] if port_env else ["--port", str(port)]),
-        ],
-        env=env,
-        cwd=data_dir.parent,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log_path = data_dir.parent / f"serve-{port}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "banatie.cli",
+                "serve",
+                *([] if port_env else ["--port", str(port)]),
+            ],
+            env=env,
+            cwd=data_dir.parent,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120  # a loaded 2-core machine imports the app slowly
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(
-                "server exited: " + (process.stdout.read() if process.stdout else "")
-            )
+            raise AssertionError("server exited: " + log_path.read_text(errors="replace"))
         try:
             if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                 key_file = data_dir / "first-run-key.txt"
                 key = key_file.read_text().strip() if key_file.exists() else ""
-                return Server(base, key, process)
+                return Server(base, key, process, log_path)
         except httpx.HTTPError:
             time.sleep(0.2)
     process.kill()
@@ -73,11 +79,11 @@ def start_server(
 def stop_server(server: Server) -> str:
     server.process.terminate()
     try:
-        output, _ = server.process.communicate(timeout=15)
+        server.process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         server.process.kill()
-        output, _ = server.process.communicate()
-    return output
+        server.process.wait()
+    return server.output()
 
 
 @pytest.fixture(scope="session")

@@ -167,18 +167,20 @@ def check_proxy_in_front_of(replica: Server, tmp_path: Path) -> None:
         "BANATIE_UPSTREAM_NAME": str(upstream.hostname),
         "BANATIE_UPSTREAM_PORT": str(upstream.port),
     }
-    proxy = subprocess.Popen(
-        [str(tool("caddy")), "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proxy_log = tmp_path / "caddy.log"
+    with proxy_log.open("w") as log:  # a file, not a pipe nobody reads
+        proxy = subprocess.Popen(
+            [str(tool("caddy")), "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
-            assert proxy.poll() is None, proxy.stdout.read() if proxy.stdout else ""
+            assert proxy.poll() is None, proxy_log.read_text(errors="replace")
             try:
                 health = httpx.get(f"{base}/health", timeout=2)
                 break

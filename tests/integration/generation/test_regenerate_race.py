@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from tests.conftest import Keys
 from tests.integration.providers.support import usage_used
+from tests.support.synthesizers import HeldSynthesizer
 
 
 async def test_parallel_regenerates_one_wins(
@@ -23,12 +24,27 @@ async def test_parallel_regenerates_one_wins(
     assert created.status_code == 201, created.text
     gen_id = created.json()["data"]["id"]
 
-    responses = await asyncio.gather(
-        *(
+    # The winner is held in the synthesizer until the nine others have been answered, so they
+    # overlap it however slow the machine is.
+    rt = app.state.runtime
+    held = HeldSynthesizer(rt.synthesizer)
+    rt.synthesizer = held
+    tasks = [
+        asyncio.create_task(
             client.post(f"/api/v1/generations/{gen_id}/regenerate", headers=keys.headers())
-            for _ in range(10)
         )
-    )
+        for _ in range(10)
+    ]
+    try:
+        for _ in range(600):
+            if sum(task.done() for task in tasks) >= 9:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        held.release()
+        rt.synthesizer = held.inner  # type: ignore[assignment]
+    responses = await asyncio.gather(*tasks)
+    assert held.started == 1
     statuses = Counter(r.status_code for r in responses)
     assert statuses == {200: 1, 409: 9}, [r.text for r in responses if r.status_code != 409]
     codes = {r.json()["error"]["code"] for r in responses if r.status_code == 409}
