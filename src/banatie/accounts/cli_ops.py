@@ -14,6 +14,7 @@ from banatie.accounts.models import ApiKey, Organization
 from banatie.accounts.schemas import KeyOut
 from banatie.db.engine import make_engine, make_sessionmaker
 from banatie.db.migrate import check_ready
+from banatie.db.transactions import unit_of_work
 from banatie.errors import NotFound
 from banatie.quota import service as quota
 from banatie.quota.models import Plan
@@ -26,7 +27,7 @@ async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
     check_ready(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     try:
-        async with make_sessionmaker(engine)() as session:
+        async with unit_of_work(make_sessionmaker(engine)) as session:
             yield session
     finally:
         await engine.dispose()
@@ -62,7 +63,6 @@ async def create_key(
             name=name,
             expires_in_days=expires_in_days,
         )
-        await session.commit()
         return issued.secret, issued.record
 
 

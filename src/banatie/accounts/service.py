@@ -122,23 +122,16 @@ async def bootstrap_master_key(
             "(POST /api/admin/keys), and `banatie keys create --type master --org SLUG` on the "
             "server replaces a lost one"
         )
-    try:
-        organization = await _bootstrap_organization(
-            session, caller, organization_slug, default_slug
-        )
-        issued = await issue_key(
-            session,
-            organization=organization,
-            project=None,
-            key_type="master",
-            name=name or "initial master key",
-            expires_in_days=None,
-        )
-    except BaseException:
-        await session.rollback()  # gives the marker back
-        raise
-    await session.commit()
-    return issued
+    # A refusal below rolls the unit of work back, which gives the marker back.
+    organization = await _bootstrap_organization(session, caller, organization_slug, default_slug)
+    return await issue_key(
+        session,
+        organization=organization,
+        project=None,
+        key_type="master",
+        name=name or "initial master key",
+        expires_in_days=None,
+    )
 
 
 async def _bootstrap_organization(
@@ -187,7 +180,6 @@ async def create_key_as_master(
         expires_in_days=expires_in_days,
         created_by=master.id,
     )
-    await session.commit()
     return issued
 
 
@@ -201,7 +193,7 @@ async def revoke_key(session: AsyncSession, master: ApiKey, key_id: str) -> ApiK
 async def revoke(session: AsyncSession, record: ApiKey) -> ApiKey:
     if record.revoked_at is None:
         record.revoked_at = utcnow()
-        await session.commit()
+        await session.flush()
     return record
 
 

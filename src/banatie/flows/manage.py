@@ -74,7 +74,7 @@ async def create(
         meta=check_meta(meta, rt.settings.max_meta_bytes),
     )
     session.add(flow)
-    await session.commit()
+    await session.flush()
     return flow
 
 
@@ -83,7 +83,7 @@ async def set_aliases(
 ) -> Flow:
     flow.aliases = await _merged(session, project, flow.aliases or {}, given)
     flow.updated_at = utcnow()
-    await session.commit()
+    await session.flush()
     return flow
 
 
@@ -95,7 +95,7 @@ async def remove_alias(session: AsyncSession, flow: Flow, raw: str) -> Flow:
     del aliases[name]
     flow.aliases = aliases
     flow.updated_at = utcnow()
-    await session.commit()
+    await session.flush()
     return flow
 
 
@@ -127,9 +127,9 @@ async def delete(
     deleted = 0
     for image in members:
         if not image.alias:
-            await images.delete(rt, session, image)  # row, purge, blob and variants
+            await images.delete(rt, session, image)  # row and purge; blobs once committed
             deleted += 1
     fresh = await repository.get(session, project.id, flow_id)
     generations = await repository.remove(session, fresh) if fresh is not None else 0
-    await session.commit()
+    await session.flush()
     return generations, deleted, kept

@@ -54,7 +54,7 @@ async def update(
         generation.meta = check_meta(changes["meta"] or {}, rt.settings.max_meta_bytes)
     if not changes_image(generation, changes):
         generation.updated_at = utcnow()
-        await session.commit()
+        await session.flush()
         output = (
             await image_repository.get(session, project.id, generation.output_image_id)
             if generation.output_image_id

@@ -3,6 +3,8 @@
 Every channel (REST, live URLs, regeneration) goes through `create` or `regenerate`. A
 generation row is committed as `processing` before the provider is called, so a failure is
 recorded as `failed` with its error; nothing is charged and no blob or image row is left behind.
+This is the one service that commits its caller's unit of work early (`transactions.step`):
+call it with nothing pending that should roll back with a refusal.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
+from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
 from banatie.errors import ApiError, NotFound, ValidationError
 from banatie.flows import memory
@@ -45,6 +48,10 @@ from banatie.validation import check_meta
 log = logging.getLogger(__name__)
 
 NEW_FLOW = object()  # `flowId` omitted: start a new flow
+# The pipeline's two durable steps (banatie.db.transactions.step); the request's unit of work
+# goes on after each.
+RESERVED = "the processing row and its reservation stand before the provider is called"
+STORED = "the image and its rows stand before the old content is dropped"
 # An image's `source` by its generation's channel: the OpenAI-compatible endpoint's are "openai".
 IMAGE_SOURCES = {"openai": "openai"}
 
@@ -167,10 +174,15 @@ async def create(
         owner=rt.instance,
     )
     session.add(generation)
-    await quota.reserve(
-        session, project, rt.settings, generation_id=generation.id, attempt=1, source=data.source
-    )
-    await session.commit()
+    async with transactions.step(session, why=RESERVED):
+        await quota.reserve(
+            session,
+            project,
+            rt.settings,
+            generation_id=generation.id,
+            attempt=1,
+            source=data.source,
+        )
     return await _run(rt, session, project, generation, flow, refs, namespace)
 
 
@@ -188,10 +200,9 @@ async def regenerate(
     get 409 GENERATION_IN_PROGRESS."""
     if generation.status == "processing":
         raise _in_progress()
-    if not await repository.claim(session, generation.id):
-        await session.rollback()
-        raise _in_progress()
-    try:
+    async with transactions.step(session, why=RESERVED):  # a failure gives the claim back
+        if not await repository.claim(session, generation.id):
+            raise _in_progress()
         # Read under the claim: another regeneration may have finished since this row was loaded.
         await session.refresh(generation)
         flow = await session.get(Flow, generation.flow_id) if generation.flow_id else None
@@ -231,10 +242,6 @@ async def regenerate(
             enhanced=generation.auto_enhance,
         )
         generation.updated_at = utcnow()
-        await session.commit()
-    except BaseException:
-        await session.rollback()  # the claim goes with it: nothing started
-        raise
     return await _run(
         rt, session, project, generation, flow, refs, namespace, previous, in_place=in_place
     )
@@ -372,14 +379,15 @@ async def _run(
         return moved_from
 
     try:
-        moved_from = await images.write_blob_then_rows(
-            rt,
-            session,
-            key=image.storage_key,
-            data=synthesized.data,
-            mime_type=image.mime_type,
-            write_rows=rows,
-        )
+        async with transactions.step(session, why=STORED):
+            moved_from = await images.write_blob_then_rows(
+                rt,
+                session,
+                key=image.storage_key,
+                data=synthesized.data,
+                mime_type=image.mime_type,
+                write_rows=rows,
+            )
     except ApiError as exc:
         # e.g. the storage quota (429) or an alias taken meanwhile (409): the caller gets that.
         await _mark_failed(session, generation_id, exc.code, exc.message, started)
@@ -412,7 +420,7 @@ async def _mark_failed(
     """Store the attempt as `failed` and release its reservation, in one transaction. Never
     raises: the caller re-raises the error that made it fail, which is what the client gets."""
     try:
-        await session.rollback()
+        await transactions.abandon(session)
         fresh = await session.get(Generation, generation_id, populate_existing=True)
         if fresh is None:
             return
@@ -423,11 +431,11 @@ async def _mark_failed(
         fresh.error_message = message[:2000]
         fresh.processing_time_ms = int((time.perf_counter() - started) * 1000)
         fresh.updated_at = utcnow()
-        await session.commit()
+        await transactions.commit_early(session, why="a failed attempt is recorded as failed")
     except Exception:
         log.exception("could not record generation %s as failed", generation_id)
         with contextlib.suppress(Exception):
-            await session.rollback()
+            await transactions.abandon(session)
 
 
 async def get(session: AsyncSession, project: Project, generation_id: str) -> Generation:
@@ -450,7 +458,7 @@ async def delete(
         else None
     )
     await session.delete(generation)
-    await session.commit()
+    await session.flush()
     if image is not None and image.alias is None:
         await images.delete(rt, session, image)
         return True

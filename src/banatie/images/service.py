@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
+from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
 from banatie.delivery import outbox as cdn_purges
 from banatie.delivery import presets
@@ -176,7 +177,8 @@ async def write_blob_then_rows(
     mime_type: str,
     write_rows: Callable[[], Awaitable[T]],
 ) -> T:
-    """The blob is written before the rows that point at it; if the rows fail, the blob goes."""
+    """The blob is written before the rows that point at it, which join the caller's unit of
+    work; if the rows fail (or that unit rolls back), the blob goes."""
     try:
         await rt.blobs.put(key, data, mime_type)
     except Exception as exc:
@@ -188,15 +190,19 @@ async def write_blob_then_rows(
             status=503,
             headers={"Retry-After": RETRY_AFTER_OUTAGE},
         ) from exc
-    try:
-        result = await write_rows()
-        await session.commit()
-    except BaseException:
-        await session.rollback()
+
+    async def drop_blob() -> None:
         try:
             await rt.blobs.delete(key)
         except Exception:  # the store went away meanwhile: `banatie gc` collects the orphan
             log.warning("could not delete blob %s after its rows failed", key, exc_info=True)
+
+    transactions.after_rollback(session, drop_blob)
+    try:
+        result = await write_rows()
+        await session.flush()
+    except BaseException:
+        await transactions.abandon(session)
         raise
     return result
 
@@ -291,28 +297,34 @@ async def update(
     if changes.meta is not None:
         image.meta = check_meta(changes.meta, max_meta_bytes)
     image.updated_at = utcnow()
-    await session.commit()
+    await session.flush()
     return image
 
 
 async def set_alias(session: AsyncSession, image: Image, alias: str | None) -> str | None:
     moved_from = await assign_alias(session, image, alias)
     image.updated_at = utcnow()
-    await session.commit()
+    await session.flush()
     return moved_from
 
 
 async def delete(rt: Runtime, session: AsyncSession, image: Image) -> None:
-    """Row first (with its CDN purge and the deletion of its blobs in the same transaction),
-    then the original and its variants: a store that is down (or a crash) in between leaves
-    the blob deletion in the outbox, retried until done, never a row pointing at nothing."""
+    """Row first (with its CDN purge and the deletion of its blobs in the caller's unit of
+    work), then, once that commits, the original and its variants: a store that is down (or a
+    crash) in between leaves the blob deletion in the outbox, retried until done, never a row
+    pointing at nothing."""
     key = image.storage_key
     await cdn_purges.enqueue(session, image, [image.id, image.alias or ""], "image deleted")
     deletion = blob_deletions.enqueue(session, key)
     await session.delete(image)
-    await session.commit()
-    rt.delivery.outbox.wake()
-    await blob_deletions.attempt(rt.sessionmaker, rt.blobs, deletion.id, key)
+    await session.flush()
+    deletion_id = deletion.id
+
+    async def drop_blobs() -> None:
+        rt.delivery.outbox.wake()
+        await blob_deletions.attempt(rt.sessionmaker, rt.blobs, deletion_id, key)
+
+    transactions.after_commit(session, drop_blobs)
 
 
 # What new content changes in an image row; its id, alias, flow and meta stay.

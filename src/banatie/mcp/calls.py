@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.auth import Principal, authenticate, key_from_headers
 from banatie.accounts.models import Project
+from banatie.db.transactions import unit_of_work
 from banatie.deps import get_project
 from banatie.errors import ApiError
 from banatie.providers.errors import ProviderError
@@ -54,8 +55,9 @@ def session_tag(headers: Mapping[str, str]) -> str:
 
 @asynccontextmanager
 async def caller(rt: Runtime, headers: Mapping[str, str]) -> AsyncIterator[Call]:
-    """The caller of this request, checked as `ProjectDep` checks a REST caller."""
-    async with rt.sessionmaker() as session:
+    """The caller of this request, checked as `ProjectDep` checks a REST caller, and the call's
+    unit of work (`banatie.db.transactions`): committed when the tool returns."""
+    async with unit_of_work(rt.sessionmaker) as session:
         principal = await authenticate(session, key_from_headers(headers), rt.key_tracker)
         project = await get_project(principal)
         yield Call(rt, session, principal, project, session_tag(headers))

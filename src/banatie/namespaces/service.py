@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
+from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
 from banatie.delivery import outbox as cdn_purges
 from banatie.errors import ApiError, NotFound, ValidationError
@@ -143,9 +144,8 @@ async def create(
     )
     session.add(namespace)
     try:
-        await session.commit()
+        await session.flush()
     except IntegrityError as exc:
-        await session.rollback()
         raise ApiError(
             f"namespace {slug!r} already exists",
             code="NAMESPACE_ALREADY_EXISTS",
@@ -177,8 +177,8 @@ async def update(
         setattr(namespace, name, value)
     namespace.updated_at = utcnow()
     keys = await _retire_live(session, project, namespace.slug) if restyled else []
-    await session.commit()
-    _forget(rt, keys)
+    await session.flush()
+    _forget(rt, session, keys)
     return namespace
 
 
@@ -189,8 +189,8 @@ async def delete(rt: Runtime, session: AsyncSession, project: Project, namespace
     kept = await repository.release_members(session, project.id, namespace.slug)
     keys = await _retire_live(session, project, namespace.slug)
     await session.delete(namespace)
-    await session.commit()
-    _forget(rt, keys)
+    await session.flush()
+    _forget(rt, session, keys)
     return kept
 
 
@@ -204,7 +204,13 @@ async def _retire_live(session: AsyncSession, project: Project, slug: str) -> li
     return [entry.cache_key for entry in entries]
 
 
-def _forget(rt: Runtime, keys: list[str]) -> None:
-    rt.live.forget(*keys)
-    if keys:
-        rt.delivery.outbox.wake()
+def _forget(rt: Runtime, session: AsyncSession, keys: list[str]) -> None:
+    """Once the unit of work commits: this process stops serving the retired live images, and
+    the outbox sends their purges."""
+
+    async def forget() -> None:
+        rt.live.forget(*keys)
+        if keys:
+            rt.delivery.outbox.wake()
+
+    transactions.after_commit(session, forget)

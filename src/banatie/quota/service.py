@@ -120,7 +120,8 @@ async def reserve(
     attempt: int,
     source: str,
 ) -> None:
-    """Add a reservation to the caller's transaction, or raise QuotaExceeded (429).
+    """Add a reservation to the caller's transaction, or raise QuotaExceeded (429) (and the
+    caller's transaction must then roll back).
 
     PostgreSQL: the project row is locked first, so concurrent reservations queue up.
     SQLite: the insert takes the database's write lock before the count, with the same effect.
@@ -149,7 +150,8 @@ async def reserve(
         return
     used = await used_this_period(session, project.id, now)
     if used > limits.monthly_generations:
-        await session.rollback()
+        # The reservation just added stays in the caller's transaction: the caller's unit of
+        # work rolls back with this error.
         reset = next_reset(now)
         raise QuotaExceeded(
             f"monthly allowance of {limits.monthly_generations} generations on the "
@@ -209,7 +211,7 @@ async def set_plan(session: AsyncSession, project: Project, plan_slug: str) -> P
     if plan is None:
         raise NotFound(f"plan {plan_slug!r} not found", code="PLAN_NOT_FOUND")
     project.plan = plan.slug
-    await session.commit()
+    await session.flush()
     return plan
 
 
@@ -242,7 +244,7 @@ async def upsert_plan(
     plan.monthly_generations = monthly_generations
     plan.rate_limit = rate_limit
     plan.storage_mb = storage_mb
-    await session.commit()
+    await session.flush()
     return plan
 
 
