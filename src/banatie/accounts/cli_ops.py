@@ -10,12 +10,12 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts import repository, service
+from banatie.accounts.errors import OrganizationNotFound
 from banatie.accounts.models import ApiKey, Organization
 from banatie.accounts.schemas import KeyOut
 from banatie.db.engine import make_engine, make_sessionmaker
 from banatie.db.migrate import check_ready
 from banatie.db.transactions import unit_of_work
-from banatie.errors import NotFound
 from banatie.quota import service as quota
 from banatie.quota.models import Plan
 from banatie.quota.service import Limits
@@ -36,7 +36,7 @@ async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
 async def _organization(session: AsyncSession, slug: str) -> Organization:
     organization = await repository.get_organization_by_slug(session, slug)
     if organization is None:
-        raise NotFound(f"no organization {slug!r}", code="ORGANIZATION_NOT_FOUND")
+        raise OrganizationNotFound(f"no organization {slug!r}")
     return organization
 
 
@@ -75,8 +75,8 @@ async def list_keys(settings: Settings, organization_slug: str) -> list[KeyOut]:
 async def revoke_key(settings: Settings, organization_slug: str, reference: str) -> KeyOut:
     async with _session(settings) as session:
         organization = await _organization(session, organization_slug)
-        record = await service.find_key(session, organization, reference)
-        return KeyOut.of(await service.revoke(session, record))
+        record = await service.revoke_key(session, organization, reference, by_prefix=True)
+        return KeyOut.of(record)
 
 
 async def list_plans(settings: Settings) -> list[tuple[Plan, Limits]]:

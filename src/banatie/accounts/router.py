@@ -61,4 +61,4 @@ async def list_keys(session: SessionDep, master: MasterDep) -> Envelope[list[Key
 
 @router.delete("/admin/keys/{key_id}")
 async def revoke_key(key_id: str, session: SessionDep, master: MasterDep) -> Envelope[KeyOut]:
-    return ok(KeyOut.of(await service.revoke_key(session, master.key, key_id)))
+    return ok(KeyOut.of(await service.revoke_key(session, master.organization, key_id)))

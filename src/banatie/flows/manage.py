@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
 from banatie.db.base import new_id, utcnow
-from banatie.errors import NotFound, ValidationError
+from banatie.errors import ValidationError
 from banatie.flows import repository
+from banatie.flows.errors import FlowAliasNotFound, FlowNotFound
 from banatie.flows.models import Flow
+from banatie.generation.errors import GenerationNotFound
 from banatie.generation.models import Generation
 from banatie.images import repository as images_repository
 from banatie.images import service as images
@@ -20,14 +22,10 @@ from banatie.runtime import Runtime
 from banatie.validation import check_meta
 
 
-def _not_found(flow_id: str) -> NotFound:
-    return NotFound(f"flow {flow_id[:80]!r} not found", code="FLOW_NOT_FOUND")
-
-
 async def get(session: AsyncSession, project: Project, flow_id: str) -> Flow:
     flow = await repository.get(session, project.id, flow_id) if is_uuid(flow_id) else None
     if flow is None:
-        raise _not_found(flow_id)
+        raise FlowNotFound(f"flow {flow_id[:80]!r} not found")
     return flow
 
 
@@ -91,7 +89,7 @@ async def remove_alias(session: AsyncSession, flow: Flow, raw: str) -> Flow:
     name = "@" + raw.strip().lstrip("@")
     aliases = dict(flow.aliases or {})
     if name not in aliases:
-        raise NotFound(f"flow {flow.id} has no alias {name[:100]}", code="FLOW_ALIAS_NOT_FOUND")
+        raise FlowAliasNotFound(f"flow {flow.id} has no alias {name[:100]}")
     del aliases[name]
     flow.aliases = aliases
     flow.updated_at = utcnow()
@@ -109,9 +107,7 @@ async def live_aliases(session: AsyncSession, project: Project, flow: Flow) -> d
 async def last_step(session: AsyncSession, flow: Flow) -> Generation:
     generation = await repository.last_generation(session, flow.id)
     if generation is None:
-        raise NotFound(
-            f"flow {flow.id} has no generation to regenerate yet", code="GENERATION_NOT_FOUND"
-        )
+        raise GenerationNotFound(f"flow {flow.id} has no generation to regenerate yet")
     return generation
 
 

@@ -20,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banatie.accounts.models import Project
 from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
-from banatie.errors import ApiError, NotFound, ValidationError
+from banatie.errors import ApiError, ValidationError
 from banatie.flows import memory
 from banatie.flows import service as flows
 from banatie.flows.models import Flow
 from banatie.generation import references, repository, request
+from banatie.generation.errors import GenerationInProgress, GenerationNotFound
 from banatie.generation.models import Generation
 from banatie.images import repository as image_repository
 from banatie.images import service as images
@@ -199,10 +200,10 @@ async def regenerate(
     Concurrent regenerations of one generation: the database lets one through, the others
     get 409 GENERATION_IN_PROGRESS."""
     if generation.status == "processing":
-        raise _in_progress()
+        raise GenerationInProgress()
     async with transactions.step(session, why=RESERVED):  # a failure gives the claim back
         if not await repository.claim(session, generation.id):
-            raise _in_progress()
+            raise GenerationInProgress()
         # Read under the claim: another regeneration may have finished since this row was loaded.
         await session.refresh(generation)
         flow = await session.get(Flow, generation.flow_id) if generation.flow_id else None
@@ -245,10 +246,6 @@ async def regenerate(
     return await _run(
         rt, session, project, generation, flow, refs, namespace, previous, in_place=in_place
     )
-
-
-def _in_progress() -> ApiError:
-    return ApiError("this generation is still running", code="GENERATION_IN_PROGRESS", status=409)
 
 
 async def _run(
@@ -443,7 +440,7 @@ async def get(session: AsyncSession, project: Project, generation_id: str) -> Ge
         await repository.get(session, project.id, generation_id) if is_uuid(generation_id) else None
     )
     if generation is None:
-        raise NotFound(f"generation {generation_id!r} not found", code="GENERATION_NOT_FOUND")
+        raise GenerationNotFound(f"generation {generation_id!r} not found")
     return generation
 
 

@@ -19,10 +19,11 @@ from banatie.db.base import new_id, utcnow
 from banatie.delivery import outbox as cdn_purges
 from banatie.delivery import presets
 from banatie.delivery.urls import image_url, storage_key
-from banatie.errors import RETRY_AFTER_OUTAGE, ApiError, Conflict, NotFound, ValidationError
+from banatie.errors import StorageDown, StorageError, ValidationError
 from banatie.flows import service as flows
 from banatie.images import repository
 from banatie.images.aliases import is_uuid, normalize_alias
+from banatie.images.errors import AliasConflict, ImageNotFound
 from banatie.images.models import Image
 from banatie.images.schemas import FocalPoint, ImageOut, ImageUpdate
 from banatie.imaging.pool import run_cpu
@@ -87,7 +88,7 @@ async def resolve_ref(session: AsyncSession, project: Project, ref: str) -> Imag
     else:
         image = await repository.get_by_alias(session, project.id, "@" + ref.lstrip("@"))
     if image is None:
-        raise NotFound(f"image {ref!r} not found", code="IMAGE_NOT_FOUND")
+        raise ImageNotFound(f"image {ref!r} not found")
     return image
 
 
@@ -116,7 +117,7 @@ async def assign_alias(session: AsyncSession, image: Image, alias: str | None) -
         await session.flush()
     except IntegrityError as exc:
         # Lost a race with another request assigning the same alias.
-        raise Conflict(f"alias {alias} was just taken; retry", code="ALIAS_CONFLICT") from exc
+        raise AliasConflict(f"alias {alias} was just taken; retry") from exc
     return moved_from
 
 
@@ -183,13 +184,9 @@ async def write_blob_then_rows(
         await rt.blobs.put(key, data, mime_type)
     except Exception as exc:
         log.exception("blob write failed for %s", key)
-        raise ApiError(
-            "the image store is unavailable; nothing was saved, retry later",
-            # Unreachable (S3 down) or refusing the write (a full disk).
-            code="STORAGE_UNAVAILABLE" if isinstance(exc, StorageUnavailable) else "STORAGE_ERROR",
-            status=503,
-            headers={"Retry-After": RETRY_AFTER_OUTAGE},
-        ) from exc
+        # Unreachable (S3 down) or refusing the write (a full disk).
+        error = StorageDown if isinstance(exc, StorageUnavailable) else StorageError
+        raise error("the image store is unavailable; nothing was saved, retry later") from exc
 
     async def drop_blob() -> None:
         try:

@@ -53,7 +53,8 @@ from banatie.live.signing import live_path, verify
 from banatie.live.state import CachedImage, ProjectRef
 from banatie.providers.errors import ProviderError
 from banatie.quota import service as quota
-from banatie.quota.rate_limit import RateLimitExceeded, RateLimitState, parse_rate
+from banatie.quota.errors import RateLimitExceeded
+from banatie.quota.rate_limit import RateLimitState, parse_rate
 from banatie.runtime import Runtime
 from banatie.validation import check_meta
 

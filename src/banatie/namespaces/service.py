@@ -12,10 +12,11 @@ from banatie.accounts.models import Project
 from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
 from banatie.delivery import outbox as cdn_purges
-from banatie.errors import ApiError, NotFound, ValidationError
+from banatie.errors import ValidationError
 from banatie.images import repository as images
 from banatie.images.aliases import is_uuid
 from banatie.namespaces import repository
+from banatie.namespaces.errors import NamespaceAlreadyExists, NamespaceNotFound
 from banatie.namespaces.models import Namespace
 from banatie.providers.capabilities import check_output
 from banatie.providers.ports import TEMPLATES
@@ -53,9 +54,8 @@ def as_filter(raw: str | None) -> str | None:
 async def get(session: AsyncSession, project: Project, slug: str) -> Namespace:
     namespace = await repository.get(session, project.id, slug.strip().lower().lstrip("@"))
     if namespace is None:
-        raise NotFound(
-            f"namespace {slug[:70]!r} not found; create it with POST /api/v1/namespaces",
-            code="NAMESPACE_NOT_FOUND",
+        raise NamespaceNotFound(
+            f"namespace {slug[:70]!r} not found; create it with POST /api/v1/namespaces"
         )
     return namespace
 
@@ -146,11 +146,7 @@ async def create(
     try:
         await session.flush()
     except IntegrityError as exc:
-        raise ApiError(
-            f"namespace {slug!r} already exists",
-            code="NAMESPACE_ALREADY_EXISTS",
-            status=409,
-        ) from exc
+        raise NamespaceAlreadyExists(f"namespace {slug!r} already exists") from exc
     return namespace
 
 

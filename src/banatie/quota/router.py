@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from banatie.accounts import repository as accounts
+from banatie.accounts.errors import ProjectNotFound
 from banatie.deps import MasterDep, ProjectDep, RuntimeDep, SessionDep
-from banatie.errors import NotFound
 from banatie.quota import service
 from banatie.quota.models import Plan
 from banatie.quota.schemas import PlanAssignment, PlanOut, ProjectPlanOut, UsageOut
@@ -46,7 +46,7 @@ async def set_project_plan(
 ) -> Envelope[ProjectPlanOut]:
     project = await accounts.get_project_by_slug(session, master.organization.id, project_slug)
     if project is None:
-        raise NotFound(f"project {project_slug!r} not found", code="PROJECT_NOT_FOUND")
+        raise ProjectNotFound(f"project {project_slug!r} not found")
     plan = await service.set_plan(session, project, body.plan)
     return ok(
         ProjectPlanOut(

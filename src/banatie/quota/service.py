@@ -14,8 +14,9 @@ from banatie.accounts.models import Project
 from banatie.accounts.service import check_slug
 from banatie.db import base
 from banatie.delivery.models import ImageVariant
-from banatie.errors import ApiError, NotFound, ValidationError
+from banatie.errors import ValidationError
 from banatie.images.models import Image
+from banatie.quota.errors import PlanNotFound, QuotaExceeded
 from banatie.quota.models import Plan, UsageRecord
 from banatie.quota.rate_limit import RateLimiter, RateLimitState, parse_rate
 from banatie.settings import Settings
@@ -31,11 +32,6 @@ class Limits:
     monthly_generations: int | None
     rate_limit: str | None
     storage_bytes: int | None
-
-
-class QuotaExceeded(ApiError):
-    status = 429
-    code = "QUOTA_EXCEEDED"
 
 
 def utcnow() -> datetime:
@@ -209,7 +205,7 @@ async def release(session: AsyncSession, *, generation_id: str, attempt: int) ->
 async def set_plan(session: AsyncSession, project: Project, plan_slug: str) -> Plan:
     plan = await session.get(Plan, plan_slug)
     if plan is None:
-        raise NotFound(f"plan {plan_slug!r} not found", code="PLAN_NOT_FOUND")
+        raise PlanNotFound(f"plan {plan_slug!r} not found")
     project.plan = plan.slug
     await session.flush()
     return plan
