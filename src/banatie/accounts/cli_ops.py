@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banatie.accounts import repository, service
 from banatie.accounts.errors import OrganizationNotFound
 from banatie.accounts.models import ApiKey, Organization
+from banatie.accounts.presenters import present_key
 from banatie.accounts.schemas import KeyOut
 from banatie.db.engine import make_engine, make_sessionmaker
 from banatie.db.migrate import check_ready
@@ -69,14 +70,14 @@ async def create_key(
 async def list_keys(settings: Settings, organization_slug: str) -> list[KeyOut]:
     async with _session(settings) as session:
         organization = await _organization(session, organization_slug)
-        return [KeyOut.of(key) for key in await repository.list_keys(session, organization.id)]
+        return [present_key(key) for key in await service.list_keys(session, organization)]
 
 
 async def revoke_key(settings: Settings, organization_slug: str, reference: str) -> KeyOut:
     async with _session(settings) as session:
         organization = await _organization(session, organization_slug)
         record = await service.revoke_key(session, organization, reference, by_prefix=True)
-        return KeyOut.of(record)
+        return present_key(record)
 
 
 async def list_plans(settings: Settings) -> list[tuple[Plan, Limits]]:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banatie.accounts import keys as key_material
 from banatie.accounts import repository
 from banatie.accounts.auth import Principal
-from banatie.accounts.errors import BootstrapDone, KeyNotFound
+from banatie.accounts.errors import BootstrapDone, KeyNotFound, ProjectNotFound
 from banatie.accounts.models import ApiKey, Organization, Project
 from banatie.db.base import utcnow
 from banatie.errors import Forbidden, Unauthorized, ValidationError
@@ -56,6 +56,18 @@ async def ensure_project(session: AsyncSession, organization: Organization, slug
         session.add(project)
         await session.flush()
     return project
+
+
+async def get_project(session: AsyncSession, organization: Organization, slug: str) -> Project:
+    """The organization's project with this slug (404 PROJECT_NOT_FOUND otherwise)."""
+    project = await repository.get_project_by_slug(session, organization.id, slug)
+    if project is None:
+        raise ProjectNotFound(f"project {slug!r} not found")
+    return project
+
+
+async def list_keys(session: AsyncSession, organization: Organization) -> list[ApiKey]:
+    return list(await repository.list_keys(session, organization.id))
 
 
 async def issue_key(

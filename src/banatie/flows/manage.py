@@ -22,6 +22,13 @@ from banatie.runtime import Runtime
 from banatie.validation import check_meta
 
 
+async def list_flows(
+    session: AsyncSession, project: Project, *, limit: int, offset: int
+) -> tuple[list[Flow], int]:
+    """A page of the project's flows, the most recently changed first, and how many in all."""
+    return await repository.list_flows(session, project.id, limit=limit, offset=offset)
+
+
 async def get(session: AsyncSession, project: Project, flow_id: str) -> Flow:
     flow = await repository.get(session, project.id, flow_id) if is_uuid(flow_id) else None
     if flow is None:
@@ -95,13 +102,6 @@ async def remove_alias(session: AsyncSession, flow: Flow, raw: str) -> Flow:
     flow.updated_at = utcnow()
     await session.flush()
     return flow
-
-
-async def live_aliases(session: AsyncSession, project: Project, flow: Flow) -> dict[str, str]:
-    """The flow's aliases whose image still exists (a deleted image's alias names nothing)."""
-    aliases = {str(k): str(v) for k, v in (flow.aliases or {}).items()}
-    alive = await repository.existing_image_ids(session, project.id, list(aliases.values()))
-    return {name: image_id for name, image_id in aliases.items() if image_id in alive}
 
 
 async def last_step(session: AsyncSession, flow: Flow) -> Generation:

@@ -435,6 +435,28 @@ async def _mark_failed(
             await transactions.abandon(session)
 
 
+async def list_generations(
+    session: AsyncSession,
+    project: Project,
+    *,
+    flow_id: str | None = None,
+    status: str | None = None,
+    namespace: str | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Generation], int]:
+    """A page of the project's generations, the latest first, and how many match in all."""
+    return await repository.list_generations(
+        session,
+        project.id,
+        flow_id=flow_id,
+        status=status,
+        limit=limit,
+        offset=offset,
+        namespace=namespaces.as_filter(namespace),
+    )
+
+
 async def get(session: AsyncSession, project: Project, generation_id: str) -> Generation:
     generation = (
         await repository.get(session, project.id, generation_id) if is_uuid(generation_id) else None

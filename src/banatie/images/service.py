@@ -17,15 +17,14 @@ from banatie.accounts.models import Project
 from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
 from banatie.delivery import outbox as cdn_purges
-from banatie.delivery import presets
-from banatie.delivery.urls import image_url, storage_key
+from banatie.delivery.urls import storage_key
 from banatie.errors import StorageDown, StorageError, ValidationError
 from banatie.flows import service as flows
 from banatie.images import repository
 from banatie.images.aliases import is_uuid, normalize_alias
 from banatie.images.errors import AliasConflict, ImageNotFound
 from banatie.images.models import Image
-from banatie.images.schemas import FocalPoint, ImageOut, ImageUpdate
+from banatie.images.schemas import ImageUpdate
 from banatie.imaging.pool import run_cpu
 from banatie.imaging.probe import InvalidImage, probe, verify_decodes
 from banatie.namespaces import service as namespaces
@@ -33,7 +32,6 @@ from banatie.providers.ports import AnalysisRequest, AssetAnalysis
 from banatie.quota import service as quota
 from banatie.recovery import deletions as blob_deletions
 from banatie.runtime import Runtime
-from banatie.settings import Settings
 from banatie.storage.base import StorageUnavailable
 from banatie.validation import check_meta
 
@@ -41,42 +39,25 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-def present(image: Image, project: Project, settings: Settings) -> ImageOut:
-    base = settings.delivery_base_url
-    org = project.organization.slug
-    return ImageOut(
-        id=image.id,
-        project_id=image.project_id,
-        flow_id=image.flow_id,
-        generation_id=image.generation_id,
-        source=image.source,
-        alias=image.alias,
-        namespace=image.namespace,
-        storage_url=image_url(base, org, project.slug, image.id),
-        alias_url=image_url(base, org, project.slug, image.alias) if image.alias else None,
-        mime_type=image.mime_type,
-        file_size=image.size_bytes,
-        width=image.width,
-        height=image.height,
-        has_alpha=image.has_alpha,
-        focal_point=FocalPoint(x=image.focal_x, y=image.focal_y),
-        analyzer=image.analyzer,
-        alt_text=image.alt_text,
-        description=image.description,
-        tags=list(image.tags or []),
-        dominant_colors=list(image.dominant_colors or []),
-        placeholder_hash=image.placeholder_hash,
-        original_filename=image.original_filename,
-        file_hash=image.file_hash,
-        meta=dict(image.meta or {}),
-        variants=presets.variant_urls(
-            base, org, project.slug, image.id, settings.presets, settings.delivery_signing_key
-        ),
-        srcset=presets.srcset(
-            base, org, project.slug, image.id, image.width, settings.delivery_signing_key
-        ),
-        created_at=image.created_at,
-        updated_at=image.updated_at,
+async def list_images(
+    session: AsyncSession,
+    project: Project,
+    *,
+    flow_id: str | None = None,
+    source: str | None = None,
+    namespace: str | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Image], int]:
+    """A page of the project's images, the latest first, and how many match in all."""
+    return await repository.list_images(
+        session,
+        project.id,
+        flow_id=flow_id,
+        source=source,
+        limit=limit,
+        offset=offset,
+        namespace=namespaces.as_filter(namespace),
     )
 
 

@@ -51,6 +51,13 @@ def as_filter(raw: str | None) -> str | None:
     return raw.strip().lower().lstrip("@") if raw and raw.strip() else None
 
 
+async def list_namespaces(
+    session: AsyncSession, project: Project, *, limit: int, offset: int
+) -> tuple[list[Namespace], int]:
+    """A page of the project's namespaces, by slug, and how many in all."""
+    return await repository.list_namespaces(session, project.id, limit=limit, offset=offset)
+
+
 async def get(session: AsyncSession, project: Project, slug: str) -> Namespace:
     namespace = await repository.get(session, project.id, slug.strip().lower().lstrip("@"))
     if namespace is None:
