@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the runtime, a database session per request, and the caller."""
+"""FastAPI dependencies: the runtime, the request's unit of work (its session), and the caller."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.auth import Principal, authenticate, read_key, require_master
 from banatie.accounts.models import Project
+from banatie.db.transactions import unit_of_work
 from banatie.errors import Forbidden
 from banatie.runtime import Runtime
 
@@ -24,11 +25,15 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
-    async with runtime.sessionmaker() as session:
+    """The request's unit of work (`banatie.db.transactions`): it commits when the route returns
+    and rolls back when it raises."""
+    async with unit_of_work(runtime.sessionmaker) as session:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+#: `scope="function"`: the unit ends when the route function returns, before the response is
+#: sent, so a failed commit is answered as an error and never as a success that did not happen.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 #: The two ways to send a key, as OpenAPI security schemes: Swagger UI's "Authorize" fills them

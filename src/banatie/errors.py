@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -59,11 +60,10 @@ class Forbidden(ApiError):
 
 
 class NotFound(ApiError):
+    """A 404; each feature names its own (`images.errors.ImageNotFound`, …)."""
+
     status = 404
     code = "NOT_FOUND"
-
-    def __init__(self, message: str, *, code: str = "NOT_FOUND") -> None:
-        super().__init__(message, code=code)
 
 
 class Conflict(ApiError):
@@ -71,22 +71,67 @@ class Conflict(ApiError):
     code = "CONFLICT"
 
 
+class StorageError(ApiError):
+    """The image store refused a write (a full disk, …): nothing was saved."""
+
+    status = 503
+    code = "STORAGE_ERROR"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message, code=code, headers={"Retry-After": RETRY_AFTER_OUTAGE})
+
+
+class StorageDown(StorageError):
+    """The image store cannot be reached (S3 down, …)."""
+
+    code = "STORAGE_UNAVAILABLE"
+
+
+class DatabaseDown(ApiError):
+    status = 503
+    code = "DATABASE_UNAVAILABLE"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"Retry-After": RETRY_AFTER_OUTAGE})
+
+
 def outage(exc: BaseException) -> ApiError | None:
     """The 503 for an exception that means a dependency is down, else None."""
     if isinstance(
         exc, sa_errors.OperationalError | sa_errors.InterfaceError | sa_errors.TimeoutError
     ) or (isinstance(exc, sa_errors.DBAPIError) and exc.connection_invalidated):
-        what, code = "the database", "DATABASE_UNAVAILABLE"
-    elif isinstance(exc, StorageUnavailable):
-        what, code = "the image store", "STORAGE_UNAVAILABLE"
-    else:
-        return None
-    return ApiError(
-        f"{what} is unavailable right now; retry shortly",
-        code=code,
-        status=503,
-        headers={"Retry-After": RETRY_AFTER_OUTAGE},
-    )
+        return DatabaseDown("the database is unavailable right now; retry shortly")
+    if isinstance(exc, StorageUnavailable):
+        return StorageDown("the image store is unavailable right now; retry shortly")
+    return None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What the API answers for an error, whatever the channel renders it as (the v1
+    envelope, a live URL's SVG, an MCP tool error, OpenAI's error shape)."""
+
+    status: int
+    code: str
+    message: str
+    headers: dict[str, str] = field(default_factory=dict)
+    details: dict[str, Any] | None = None
+
+
+def problem_of(exc: BaseException) -> Problem:
+    """The one mapping of errors to answers: an `ApiError` says its own; a provider failure its
+    code and status (with `Retry-After` and `details.reason` when it has them); a dependency
+    that is down is a 503; anything else an INTERNAL_ERROR 500 (the caller logs it)."""
+    exc = outage(exc) or exc
+    if isinstance(exc, ApiError):
+        return Problem(exc.status, exc.code, exc.message, dict(exc.headers), exc.details)
+    if isinstance(exc, ProviderError):
+        headers = {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+        details = {"reason": exc.reason} if exc.reason else None
+        return Problem(exc.status, exc.code, exc.message, headers, details)
+    return Problem(500, "INTERNAL_ERROR", "internal error")
 
 
 def error_body(message: str, code: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -102,17 +147,13 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return _json(exc.status, error_body(exc.message, exc.code, exc.details), exc.headers)
+    async def _known(_: Request, exc: Exception) -> JSONResponse:
+        problem = problem_of(exc)
+        body = error_body(problem.message, problem.code, problem.details)
+        return _json(problem.status, body, problem.headers)
 
-    @app.exception_handler(ProviderError)
-    async def _provider_error(_: Request, exc: ProviderError) -> JSONResponse:
-        headers = {}
-        if exc.retry_after is not None:
-            headers["Retry-After"] = str(max(1, round(exc.retry_after)))
-        details = {"reason": exc.reason} if exc.reason else None
-        return _json(exc.status, error_body(exc.message, exc.code, details), headers)
+    app.add_exception_handler(ApiError, _known)
+    app.add_exception_handler(ProviderError, _known)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -145,7 +186,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if down is None:
             return await _unexpected(request, exc)
         log.warning("%s: %s", down.code, exc)
-        return await _api_error(request, down)
+        return await _known(request, down)
 
     for dependency_error in (sa_errors.DBAPIError, sa_errors.TimeoutError, StorageUnavailable):
         app.add_exception_handler(dependency_error, _outage)

@@ -32,7 +32,7 @@ class Runtime:
     rate_limiter: RateLimiter
     # CDN purger, purge outbox worker, in-flight variant renders (banatie.delivery.state).
     delivery: Delivery
-    key_tracker: LastUsedTracker = field(default_factory=LastUsedTracker)
+    key_tracker: LastUsedTracker
     live: LiveState = field(default_factory=LiveState)
     # What make_providers built (the shared Gemini client lives there); closed with the runtime.
     providers: Providers | None = None
@@ -77,6 +77,7 @@ def build_runtime(settings: Settings) -> Runtime:
         enhancer=providers.enhancer,
         analyzer=providers.analyzer,
         rate_limiter=RateLimiter(settings.redis_url, settings.rate_limit_on_error),
+        key_tracker=LastUsedTracker(sessionmaker),
         live=live,
         delivery=build_delivery(settings, engine, sessionmaker),
         providers=providers,

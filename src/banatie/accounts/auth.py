@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from banatie.accounts import keys as key_material
 from banatie.accounts import repository
 from banatie.accounts.models import ApiKey, Organization, Project
 from banatie.db.base import utcnow
+from banatie.db.transactions import separate_transaction
 from banatie.errors import Forbidden, Unauthorized
 
 
@@ -32,7 +34,10 @@ class Principal:
 class LastUsedTracker:
     """Remembers key use in memory and writes `lastUsedAt` at most once a minute per key."""
 
-    def __init__(self, interval_seconds: float = 60.0) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], interval_seconds: float = 60.0
+    ) -> None:
+        self.sessionmaker = sessionmaker
         self.interval = interval_seconds
         self._written: dict[str, float] = {}
 
@@ -43,6 +48,17 @@ class LastUsedTracker:
             return False
         self._written[key_id] = now
         return True
+
+    async def record(self, key: ApiKey, at: datetime) -> None:
+        if not self.due(key.id):
+            return
+        # Recorded whatever becomes of the request (a refused one used the key too), and at
+        # once: the request's own unit would hold the key row (or SQLite's write lock) for as
+        # long as the request runs.
+        async with separate_transaction(self.sessionmaker, why="a key's last use") as session:
+            await repository.touch_keys(session, {key.id: at})
+        # As loaded, not as a change: the request's unit must not write the row again.
+        set_committed_value(key, "last_used_at", at)
 
 
 def read_key(request: Request) -> str | None:
@@ -85,10 +101,7 @@ async def authenticate(
         raise Unauthorized(
             f"API key expired at {_iso(record.expires_at)}", details={"reason": "expired"}
         )
-    if tracker.due(record.id):
-        await repository.touch_keys(session, {record.id: now})
-        await session.commit()
-        record.last_used_at = now
+    await tracker.record(record, now)
     return Principal(key=record, organization=record.organization, project=record.project)
 
 

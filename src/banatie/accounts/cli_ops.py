@@ -10,11 +10,13 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts import repository, service
+from banatie.accounts.errors import OrganizationNotFound
 from banatie.accounts.models import ApiKey, Organization
+from banatie.accounts.presenters import present_key
 from banatie.accounts.schemas import KeyOut
 from banatie.db.engine import make_engine, make_sessionmaker
 from banatie.db.migrate import check_ready
-from banatie.errors import NotFound
+from banatie.db.transactions import unit_of_work
 from banatie.quota import service as quota
 from banatie.quota.models import Plan
 from banatie.quota.service import Limits
@@ -26,7 +28,7 @@ async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
     check_ready(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     try:
-        async with make_sessionmaker(engine)() as session:
+        async with unit_of_work(make_sessionmaker(engine)) as session:
             yield session
     finally:
         await engine.dispose()
@@ -35,7 +37,7 @@ async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
 async def _organization(session: AsyncSession, slug: str) -> Organization:
     organization = await repository.get_organization_by_slug(session, slug)
     if organization is None:
-        raise NotFound(f"no organization {slug!r}", code="ORGANIZATION_NOT_FOUND")
+        raise OrganizationNotFound(f"no organization {slug!r}")
     return organization
 
 
@@ -62,21 +64,20 @@ async def create_key(
             name=name,
             expires_in_days=expires_in_days,
         )
-        await session.commit()
         return issued.secret, issued.record
 
 
 async def list_keys(settings: Settings, organization_slug: str) -> list[KeyOut]:
     async with _session(settings) as session:
         organization = await _organization(session, organization_slug)
-        return [KeyOut.of(key) for key in await repository.list_keys(session, organization.id)]
+        return [present_key(key) for key in await service.list_keys(session, organization)]
 
 
 async def revoke_key(settings: Settings, organization_slug: str, reference: str) -> KeyOut:
     async with _session(settings) as session:
         organization = await _organization(session, organization_slug)
-        record = await service.find_key(session, organization, reference)
-        return KeyOut.of(await service.revoke(session, record))
+        record = await service.revoke_key(session, organization, reference, by_prefix=True)
+        return present_key(record)
 
 
 async def list_plans(settings: Settings) -> list[tuple[Plan, Limits]]:

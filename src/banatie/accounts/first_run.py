@@ -9,6 +9,7 @@ from datetime import datetime
 from banatie.accounts import repository, service
 from banatie.db import locks
 from banatie.db.engine import make_engine, make_sessionmaker
+from banatie.db.transactions import unit_of_work
 from banatie.settings import Settings
 
 
@@ -24,7 +25,7 @@ class FirstRun:
 async def ensure_first_run(settings: Settings) -> FirstRun | None:
     engine = make_engine(settings.resolved_database_url)
     try:
-        async with make_sessionmaker(engine)() as session:
+        async with unit_of_work(make_sessionmaker(engine)) as session:
             # Replicas starting at once: one makes the key, the others then see it.
             await locks.hold_async(session, locks.FIRST_RUN)
             if await repository.count_keys(session) > 0:
@@ -43,7 +44,6 @@ async def ensure_first_run(settings: Settings) -> FirstRun | None:
                 name="first-run key",
                 expires_in_days=None,
             )
-            await session.commit()
     finally:
         await engine.dispose()
     if settings.first_run_key_file is not None:

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from banatie.accounts import repository, service
+from banatie.accounts import service
 from banatie.accounts.auth import authenticate, read_key
+from banatie.accounts.presenters import present_issued_key, present_key
 from banatie.accounts.schemas import BootstrapRequest, IssuedKeyOut, KeyCreate, KeyOut
 from banatie.deps import MasterDep, RuntimeDep, SessionDep
 from banatie.schemas import ERROR_RESPONSES, Envelope, errors, ok
 
 router = APIRouter(prefix="/api", tags=["keys"], responses=ERROR_RESPONSES)
-
-
-def issued(result: service.IssuedKey) -> IssuedKeyOut:
-    return IssuedKeyOut(**KeyOut.of(result.record).model_dump(), key=result.secret)
 
 
 @router.post("/bootstrap/initial-key", status_code=201, responses=errors(409))
@@ -34,7 +31,7 @@ async def bootstrap_initial_key(
         default_slug=runtime.settings.first_run_organization,
         name=body.name,
     )
-    return ok(issued(result))
+    return ok(present_issued_key(result))
 
 
 @router.post("/admin/keys", status_code=201)
@@ -50,15 +47,15 @@ async def create_key(
         name=body.name,
         expires_in_days=body.expires_in_days,
     )
-    return ok(issued(result))
+    return ok(present_issued_key(result))
 
 
 @router.get("/admin/keys")
 async def list_keys(session: SessionDep, master: MasterDep) -> Envelope[list[KeyOut]]:
-    keys = await repository.list_keys(session, master.organization.id)
-    return ok([KeyOut.of(key) for key in keys])
+    keys = await service.list_keys(session, master.organization)
+    return ok([present_key(key) for key in keys])
 
 
 @router.delete("/admin/keys/{key_id}")
 async def revoke_key(key_id: str, session: SessionDep, master: MasterDep) -> Envelope[KeyOut]:
-    return ok(KeyOut.of(await service.revoke_key(session, master.key, key_id)))
+    return ok(present_key(await service.revoke_key(session, master.organization, key_id)))

@@ -7,7 +7,6 @@ from typing import Literal
 
 from pydantic import Field
 
-from banatie.accounts.models import ApiKey
 from banatie.schemas import CamelModel, RequestModel
 
 
@@ -35,21 +34,6 @@ class KeyOut(CamelModel):
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
-
-    @classmethod
-    def of(cls, key: ApiKey) -> KeyOut:
-        return cls(
-            id=key.id,
-            type=key.type,
-            name=key.name,
-            key_prefix=key.key_prefix,
-            organization_slug=key.organization.slug,
-            project_slug=key.project.slug if key.project else None,
-            created_at=key.created_at,
-            expires_at=key.expires_at,
-            revoked_at=key.revoked_at,
-            last_used_at=key.last_used_at,
-        )
 
 
 class IssuedKeyOut(KeyOut):

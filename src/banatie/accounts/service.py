@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banatie.accounts import keys as key_material
 from banatie.accounts import repository
 from banatie.accounts.auth import Principal
+from banatie.accounts.errors import BootstrapDone, KeyNotFound, ProjectNotFound
 from banatie.accounts.models import ApiKey, Organization, Project
 from banatie.db.base import utcnow
-from banatie.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
+from banatie.errors import Forbidden, Unauthorized, ValidationError
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 DEFAULT_PROJECT_KEY_DAYS = 90
@@ -57,6 +58,18 @@ async def ensure_project(session: AsyncSession, organization: Organization, slug
     return project
 
 
+async def get_project(session: AsyncSession, organization: Organization, slug: str) -> Project:
+    """The organization's project with this slug (404 PROJECT_NOT_FOUND otherwise)."""
+    project = await repository.get_project_by_slug(session, organization.id, slug)
+    if project is None:
+        raise ProjectNotFound(f"project {slug!r} not found")
+    return project
+
+
+async def list_keys(session: AsyncSession, organization: Organization) -> list[ApiKey]:
+    return list(await repository.list_keys(session, organization.id))
+
+
 async def issue_key(
     session: AsyncSession,
     *,
@@ -98,10 +111,6 @@ async def issue_key(
     return IssuedKey(record=record, secret=secret)
 
 
-class BootstrapDone(Conflict):
-    code = "BOOTSTRAP_DONE"
-
-
 async def bootstrap_master_key(
     session: AsyncSession,
     *,
@@ -122,23 +131,16 @@ async def bootstrap_master_key(
             "(POST /api/admin/keys), and `banatie keys create --type master --org SLUG` on the "
             "server replaces a lost one"
         )
-    try:
-        organization = await _bootstrap_organization(
-            session, caller, organization_slug, default_slug
-        )
-        issued = await issue_key(
-            session,
-            organization=organization,
-            project=None,
-            key_type="master",
-            name=name or "initial master key",
-            expires_in_days=None,
-        )
-    except BaseException:
-        await session.rollback()  # gives the marker back
-        raise
-    await session.commit()
-    return issued
+    # A refusal below rolls the unit of work back, which gives the marker back.
+    organization = await _bootstrap_organization(session, caller, organization_slug, default_slug)
+    return await issue_key(
+        session,
+        organization=organization,
+        project=None,
+        key_type="master",
+        name=name or "initial master key",
+        expires_in_days=None,
+    )
 
 
 async def _bootstrap_organization(
@@ -187,21 +189,24 @@ async def create_key_as_master(
         expires_in_days=expires_in_days,
         created_by=master.id,
     )
-    await session.commit()
     return issued
 
 
-async def revoke_key(session: AsyncSession, master: ApiKey, key_id: str) -> ApiKey:
-    record = await repository.get_key(session, master.organization_id, key_id)
-    if record is None:
-        raise NotFound(f"no key {key_id!r} in this organization", code="KEY_NOT_FOUND")
-    return await revoke(session, record)
-
-
-async def revoke(session: AsyncSession, record: ApiKey) -> ApiKey:
+async def revoke_key(
+    session: AsyncSession, organization: Organization, reference: str, *, by_prefix: bool = False
+) -> ApiKey:
+    """Revoke one of the organization's keys (again: a no-op), named by its id (the API), or
+    with `by_prefix` by what `banatie keys list` shows of it (see `find_key`; the CLI)."""
+    if by_prefix:
+        record = await find_key(session, organization, reference)
+    else:
+        found = await repository.get_key(session, organization.id, reference)
+        if found is None:
+            raise KeyNotFound(f"no key {reference!r} in this organization")
+        record = found
     if record.revoked_at is None:
         record.revoked_at = utcnow()
-        await session.commit()
+        await session.flush()
     return record
 
 
@@ -216,9 +221,7 @@ async def find_key(session: AsyncSession, organization: Organization, reference:
         raise ValidationError(f"give at least {MIN_KEY_REFERENCE} characters of the key id")
     matches = await repository.find_keys(session, organization.id, reference)
     if not matches:
-        raise NotFound(
-            f"no key {reference!r} in organization {organization.slug!r}", code="KEY_NOT_FOUND"
-        )
+        raise KeyNotFound(f"no key {reference!r} in organization {organization.slug!r}")
     if len(matches) > 1:
         ids = ", ".join(sorted(key.id for key in matches))
         raise ValidationError(

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from banatie.db.transactions import TrackedSession
+
 
 def make_engine(url: str) -> AsyncEngine:
     kwargs: dict[str, Any] = {}
@@ -37,4 +39,5 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Sessions for `banatie.db.transactions` (which decides when they commit)."""
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TrackedSession)

@@ -28,7 +28,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from banatie.accounts.models import Organization, Project
+from banatie.db import transactions
 from banatie.db.base import utcnow
+from banatie.db.transactions import unit_of_work
 from banatie.delivery import cache, presets
 from banatie.delivery.cdn import CdnPurger, PurgeError, PurgeRequest
 from banatie.delivery.models import DECODED_FORMAT, CdnPurge, ImageVariant
@@ -197,7 +199,7 @@ class PurgeOutbox:
         """Send every due purge once; return how many the CDN confirmed."""
         now = now or utcnow()
         due_before = now - timedelta(seconds=self.settle_seconds)
-        async with self.sessionmaker() as session:
+        async with unit_of_work(self.sessionmaker) as session:
             due = (
                 await session.execute(
                     select(CdnPurge.id, CdnPurge.version)
@@ -214,7 +216,7 @@ class PurgeOutbox:
         return sent
 
     async def _claim(self, row_id: str, version: int, now: datetime) -> CdnPurge | None:
-        async with self.sessionmaker() as session:
+        async with unit_of_work(self.sessionmaker) as session:
             result = await session.execute(
                 update(CdnPurge)
                 .where(CdnPurge.id == row_id, CdnPurge.version == version)
@@ -224,7 +226,7 @@ class PurgeOutbox:
                 )
                 .execution_options(synchronize_session=False)
             )
-            await session.commit()
+            await transactions.commit_early(session, why="other workers see the claim at once")
             if getattr(result, "rowcount", 0) != 1:
                 return None  # another worker has it
             return await session.get(CdnPurge, row_id)
@@ -240,9 +242,8 @@ class PurgeOutbox:
         except Exception as exc:  # a bug or a bad payload: keep the row, say so
             await self._failed(row, f"{type(exc).__name__}: {exc}", None, now)
             return False
-        async with self.sessionmaker() as session:
+        async with unit_of_work(self.sessionmaker) as session:
             await session.execute(delete(CdnPurge).where(CdnPurge.id == row.id))
-            await session.commit()
         log.info(
             "CDN purge sent (%s, %s): %d URLs, %d tags",
             row.reason,
@@ -258,7 +259,7 @@ class PurgeOutbox:
         attempts = row.attempts + 1
         give_up = attempts >= self.settings.cdn_purge_max_attempts
         delay = self.backoff(attempts, retry_after)
-        async with self.sessionmaker() as session:
+        async with unit_of_work(self.sessionmaker) as session:
             await session.execute(
                 update(CdnPurge)
                 .where(CdnPurge.id == row.id)
@@ -271,7 +272,6 @@ class PurgeOutbox:
                 )
                 .execution_options(synchronize_session=False)
             )
-            await session.commit()
         if give_up:
             log.error(
                 "CDN purge %s (%s) failed %d times and is parked as 'failed' in cdn_purges: %s",

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 
 from banatie.deps import ProjectDep, RuntimeDep
 from banatie.enhance import service
+from banatie.enhance.presenters import present_enhancement
 from banatie.enhance.schemas import EnhanceCreate, EnhanceOut
 from banatie.quota.deps import generation_rate_limit
 from banatie.schemas import ERROR_RESPONSES, Envelope, ErrorEnvelope, ok
@@ -34,4 +35,4 @@ async def enhance_prompt(
 ) -> Envelope[EnhanceOut]:
     """Detect the prompt's language, translate it (Gemini) and rewrite it for the template."""
     done = await service.enhance(runtime, body.prompt, body.template, body.aspect_ratio)
-    return ok(service.present(done))
+    return ok(present_enhancement(done))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from banatie.enhance.schemas import EnhanceOut
 from banatie.generation import request as rules
 from banatie.generation.request import DEFAULT_TEMPLATE, ImageParams
 from banatie.providers.capabilities import ImageCapabilities
@@ -43,16 +42,3 @@ async def enhance(rt: Runtime, prompt: str, template: str | None, aspect_ratio: 
     """Provider failures propagate as `ProviderError` (502/503/504, 422 `CONTENT_BLOCKED`)."""
     request = validate(rt, prompt, template, aspect_ratio, await rt.synthesizer.capabilities())
     return Enhancement(request=request, result=await rt.enhancer.enhance(request))
-
-
-def present(done: Enhancement) -> EnhanceOut:
-    """The API shape of an enhancement (`POST /enhance`, the MCP tool `enhance_prompt`)."""
-    return EnhanceOut(
-        enhanced_prompt=done.result.prompt,
-        original_prompt=done.request.prompt,
-        detected_language=done.result.language,
-        rationale=done.result.rationale,
-        enhancer=done.result.enhancer,
-        template=done.request.template,
-        aspect_ratio=done.request.aspect_ratio,
-    )

@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
 from banatie.db.base import new_id, utcnow
-from banatie.errors import NotFound, ValidationError
+from banatie.errors import ValidationError
 from banatie.flows import repository
+from banatie.flows.errors import FlowAliasNotFound, FlowNotFound
 from banatie.flows.models import Flow
+from banatie.generation.errors import GenerationNotFound
 from banatie.generation.models import Generation
 from banatie.images import repository as images_repository
 from banatie.images import service as images
@@ -20,14 +22,17 @@ from banatie.runtime import Runtime
 from banatie.validation import check_meta
 
 
-def _not_found(flow_id: str) -> NotFound:
-    return NotFound(f"flow {flow_id[:80]!r} not found", code="FLOW_NOT_FOUND")
+async def list_flows(
+    session: AsyncSession, project: Project, *, limit: int, offset: int
+) -> tuple[list[Flow], int]:
+    """A page of the project's flows, the most recently changed first, and how many in all."""
+    return await repository.list_flows(session, project.id, limit=limit, offset=offset)
 
 
 async def get(session: AsyncSession, project: Project, flow_id: str) -> Flow:
     flow = await repository.get(session, project.id, flow_id) if is_uuid(flow_id) else None
     if flow is None:
-        raise _not_found(flow_id)
+        raise FlowNotFound(f"flow {flow_id[:80]!r} not found")
     return flow
 
 
@@ -74,7 +79,7 @@ async def create(
         meta=check_meta(meta, rt.settings.max_meta_bytes),
     )
     session.add(flow)
-    await session.commit()
+    await session.flush()
     return flow
 
 
@@ -83,7 +88,7 @@ async def set_aliases(
 ) -> Flow:
     flow.aliases = await _merged(session, project, flow.aliases or {}, given)
     flow.updated_at = utcnow()
-    await session.commit()
+    await session.flush()
     return flow
 
 
@@ -91,27 +96,18 @@ async def remove_alias(session: AsyncSession, flow: Flow, raw: str) -> Flow:
     name = "@" + raw.strip().lstrip("@")
     aliases = dict(flow.aliases or {})
     if name not in aliases:
-        raise NotFound(f"flow {flow.id} has no alias {name[:100]}", code="FLOW_ALIAS_NOT_FOUND")
+        raise FlowAliasNotFound(f"flow {flow.id} has no alias {name[:100]}")
     del aliases[name]
     flow.aliases = aliases
     flow.updated_at = utcnow()
-    await session.commit()
+    await session.flush()
     return flow
-
-
-async def live_aliases(session: AsyncSession, project: Project, flow: Flow) -> dict[str, str]:
-    """The flow's aliases whose image still exists (a deleted image's alias names nothing)."""
-    aliases = {str(k): str(v) for k, v in (flow.aliases or {}).items()}
-    alive = await repository.existing_image_ids(session, project.id, list(aliases.values()))
-    return {name: image_id for name, image_id in aliases.items() if image_id in alive}
 
 
 async def last_step(session: AsyncSession, flow: Flow) -> Generation:
     generation = await repository.last_generation(session, flow.id)
     if generation is None:
-        raise NotFound(
-            f"flow {flow.id} has no generation to regenerate yet", code="GENERATION_NOT_FOUND"
-        )
+        raise GenerationNotFound(f"flow {flow.id} has no generation to regenerate yet")
     return generation
 
 
@@ -127,9 +123,9 @@ async def delete(
     deleted = 0
     for image in members:
         if not image.alias:
-            await images.delete(rt, session, image)  # row, purge, blob and variants
+            await images.delete(rt, session, image)  # row and purge; blobs once committed
             deleted += 1
     fresh = await repository.get(session, project.id, flow_id)
     generations = await repository.remove(session, fresh) if fresh is not None else 0
-    await session.commit()
+    await session.flush()
     return generations, deleted, kept

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
-from banatie.errors import NotFound, ValidationError
+from banatie.errors import ValidationError
+from banatie.flows.errors import FlowNotFound
 from banatie.flows.models import Flow
 from banatie.images.aliases import is_uuid
 
@@ -37,5 +38,5 @@ async def join(session: AsyncSession, project: Project, flow_id: str) -> Flow:
         session.add(flow)
         await session.flush()
     elif flow.project_id != project.id:
-        raise NotFound(f"flow {flow_id!r} not found", code="FLOW_NOT_FOUND")
+        raise FlowNotFound(f"flow {flow_id!r} not found")
     return flow

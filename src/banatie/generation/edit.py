@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
 from banatie.db.base import utcnow
-from banatie.errors import ApiError
 from banatie.generation import service
+from banatie.generation.errors import GenerationInProgress
 from banatie.generation.models import Generation
 from banatie.images import repository as image_repository
 from banatie.namespaces import service as namespaces
@@ -47,14 +47,12 @@ async def update(
     """Apply the given fields (those not given keep their values). `meta` alone changes no
     image; a new image field regenerates in place (charged like a regeneration)."""
     if generation.status == "processing":
-        raise ApiError(
-            "this generation is still running", code="GENERATION_IN_PROGRESS", status=409
-        )
+        raise GenerationInProgress()
     if "meta" in changes:
         generation.meta = check_meta(changes["meta"] or {}, rt.settings.max_meta_bytes)
     if not changes_image(generation, changes):
         generation.updated_at = utcnow()
-        await session.commit()
+        await session.flush()
         output = (
             await image_repository.get(session, project.id, generation.output_image_id)
             if generation.output_image_id

@@ -9,8 +9,8 @@ from pydantic.alias_generators import to_camel
 
 from banatie.deps import ProjectDep, RuntimeDep, SessionDep
 from banatie.errors import ValidationError
-from banatie.generation import edit, repository, service
-from banatie.generation.present import present_generation
+from banatie.generation import edit, service
+from banatie.generation.presenters import present_generations, present_one, present_result
 from banatie.generation.request import image_fields
 from banatie.generation.schemas import (
     DeletedGeneration,
@@ -18,7 +18,6 @@ from banatie.generation.schemas import (
     GenerationOut,
     GenerationUpdate,
 )
-from banatie.namespaces import service as namespaces
 from banatie.quota import service as quota
 from banatie.quota.deps import generation_rate_limit
 from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, errors, ok, page
@@ -50,11 +49,7 @@ async def create_generation(
         ),
         flow_id=flow_id,
     )
-    return ok(
-        await present_generation(
-            runtime, session, project, result.generation, result.image, result.alias_moved_from
-        )
-    )
+    return ok(await present_result(session, runtime.settings, project, result))
 
 
 @router.get("")
@@ -68,16 +63,16 @@ async def list_generations(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Offset = 0,
 ) -> ListEnvelope[GenerationOut]:
-    rows, total = await repository.list_generations(
+    rows, total = await service.list_generations(
         session,
-        project.id,
+        project,
         flow_id=flow_id,
         status=status,
+        namespace=namespace,
         limit=limit,
         offset=offset,
-        namespace=namespaces.as_filter(namespace),
     )
-    items = [await present_generation(runtime, session, project, row) for row in rows]
+    items = await present_generations(session, runtime.settings, project, rows)
     return page(items, total=total, limit=limit, offset=offset)
 
 
@@ -109,7 +104,7 @@ async def update_generation(
         if state is not None:
             response.headers.update(state.headers())
     result = await edit.update(runtime, session, project, generation, changes)
-    return ok(await present_generation(runtime, session, project, result.generation, result.image))
+    return ok(await present_result(session, runtime.settings, project, result))
 
 
 @router.get("/{generation_id}")
@@ -117,7 +112,7 @@ async def get_generation(
     generation_id: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[GenerationOut]:
     generation = await service.get(session, project, generation_id)
-    return ok(await present_generation(runtime, session, project, generation))
+    return ok(await present_one(session, runtime.settings, project, generation))
 
 
 @router.post(
@@ -130,11 +125,7 @@ async def regenerate_generation(
 ) -> Envelope[GenerationOut]:
     generation = await service.get(session, project, generation_id)
     result = await service.regenerate(runtime, session, project, generation)
-    return ok(
-        await present_generation(
-            runtime, session, project, result.generation, result.image, result.alias_moved_from
-        )
-    )
+    return ok(await present_result(session, runtime.settings, project, result))
 
 
 @router.delete("/{generation_id}")
@@ -153,5 +144,5 @@ async def generation_snippets(
     """Working code that makes this generation again (cURL, Python and JS SDKs, OpenAI SDK, an
     MCP tool call, a live URL) and HTML that places its image."""
     generation = await service.get(session, project, generation_id)
-    out = await present_generation(runtime, session, project, generation)
+    out = await present_one(session, runtime.settings, project, generation)
     return ok(snippets.for_generation(snippets.where(runtime.settings, project), out))

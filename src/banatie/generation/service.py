@@ -3,6 +3,8 @@
 Every channel (REST, live URLs, regeneration) goes through `create` or `regenerate`. A
 generation row is committed as `processing` before the provider is called, so a failure is
 recorded as `failed` with its error; nothing is charged and no blob or image row is left behind.
+This is the one service that commits its caller's unit of work early (`transactions.step`):
+call it with nothing pending that should roll back with a refusal.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
+from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
-from banatie.errors import ApiError, NotFound, ValidationError
+from banatie.errors import ApiError, ValidationError
 from banatie.flows import memory
 from banatie.flows import service as flows
 from banatie.flows.models import Flow
 from banatie.generation import references, repository, request
+from banatie.generation.errors import GenerationInProgress, GenerationNotFound
 from banatie.generation.models import Generation
 from banatie.images import repository as image_repository
 from banatie.images import service as images
@@ -45,6 +49,10 @@ from banatie.validation import check_meta
 log = logging.getLogger(__name__)
 
 NEW_FLOW = object()  # `flowId` omitted: start a new flow
+# The pipeline's two durable steps (banatie.db.transactions.step); the request's unit of work
+# goes on after each.
+RESERVED = "the processing row and its reservation stand before the provider is called"
+STORED = "the image and its rows stand before the old content is dropped"
 # An image's `source` by its generation's channel: the OpenAI-compatible endpoint's are "openai".
 IMAGE_SOURCES = {"openai": "openai"}
 
@@ -167,10 +175,15 @@ async def create(
         owner=rt.instance,
     )
     session.add(generation)
-    await quota.reserve(
-        session, project, rt.settings, generation_id=generation.id, attempt=1, source=data.source
-    )
-    await session.commit()
+    async with transactions.step(session, why=RESERVED):
+        await quota.reserve(
+            session,
+            project,
+            rt.settings,
+            generation_id=generation.id,
+            attempt=1,
+            source=data.source,
+        )
     return await _run(rt, session, project, generation, flow, refs, namespace)
 
 
@@ -187,11 +200,10 @@ async def regenerate(
     Concurrent regenerations of one generation: the database lets one through, the others
     get 409 GENERATION_IN_PROGRESS."""
     if generation.status == "processing":
-        raise _in_progress()
-    if not await repository.claim(session, generation.id):
-        await session.rollback()
-        raise _in_progress()
-    try:
+        raise GenerationInProgress()
+    async with transactions.step(session, why=RESERVED):  # a failure gives the claim back
+        if not await repository.claim(session, generation.id):
+            raise GenerationInProgress()
         # Read under the claim: another regeneration may have finished since this row was loaded.
         await session.refresh(generation)
         flow = await session.get(Flow, generation.flow_id) if generation.flow_id else None
@@ -231,17 +243,9 @@ async def regenerate(
             enhanced=generation.auto_enhance,
         )
         generation.updated_at = utcnow()
-        await session.commit()
-    except BaseException:
-        await session.rollback()  # the claim goes with it: nothing started
-        raise
     return await _run(
         rt, session, project, generation, flow, refs, namespace, previous, in_place=in_place
     )
-
-
-def _in_progress() -> ApiError:
-    return ApiError("this generation is still running", code="GENERATION_IN_PROGRESS", status=409)
 
 
 async def _run(
@@ -372,14 +376,15 @@ async def _run(
         return moved_from
 
     try:
-        moved_from = await images.write_blob_then_rows(
-            rt,
-            session,
-            key=image.storage_key,
-            data=synthesized.data,
-            mime_type=image.mime_type,
-            write_rows=rows,
-        )
+        async with transactions.step(session, why=STORED):
+            moved_from = await images.write_blob_then_rows(
+                rt,
+                session,
+                key=image.storage_key,
+                data=synthesized.data,
+                mime_type=image.mime_type,
+                write_rows=rows,
+            )
     except ApiError as exc:
         # e.g. the storage quota (429) or an alias taken meanwhile (409): the caller gets that.
         await _mark_failed(session, generation_id, exc.code, exc.message, started)
@@ -412,7 +417,7 @@ async def _mark_failed(
     """Store the attempt as `failed` and release its reservation, in one transaction. Never
     raises: the caller re-raises the error that made it fail, which is what the client gets."""
     try:
-        await session.rollback()
+        await transactions.abandon(session)
         fresh = await session.get(Generation, generation_id, populate_existing=True)
         if fresh is None:
             return
@@ -423,11 +428,33 @@ async def _mark_failed(
         fresh.error_message = message[:2000]
         fresh.processing_time_ms = int((time.perf_counter() - started) * 1000)
         fresh.updated_at = utcnow()
-        await session.commit()
+        await transactions.commit_early(session, why="a failed attempt is recorded as failed")
     except Exception:
         log.exception("could not record generation %s as failed", generation_id)
         with contextlib.suppress(Exception):
-            await session.rollback()
+            await transactions.abandon(session)
+
+
+async def list_generations(
+    session: AsyncSession,
+    project: Project,
+    *,
+    flow_id: str | None = None,
+    status: str | None = None,
+    namespace: str | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Generation], int]:
+    """A page of the project's generations, the latest first, and how many match in all."""
+    return await repository.list_generations(
+        session,
+        project.id,
+        flow_id=flow_id,
+        status=status,
+        limit=limit,
+        offset=offset,
+        namespace=namespaces.as_filter(namespace),
+    )
 
 
 async def get(session: AsyncSession, project: Project, generation_id: str) -> Generation:
@@ -435,7 +462,7 @@ async def get(session: AsyncSession, project: Project, generation_id: str) -> Ge
         await repository.get(session, project.id, generation_id) if is_uuid(generation_id) else None
     )
     if generation is None:
-        raise NotFound(f"generation {generation_id!r} not found", code="GENERATION_NOT_FOUND")
+        raise GenerationNotFound(f"generation {generation_id!r} not found")
     return generation
 
 
@@ -450,7 +477,7 @@ async def delete(
         else None
     )
     await session.delete(generation)
-    await session.commit()
+    await session.flush()
     if image is not None and image.alias is None:
         await images.delete(rt, session, image)
         return True

@@ -8,7 +8,8 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 
 from banatie.deps import ProjectDep, RuntimeDep, SessionDep
 from banatie.errors import ValidationError
-from banatie.images import repository, service
+from banatie.images import service
+from banatie.images.presenters import present_image
 from banatie.images.schemas import (
     AliasAssignment,
     DeletedImage,
@@ -16,7 +17,6 @@ from banatie.images.schemas import (
     ImageOut,
     ImageUpdate,
 )
-from banatie.namespaces import service as namespaces
 from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, errors, ok, page
 from banatie.snippets import render as snippets
 
@@ -53,7 +53,7 @@ async def upload_image(
     )
     return ok(
         ImageAliasResult(
-            image=service.present(image, project, runtime.settings), alias_moved_from=moved_from
+            image=present_image(image, project, runtime.settings), alias_moved_from=moved_from
         )
     )
 
@@ -69,16 +69,16 @@ async def list_images(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Offset = 0,
 ) -> ListEnvelope[ImageOut]:
-    images, total = await repository.list_images(
+    images, total = await service.list_images(
         session,
-        project.id,
+        project,
         flow_id=flow_id,
         source=source,
+        namespace=namespace,
         limit=limit,
         offset=offset,
-        namespace=namespaces.as_filter(namespace),
     )
-    items = [service.present(image, project, runtime.settings) for image in images]
+    items = [present_image(image, project, runtime.settings) for image in images]
     return page(items, total=total, limit=limit, offset=offset)
 
 
@@ -87,7 +87,7 @@ async def get_image(
     ref: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[ImageOut]:
     image = await service.resolve_ref(session, project, ref)
-    return ok(service.present(image, project, runtime.settings))
+    return ok(present_image(image, project, runtime.settings))
 
 
 @router.get("/{ref}/snippets")
@@ -96,7 +96,7 @@ async def image_snippets(
 ) -> Envelope[list[snippets.Snippet]]:
     """Working code that fetches and places this image (cURL, Python and JS SDKs, HTML)."""
     image = await service.resolve_ref(session, project, ref)
-    out = service.present(image, project, runtime.settings)
+    out = present_image(image, project, runtime.settings)
     return ok(snippets.for_image(snippets.where(runtime.settings, project), out))
 
 
@@ -108,7 +108,7 @@ async def update_image(
     image = await service.update(
         session, image, changes, max_meta_bytes=runtime.settings.max_meta_bytes
     )
-    return ok(service.present(image, project, runtime.settings))
+    return ok(present_image(image, project, runtime.settings))
 
 
 @router.put("/{ref}/alias", responses=errors(409))
@@ -125,7 +125,7 @@ async def set_image_alias(
     moved_from = await service.set_alias(session, image, body.alias)
     return ok(
         ImageAliasResult(
-            image=service.present(image, project, runtime.settings), alias_moved_from=moved_from
+            image=present_image(image, project, runtime.settings), alias_moved_from=moved_from
         )
     )
 

@@ -14,16 +14,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
+from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
 from banatie.delivery import outbox as cdn_purges
-from banatie.delivery import presets
-from banatie.delivery.urls import image_url, storage_key
-from banatie.errors import RETRY_AFTER_OUTAGE, ApiError, Conflict, NotFound, ValidationError
+from banatie.delivery.urls import storage_key
+from banatie.errors import StorageDown, StorageError, ValidationError
 from banatie.flows import service as flows
 from banatie.images import repository
 from banatie.images.aliases import is_uuid, normalize_alias
+from banatie.images.errors import AliasConflict, ImageNotFound
 from banatie.images.models import Image
-from banatie.images.schemas import FocalPoint, ImageOut, ImageUpdate
+from banatie.images.schemas import ImageUpdate
 from banatie.imaging.pool import run_cpu
 from banatie.imaging.probe import InvalidImage, probe, verify_decodes
 from banatie.namespaces import service as namespaces
@@ -31,7 +32,6 @@ from banatie.providers.ports import AnalysisRequest, AssetAnalysis
 from banatie.quota import service as quota
 from banatie.recovery import deletions as blob_deletions
 from banatie.runtime import Runtime
-from banatie.settings import Settings
 from banatie.storage.base import StorageUnavailable
 from banatie.validation import check_meta
 
@@ -39,42 +39,25 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-def present(image: Image, project: Project, settings: Settings) -> ImageOut:
-    base = settings.delivery_base_url
-    org = project.organization.slug
-    return ImageOut(
-        id=image.id,
-        project_id=image.project_id,
-        flow_id=image.flow_id,
-        generation_id=image.generation_id,
-        source=image.source,
-        alias=image.alias,
-        namespace=image.namespace,
-        storage_url=image_url(base, org, project.slug, image.id),
-        alias_url=image_url(base, org, project.slug, image.alias) if image.alias else None,
-        mime_type=image.mime_type,
-        file_size=image.size_bytes,
-        width=image.width,
-        height=image.height,
-        has_alpha=image.has_alpha,
-        focal_point=FocalPoint(x=image.focal_x, y=image.focal_y),
-        analyzer=image.analyzer,
-        alt_text=image.alt_text,
-        description=image.description,
-        tags=list(image.tags or []),
-        dominant_colors=list(image.dominant_colors or []),
-        placeholder_hash=image.placeholder_hash,
-        original_filename=image.original_filename,
-        file_hash=image.file_hash,
-        meta=dict(image.meta or {}),
-        variants=presets.variant_urls(
-            base, org, project.slug, image.id, settings.presets, settings.delivery_signing_key
-        ),
-        srcset=presets.srcset(
-            base, org, project.slug, image.id, image.width, settings.delivery_signing_key
-        ),
-        created_at=image.created_at,
-        updated_at=image.updated_at,
+async def list_images(
+    session: AsyncSession,
+    project: Project,
+    *,
+    flow_id: str | None = None,
+    source: str | None = None,
+    namespace: str | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Image], int]:
+    """A page of the project's images, the latest first, and how many match in all."""
+    return await repository.list_images(
+        session,
+        project.id,
+        flow_id=flow_id,
+        source=source,
+        limit=limit,
+        offset=offset,
+        namespace=namespaces.as_filter(namespace),
     )
 
 
@@ -86,7 +69,7 @@ async def resolve_ref(session: AsyncSession, project: Project, ref: str) -> Imag
     else:
         image = await repository.get_by_alias(session, project.id, "@" + ref.lstrip("@"))
     if image is None:
-        raise NotFound(f"image {ref!r} not found", code="IMAGE_NOT_FOUND")
+        raise ImageNotFound(f"image {ref!r} not found")
     return image
 
 
@@ -115,7 +98,7 @@ async def assign_alias(session: AsyncSession, image: Image, alias: str | None) -
         await session.flush()
     except IntegrityError as exc:
         # Lost a race with another request assigning the same alias.
-        raise Conflict(f"alias {alias} was just taken; retry", code="ALIAS_CONFLICT") from exc
+        raise AliasConflict(f"alias {alias} was just taken; retry") from exc
     return moved_from
 
 
@@ -176,27 +159,28 @@ async def write_blob_then_rows(
     mime_type: str,
     write_rows: Callable[[], Awaitable[T]],
 ) -> T:
-    """The blob is written before the rows that point at it; if the rows fail, the blob goes."""
+    """The blob is written before the rows that point at it, which join the caller's unit of
+    work; if the rows fail (or that unit rolls back), the blob goes."""
     try:
         await rt.blobs.put(key, data, mime_type)
     except Exception as exc:
         log.exception("blob write failed for %s", key)
-        raise ApiError(
-            "the image store is unavailable; nothing was saved, retry later",
-            # Unreachable (S3 down) or refusing the write (a full disk).
-            code="STORAGE_UNAVAILABLE" if isinstance(exc, StorageUnavailable) else "STORAGE_ERROR",
-            status=503,
-            headers={"Retry-After": RETRY_AFTER_OUTAGE},
-        ) from exc
-    try:
-        result = await write_rows()
-        await session.commit()
-    except BaseException:
-        await session.rollback()
+        # Unreachable (S3 down) or refusing the write (a full disk).
+        error = StorageDown if isinstance(exc, StorageUnavailable) else StorageError
+        raise error("the image store is unavailable; nothing was saved, retry later") from exc
+
+    async def drop_blob() -> None:
         try:
             await rt.blobs.delete(key)
         except Exception:  # the store went away meanwhile: `banatie gc` collects the orphan
             log.warning("could not delete blob %s after its rows failed", key, exc_info=True)
+
+    transactions.after_rollback(session, drop_blob)
+    try:
+        result = await write_rows()
+        await session.flush()
+    except BaseException:
+        await transactions.abandon(session)
         raise
     return result
 
@@ -291,28 +275,34 @@ async def update(
     if changes.meta is not None:
         image.meta = check_meta(changes.meta, max_meta_bytes)
     image.updated_at = utcnow()
-    await session.commit()
+    await session.flush()
     return image
 
 
 async def set_alias(session: AsyncSession, image: Image, alias: str | None) -> str | None:
     moved_from = await assign_alias(session, image, alias)
     image.updated_at = utcnow()
-    await session.commit()
+    await session.flush()
     return moved_from
 
 
 async def delete(rt: Runtime, session: AsyncSession, image: Image) -> None:
-    """Row first (with its CDN purge and the deletion of its blobs in the same transaction),
-    then the original and its variants: a store that is down (or a crash) in between leaves
-    the blob deletion in the outbox, retried until done, never a row pointing at nothing."""
+    """Row first (with its CDN purge and the deletion of its blobs in the caller's unit of
+    work), then, once that commits, the original and its variants: a store that is down (or a
+    crash) in between leaves the blob deletion in the outbox, retried until done, never a row
+    pointing at nothing."""
     key = image.storage_key
     await cdn_purges.enqueue(session, image, [image.id, image.alias or ""], "image deleted")
     deletion = blob_deletions.enqueue(session, key)
     await session.delete(image)
-    await session.commit()
-    rt.delivery.outbox.wake()
-    await blob_deletions.attempt(rt.sessionmaker, rt.blobs, deletion.id, key)
+    await session.flush()
+    deletion_id = deletion.id
+
+    async def drop_blobs() -> None:
+        rt.delivery.outbox.wake()
+        await blob_deletions.attempt(rt.sessionmaker, rt.blobs, deletion_id, key)
+
+    transactions.after_commit(session, drop_blobs)
 
 
 # What new content changes in an image row; its id, alias, flow and meta stay.

@@ -16,8 +16,7 @@ from xml.sax.saxutils import escape
 from fastapi import Response
 from fastapi.responses import JSONResponse
 
-from banatie.errors import ApiError, error_body, outage
-from banatie.providers.errors import ProviderError
+from banatie.errors import error_body, problem_of
 from banatie.providers.ports import ASPECT_RATIO_SIZES
 
 TITLES: Final[dict[str, str]] = {
@@ -52,17 +51,10 @@ def wants_image(accept: str | None) -> bool:
 
 
 def describe(exc: Exception) -> tuple[int, str, str, dict[str, str], dict[str, Any] | None]:
-    """(status, code, message, headers, details) of an error a live URL may meet."""
-    exc = outage(exc) or exc  # a dependency down: 503 with Retry-After
-    if isinstance(exc, ApiError):
-        return exc.status, exc.code, exc.message, dict(exc.headers), exc.details
-    if isinstance(exc, ProviderError):
-        headers = {}
-        if exc.retry_after is not None:
-            headers["Retry-After"] = str(max(1, round(exc.retry_after)))
-        details = {"reason": exc.reason} if exc.reason else None
-        return exc.status, exc.code, exc.message, headers, details
-    return 500, "INTERNAL_ERROR", "internal error", {}, None
+    """(status, code, message, headers, details) of an error a live URL may meet: what the API
+    answers for it (`errors.problem_of`)."""
+    problem = problem_of(exc)
+    return problem.status, problem.code, problem.message, problem.headers, problem.details
 
 
 def _duration(seconds: str) -> str:

@@ -17,6 +17,7 @@ from banatie.errors import ApiError, NotFound, outage
 from banatie.images import service as images
 from banatie.images.aliases import is_uuid
 from banatie.images.models import Image
+from banatie.images.presenters import present_image
 from banatie.live import links, repository, service, signing
 from banatie.live.cache_key import LiveRequest, normalize_scope, parse_live_request
 from banatie.live.client_ip import passed_on
@@ -289,7 +290,7 @@ def _present_entry(
         live_url=_scope_url(rt, project, scope) + "?" + urlencode(live.query(), quote_via=quote),
         generation_id=entry.generation_id,
         image_id=entry.image_id,
-        image=images.present(image, project, rt.settings) if image is not None else None,
+        image=present_image(image, project, rt.settings) if image is not None else None,
         error_code=entry.error_code,
         error_message=entry.error_message,
         created_at=entry.created_at,

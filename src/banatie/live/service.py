@@ -36,7 +36,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
+from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
+from banatie.db.transactions import unit_of_work
 from banatie.errors import ApiError, Forbidden, NotFound, ValidationError
 from banatie.generation import repository as generation_repository
 from banatie.generation import service as generation
@@ -51,11 +53,15 @@ from banatie.live.signing import live_path, verify
 from banatie.live.state import CachedImage, ProjectRef
 from banatie.providers.errors import ProviderError
 from banatie.quota import service as quota
-from banatie.quota.rate_limit import RateLimitExceeded, RateLimitState, parse_rate
+from banatie.quota.errors import RateLimitExceeded
+from banatie.quota.rate_limit import RateLimitState, parse_rate
 from banatie.runtime import Runtime
 from banatie.validation import check_meta
 
 log = logging.getLogger(__name__)
+# Until live/ runs in one unit of work per request: a deletion here stands before what follows
+# (a failed regeneration rolls back to the last commit).
+DELETED = "the deleted image stands before the next step"
 
 CacheStatus = Literal["HIT", "MISS"]
 
@@ -597,7 +603,7 @@ async def _generate(
         linked = await repository.mark_ready(conn, entry_id, image.id, result.generation.id)
     if not linked:
         # The scope (and so this entry) was deleted while we generated: do not leave an image.
-        async with rt.sessionmaker() as session:
+        async with unit_of_work(rt.sessionmaker) as session:
             orphan = await image_repository.get(session, ref.id, image.id)
             if orphan is not None:
                 await images.delete(rt, session, orphan)
@@ -692,6 +698,7 @@ async def delete_image(rt: Runtime, session: AsyncSession, entry: LiveEntry) -> 
     await session.commit()
     if image is not None:
         await images.delete(rt, session, image)
+        await transactions.commit_early(session, why=DELETED)
     rt.live.forget(entry.cache_key)
 
 
@@ -709,6 +716,7 @@ async def delete_scope(
     deleted = 0
     for image in await image_repository.get_many(session, project.id, image_ids):
         await images.delete(rt, session, image)
+        await transactions.commit_early(session, why=DELETED)
         deleted += 1
     rt.live.forget(*keys)
     return deleted
@@ -754,9 +762,11 @@ async def regenerate_entry(
     rt.live.forget(cache_key)
     if not linked:
         await images.delete(rt, session, result.image)
+        await transactions.commit_early(session, why=DELETED)
         raise NotFound("the live image was deleted meanwhile", code="IMAGE_NOT_FOUND")
     if old is not None:
         await images.delete(rt, session, old)
+        await transactions.commit_early(session, why=DELETED)
     rt.live.forget(cache_key)
     fresh = await repository.get_entry(session, cache_key)
     assert fresh is not None

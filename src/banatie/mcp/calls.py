@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.auth import Principal, authenticate, key_from_headers
 from banatie.accounts.models import Project
+from banatie.db.transactions import unit_of_work
 from banatie.deps import get_project
-from banatie.errors import ApiError
-from banatie.providers.errors import ProviderError
+from banatie.errors import problem_of
 from banatie.quota import service as quota
 from banatie.runtime import Runtime
 
@@ -54,8 +54,9 @@ def session_tag(headers: Mapping[str, str]) -> str:
 
 @asynccontextmanager
 async def caller(rt: Runtime, headers: Mapping[str, str]) -> AsyncIterator[Call]:
-    """The caller of this request, checked as `ProjectDep` checks a REST caller."""
-    async with rt.sessionmaker() as session:
+    """The caller of this request, checked as `ProjectDep` checks a REST caller, and the call's
+    unit of work (`banatie.db.transactions`): committed when the tool returns."""
+    async with unit_of_work(rt.sessionmaker) as session:
         principal = await authenticate(session, key_from_headers(headers), rt.key_tracker)
         project = await get_project(principal)
         yield Call(rt, session, principal, project, session_tag(headers))
@@ -73,15 +74,13 @@ async def run(
                     call.session, call.project, rt.settings, rt.rate_limiter
                 )
             return await work(call)
-    except ApiError as exc:
-        return error_result(exc.code, exc.message, exc.status, exc.details, exc.headers)
-    except ProviderError as exc:
-        details = {"reason": exc.reason} if exc.reason else None
-        retry = {"Retry-After": str(max(1, round(exc.retry_after)))} if exc.retry_after else {}
-        return error_result(exc.code, exc.message, exc.status, details, retry)
-    except Exception:
-        log.exception("MCP tool call failed")
-        return error_result("INTERNAL_ERROR", "internal error", 500)
+    except Exception as exc:
+        problem = problem_of(exc)  # what the REST route would answer
+        if problem.status == 500:
+            log.exception("MCP tool call failed")
+        return error_result(
+            problem.code, problem.message, problem.status, problem.details, problem.headers
+        )
 
 
 def error_result(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
+from banatie.db import transactions
 from banatie.db.base import utcnow
 from banatie.mcp.calls import Call
 from banatie.mcp.models import McpContext
@@ -17,9 +18,12 @@ async def current_flow(call: Call) -> str | None:
 
 
 async def remember_flow(call: Call, flow_id: str | None) -> None:
-    """Best effort after the work is committed: losing this would only cost continuity."""
+    """Best effort once the tool's work is committed: losing this would only cost continuity."""
     if flow_id is None:
         return
+    await transactions.commit_early(
+        call.session, why="the tool's work stands even if remembering its flow fails"
+    )
     key = (call.principal.key.id, call.tag)
     for _ in range(2):  # a concurrent first call may insert the same row
         row = await call.session.get(McpContext, key, populate_existing=True)
@@ -29,7 +33,7 @@ async def remember_flow(call: Call, flow_id: str | None) -> None:
         row.flow_id = flow_id
         row.updated_at = utcnow()
         try:
-            await call.session.commit()
+            await transactions.commit_early(call.session, why="the conversation's flow")
             return
         except IntegrityError:
-            await call.session.rollback()
+            await transactions.abandon(call.session)

@@ -14,7 +14,6 @@ from banatie.db.base import new_id
 from banatie.delivery import presets
 from banatie.delivery.params import Anchor, FormatParam, Mode, TransformError
 from banatie.errors import ValidationError
-from banatie.images import repository
 from banatie.images import service as images
 from banatie.live import links
 from banatie.live.schemas import LiveUrlOut, LiveUrlRequest
@@ -116,9 +115,9 @@ def register(server: MCPServer, rt: Runtime) -> None:
         offset: Annotated[int, Field(ge=0, le=1_000_000_000)] = 0,
     ) -> Annotated[CallToolResult, ImageList]:
         async def work(call: Call) -> CallToolResult:
-            rows, total = await repository.list_images(
+            rows, total = await images.list_images(
                 call.session,
-                call.project.id,
+                call.project,
                 flow_id=flowId,
                 source=source,
                 limit=limit,

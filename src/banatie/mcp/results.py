@@ -16,8 +16,8 @@ from banatie.accounts.models import Project
 from banatie.delivery import presets, signing
 from banatie.delivery import service as delivery
 from banatie.delivery.urls import image_path
-from banatie.images import service as images
 from banatie.images.models import Image
+from banatie.images.presenters import present_image
 from banatie.images.schemas import FocalPoint, ImageOut
 from banatie.runtime import Runtime
 from banatie.schemas import CamelModel
@@ -59,7 +59,7 @@ def _srcset(rt: Runtime, project: Project, image: Image, fmt: str) -> str:
 
 
 def image_result(rt: Runtime, project: Project, image: Image) -> ImageResult:
-    out: ImageOut = images.present(image, project, rt.settings)
+    out: ImageOut = present_image(image, project, rt.settings)
     alt = html.escape(out.alt_text or "", quote=True)
     sizes = f"(max-width: {out.width}px) 100vw, {out.width}px"
     common = (

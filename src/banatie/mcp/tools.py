@@ -4,6 +4,7 @@ Each calls the service its REST route calls (`POST /generations`, `POST /enhance
 `GET /usage`), inside `calls.run`: same key check, same project scope, the same rate limit
 counter, the same charge. Argument names are the REST API's (camelCase)."""
 
+import contextlib
 import math
 from typing import Annotated, Any
 
@@ -12,9 +13,10 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from banatie.enhance import service as enhance
+from banatie.enhance.presenters import present_enhancement
 from banatie.enhance.schemas import EnhanceOut
-from banatie.generation import repository as generations
 from banatie.generation import service as generation
+from banatie.generation.errors import GenerationNotFound
 from banatie.images import service as images
 from banatie.images.models import Image
 from banatie.mcp import context
@@ -127,8 +129,8 @@ def _nearest_ratio(ratios: tuple[str, ...], width: int, height: int) -> str:
 async def _edit_defaults(call: Call, source: Image) -> tuple[str, str | None]:
     """The source's aspect ratio and template: its generation's, else the nearest ratio."""
     if source.generation_id:
-        made = await generations.get(call.session, call.project.id, source.generation_id)
-        if made is not None:
+        with contextlib.suppress(GenerationNotFound):  # deleted since: fall back
+            made = await generation.get(call.session, call.project, source.generation_id)
             return made.aspect_ratio, made.template
     capabilities = await call.rt.synthesizer.capabilities()
     return _nearest_ratio(capabilities.aspect_ratios, source.width, source.height), None
@@ -253,7 +255,9 @@ def register(server: MCPServer, rt: Runtime) -> None:
         aspectRatio: AspectRatio = "1:1",
     ) -> Annotated[CallToolResult, EnhanceOut]:
         async def work(call: Call) -> CallToolResult:
-            done = enhance.present(await enhance.enhance(call.rt, prompt, template, aspectRatio))
+            done = present_enhancement(
+                await enhance.enhance(call.rt, prompt, template, aspectRatio)
+            )
             return tool_result("Enhanced prompt", done)
 
         return await run(rt, ctx, work, rate_limited=True)

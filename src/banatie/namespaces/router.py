@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from banatie.deps import ProjectDep, RuntimeDep, SessionDep
-from banatie.namespaces import repository, service
-from banatie.namespaces.models import Namespace
+from banatie.namespaces import service
+from banatie.namespaces.presenters import present_namespace
 from banatie.namespaces.schemas import (
     DeletedNamespace,
     NamespaceCreate,
@@ -20,23 +20,6 @@ from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, ok,
 router = APIRouter(prefix="/api/v1/namespaces", tags=["namespaces"], responses=ERROR_RESPONSES)
 
 
-def present(namespace: Namespace) -> NamespaceOut:
-    return NamespaceOut(
-        id=namespace.id,
-        slug=namespace.slug,
-        name=namespace.name,
-        style_prompt=namespace.style_prompt,
-        system_prompt=namespace.system_prompt,
-        style_images=list(namespace.style_images or []),
-        negative_prompt=namespace.negative_prompt,
-        template=namespace.template,
-        aspect_ratio=namespace.aspect_ratio,
-        meta=dict(namespace.meta or {}),
-        created_at=namespace.created_at,
-        updated_at=namespace.updated_at,
-    )
-
-
 @router.post("", status_code=201)
 async def create_namespace(
     body: NamespaceCreate, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
@@ -44,7 +27,7 @@ async def create_namespace(
     """A house style: generations, live URLs (`namespace=`) and uploads that name it inherit
     its style prompt, system prompt, style images, negative prompt and defaults."""
     fields = body.model_dump(exclude_unset=True, exclude={"slug"})
-    return ok(present(await service.create(runtime, session, project, body.slug, fields)))
+    return ok(present_namespace(await service.create(runtime, session, project, body.slug, fields)))
 
 
 @router.get("")
@@ -55,8 +38,8 @@ async def list_namespaces(
     offset: Offset = 0,
 ) -> ListEnvelope[NamespaceOut]:
     """The project's namespaces, by slug."""
-    rows, total = await repository.list_namespaces(session, project.id, limit=limit, offset=offset)
-    return page([present(row) for row in rows], total=total, limit=limit, offset=offset)
+    rows, total = await service.list_namespaces(session, project, limit=limit, offset=offset)
+    return page([present_namespace(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{slug}")
@@ -64,7 +47,7 @@ async def get_namespace(
     slug: str, session: SessionDep, project: ProjectDep
 ) -> Envelope[NamespaceOut]:
     """One namespace (its slug is case-insensitive)."""
-    return ok(present(await service.get(session, project, slug)))
+    return ok(present_namespace(await service.get(session, project, slug)))
 
 
 @router.put("/{slug}")
@@ -75,7 +58,7 @@ async def update_namespace(
     their next request generates in the new style; images already made keep their ids."""
     namespace = await service.get(session, project, slug)
     fields = body.model_dump(exclude_unset=True)
-    return ok(present(await service.update(runtime, session, project, namespace, fields)))
+    return ok(present_namespace(await service.update(runtime, session, project, namespace, fields)))
 
 
 @router.delete("/{slug}")

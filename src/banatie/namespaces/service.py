@@ -9,12 +9,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
+from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
 from banatie.delivery import outbox as cdn_purges
-from banatie.errors import ApiError, NotFound, ValidationError
+from banatie.errors import ValidationError
 from banatie.images import repository as images
 from banatie.images.aliases import is_uuid
 from banatie.namespaces import repository
+from banatie.namespaces.errors import NamespaceAlreadyExists, NamespaceNotFound
 from banatie.namespaces.models import Namespace
 from banatie.providers.capabilities import check_output
 from banatie.providers.ports import TEMPLATES
@@ -49,12 +51,18 @@ def as_filter(raw: str | None) -> str | None:
     return raw.strip().lower().lstrip("@") if raw and raw.strip() else None
 
 
+async def list_namespaces(
+    session: AsyncSession, project: Project, *, limit: int, offset: int
+) -> tuple[list[Namespace], int]:
+    """A page of the project's namespaces, by slug, and how many in all."""
+    return await repository.list_namespaces(session, project.id, limit=limit, offset=offset)
+
+
 async def get(session: AsyncSession, project: Project, slug: str) -> Namespace:
     namespace = await repository.get(session, project.id, slug.strip().lower().lstrip("@"))
     if namespace is None:
-        raise NotFound(
-            f"namespace {slug[:70]!r} not found; create it with POST /api/v1/namespaces",
-            code="NAMESPACE_NOT_FOUND",
+        raise NamespaceNotFound(
+            f"namespace {slug[:70]!r} not found; create it with POST /api/v1/namespaces"
         )
     return namespace
 
@@ -143,14 +151,9 @@ async def create(
     )
     session.add(namespace)
     try:
-        await session.commit()
+        await session.flush()
     except IntegrityError as exc:
-        await session.rollback()
-        raise ApiError(
-            f"namespace {slug!r} already exists",
-            code="NAMESPACE_ALREADY_EXISTS",
-            status=409,
-        ) from exc
+        raise NamespaceAlreadyExists(f"namespace {slug!r} already exists") from exc
     return namespace
 
 
@@ -177,8 +180,8 @@ async def update(
         setattr(namespace, name, value)
     namespace.updated_at = utcnow()
     keys = await _retire_live(session, project, namespace.slug) if restyled else []
-    await session.commit()
-    _forget(rt, keys)
+    await session.flush()
+    _forget(rt, session, keys)
     return namespace
 
 
@@ -189,8 +192,8 @@ async def delete(rt: Runtime, session: AsyncSession, project: Project, namespace
     kept = await repository.release_members(session, project.id, namespace.slug)
     keys = await _retire_live(session, project, namespace.slug)
     await session.delete(namespace)
-    await session.commit()
-    _forget(rt, keys)
+    await session.flush()
+    _forget(rt, session, keys)
     return kept
 
 
@@ -204,7 +207,13 @@ async def _retire_live(session: AsyncSession, project: Project, slug: str) -> li
     return [entry.cache_key for entry in entries]
 
 
-def _forget(rt: Runtime, keys: list[str]) -> None:
-    rt.live.forget(*keys)
-    if keys:
-        rt.delivery.outbox.wake()
+def _forget(rt: Runtime, session: AsyncSession, keys: list[str]) -> None:
+    """Once the unit of work commits: this process stops serving the retired live images, and
+    the outbox sends their purges."""
+
+    async def forget() -> None:
+        rt.live.forget(*keys)
+        if keys:
+            rt.delivery.outbox.wake()
+
+    transactions.after_commit(session, forget)

@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from banatie.errors import ApiError
+from banatie.errors import ApiError, problem_of
 from banatie.providers.errors import ProviderError
 
 log = logging.getLogger(__name__)
@@ -78,8 +78,8 @@ def openai_error(
     return JSONResponse(status_code=status, content=body, headers=merged)
 
 
-def _param(exc: ApiError) -> str | None:
-    param = (exc.details or {}).get("param")
+def _param(details: dict[str, Any] | None) -> str | None:
+    param = (details or {}).get("param")
     return param if isinstance(param, str) else None
 
 
@@ -102,15 +102,15 @@ class OpenAIRoute(APIRoute):
         async def route(request: Request) -> Response:
             try:
                 return await handler(request)
-            except ApiError as exc:
+            except (ApiError, ProviderError) as exc:
+                problem = problem_of(exc)
                 return openai_error(
-                    exc.status, exc.message, exc.code, param=_param(exc), headers=exc.headers
+                    problem.status,
+                    problem.message,
+                    problem.code,
+                    param=_param(problem.details),
+                    headers=problem.headers,
                 )
-            except ProviderError as exc:
-                headers = {}
-                if exc.retry_after is not None:
-                    headers["Retry-After"] = str(max(1, round(exc.retry_after)))
-                return openai_error(exc.status, exc.message, exc.code, headers=headers)
             except RequestValidationError as exc:
                 message, param = _validation_message(exc)
                 return openai_error(400, message, "VALIDATION_ERROR", param=param)

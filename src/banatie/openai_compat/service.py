@@ -16,6 +16,7 @@ from banatie.errors import ApiError, ValidationError
 from banatie.generation import service as generations
 from banatie.images import service as images
 from banatie.images.models import Image
+from banatie.images.presenters import present_image
 from banatie.openai_compat.schemas import ImageData, ModelOut
 from banatie.providers.capabilities import ImageCapabilities
 from banatie.runtime import Runtime
@@ -154,7 +155,7 @@ async def image_data(
     if response_format == "b64_json":
         data = await rt.blobs.get(image.storage_key)
         return ImageData(b64_json=base64.b64encode(data).decode("ascii"), revised_prompt=revised)
-    url = images.present(image, project, rt.settings).storage_url
+    url = present_image(image, project, rt.settings).storage_url
     return ImageData(url=url, revised_prompt=revised)
 
 

@@ -16,19 +16,10 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 
-from banatie.errors import RETRY_AFTER_OUTAGE, ApiError, ValidationError
+from banatie.errors import RETRY_AFTER_OUTAGE, ValidationError
+from banatie.quota.errors import RateLimiterUnavailable, RateLimitExceeded
 
 log = logging.getLogger(__name__)
-
-
-class RateLimitExceeded(ApiError):
-    status = 429
-    code = "RATE_LIMIT_EXCEEDED"
-
-
-class RateLimiterUnavailable(ApiError):
-    status = 503
-    code = "RATE_LIMITER_UNAVAILABLE"
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from banatie.accounts import repository as accounts
+from banatie.accounts import service as accounts
 from banatie.deps import MasterDep, ProjectDep, RuntimeDep, SessionDep
-from banatie.errors import NotFound
 from banatie.quota import service
-from banatie.quota.models import Plan
+from banatie.quota.presenters import present_plan
 from banatie.quota.schemas import PlanAssignment, PlanOut, ProjectPlanOut, UsageOut
 from banatie.quota.usage import report as usage_report
 from banatie.schemas import ERROR_RESPONSES, Envelope, ok
@@ -24,34 +23,22 @@ async def usage(
     return ok(await usage_report(session, project, runtime.settings))
 
 
-def _plan_out(plan: Plan) -> PlanOut:
-    return PlanOut(
-        slug=plan.slug,
-        name=plan.name,
-        monthly_generations=plan.monthly_generations,
-        rate_limit=plan.rate_limit,
-        storage_mb=plan.storage_mb,
-    )
-
-
 @router.get("/api/admin/plans")
 async def list_plans(session: SessionDep, master: MasterDep) -> Envelope[list[PlanOut]]:
     plans = await service.list_plans(session)
-    return ok([_plan_out(plan) for plan in plans])
+    return ok([present_plan(plan) for plan in plans])
 
 
 @router.put("/api/admin/projects/{project_slug}/plan")
 async def set_project_plan(
     project_slug: str, body: PlanAssignment, session: SessionDep, master: MasterDep
 ) -> Envelope[ProjectPlanOut]:
-    project = await accounts.get_project_by_slug(session, master.organization.id, project_slug)
-    if project is None:
-        raise NotFound(f"project {project_slug!r} not found", code="PROJECT_NOT_FOUND")
+    project = await accounts.get_project(session, master.organization, project_slug)
     plan = await service.set_plan(session, project, body.plan)
     return ok(
         ProjectPlanOut(
             organization_slug=master.organization.slug,
             project_slug=project.slug,
-            plan=_plan_out(plan),
+            plan=present_plan(plan),
         )
     )

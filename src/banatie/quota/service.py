@@ -14,8 +14,9 @@ from banatie.accounts.models import Project
 from banatie.accounts.service import check_slug
 from banatie.db import base
 from banatie.delivery.models import ImageVariant
-from banatie.errors import ApiError, NotFound, ValidationError
+from banatie.errors import ValidationError
 from banatie.images.models import Image
+from banatie.quota.errors import PlanNotFound, QuotaExceeded
 from banatie.quota.models import Plan, UsageRecord
 from banatie.quota.rate_limit import RateLimiter, RateLimitState, parse_rate
 from banatie.settings import Settings
@@ -31,11 +32,6 @@ class Limits:
     monthly_generations: int | None
     rate_limit: str | None
     storage_bytes: int | None
-
-
-class QuotaExceeded(ApiError):
-    status = 429
-    code = "QUOTA_EXCEEDED"
 
 
 def utcnow() -> datetime:
@@ -120,7 +116,8 @@ async def reserve(
     attempt: int,
     source: str,
 ) -> None:
-    """Add a reservation to the caller's transaction, or raise QuotaExceeded (429).
+    """Add a reservation to the caller's transaction, or raise QuotaExceeded (429) (and the
+    caller's transaction must then roll back).
 
     PostgreSQL: the project row is locked first, so concurrent reservations queue up.
     SQLite: the insert takes the database's write lock before the count, with the same effect.
@@ -149,7 +146,8 @@ async def reserve(
         return
     used = await used_this_period(session, project.id, now)
     if used > limits.monthly_generations:
-        await session.rollback()
+        # The reservation just added stays in the caller's transaction: the caller's unit of
+        # work rolls back with this error.
         reset = next_reset(now)
         raise QuotaExceeded(
             f"monthly allowance of {limits.monthly_generations} generations on the "
@@ -207,9 +205,9 @@ async def release(session: AsyncSession, *, generation_id: str, attempt: int) ->
 async def set_plan(session: AsyncSession, project: Project, plan_slug: str) -> Plan:
     plan = await session.get(Plan, plan_slug)
     if plan is None:
-        raise NotFound(f"plan {plan_slug!r} not found", code="PLAN_NOT_FOUND")
+        raise PlanNotFound(f"plan {plan_slug!r} not found")
     project.plan = plan.slug
-    await session.commit()
+    await session.flush()
     return plan
 
 
@@ -242,7 +240,7 @@ async def upsert_plan(
     plan.monthly_generations = monthly_generations
     plan.rate_limit = rate_limit
     plan.storage_mb = storage_mb
-    await session.commit()
+    await session.flush()
     return plan
 
 

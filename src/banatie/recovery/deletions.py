@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from banatie.db.base import utcnow
+from banatie.db.transactions import unit_of_work
 from banatie.recovery.models import BlobDeletion
 from banatie.storage.base import BlobStore
 
@@ -45,9 +46,8 @@ async def attempt(
         log.warning("deleting blob %s failed; retried later: %s", key, exc)
         return False
     try:
-        async with sessionmaker() as session:
+        async with unit_of_work(sessionmaker) as session:
             await session.execute(delete(BlobDeletion).where(BlobDeletion.id == deletion_id))
-            await session.commit()
     except Exception:  # the blob is gone; a later drain deletes it again (a no-op) and the row
         log.warning("blob %s deleted, its outbox row stays until the next drain", key)
     return True
@@ -62,7 +62,7 @@ async def drain(
 ) -> int:
     """Retry every due deletion once; return how many went through."""
     now = now or utcnow()
-    async with sessionmaker() as session:
+    async with unit_of_work(sessionmaker) as session:
         due = (
             await session.execute(
                 select(BlobDeletion.id, BlobDeletion.key, BlobDeletion.attempts)
@@ -76,7 +76,7 @@ async def drain(
         try:
             await _remove(blobs, key)
         except Exception as exc:
-            async with sessionmaker() as session:
+            async with unit_of_work(sessionmaker) as session:
                 await session.execute(
                     update(BlobDeletion)
                     .where(BlobDeletion.id == deletion_id)
@@ -86,11 +86,9 @@ async def drain(
                         next_attempt_at=now + timedelta(seconds=backoff(attempts + 1)),
                     )
                 )
-                await session.commit()
             break  # the store is likely down for the rest too: the next drain goes on
-        async with sessionmaker() as session:
+        async with unit_of_work(sessionmaker) as session:
             await session.execute(delete(BlobDeletion).where(BlobDeletion.id == deletion_id))
-            await session.commit()
         done += 1
     if done:
         log.info("deleted the blobs of %d earlier deletion(s)", done)

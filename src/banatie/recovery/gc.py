@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from banatie.db.base import utcnow
+from banatie.db.transactions import unit_of_work
 from banatie.images.aliases import is_uuid
 from banatie.recovery import repository
 from banatie.storage.base import BlobStore, StoredBlob
@@ -60,7 +61,7 @@ async def collect_orphan_blobs(
                 candidates.setdefault(image_id, []).append(blob)
         if not candidates:
             continue
-        async with sessionmaker() as session:
+        async with unit_of_work(sessionmaker) as session:
             existing = await repository.existing_images(session, candidates.keys())
         for image_id, found in candidates.items():
             if image_id in existing:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from banatie.db.base import utcnow
+from banatie.db.transactions import unit_of_work
 from banatie.recovery import deletions, gc, host, repository
 from banatie.settings import Settings
 from banatie.storage.base import BlobStore
@@ -50,7 +51,7 @@ async def sweep(
     process giving its own work up at shutdown)."""
     now = now or utcnow()
     stale_before = now - timedelta(seconds=settings.work_stale_seconds)
-    async with sessionmaker() as session:
+    async with unit_of_work(sessionmaker) as session:
         rows = await repository.workers(session)
         dead = [
             w
@@ -75,7 +76,6 @@ async def sweep(
                 interrupted += 1
         released = await repository.release_claims(session, dead_ids)
         await repository.forget_workers(session, dead)
-        await session.commit()
     report = SweepReport(len(dead_ids), interrupted, released)
     if interrupted or released:
         log.warning(
@@ -134,18 +134,16 @@ class Recovery:
             return
         try:
             await sweep(self.sessionmaker, self.settings, also_dead=frozenset({self.instance}))
-            async with self.sessionmaker() as session:
+            async with unit_of_work(self.sessionmaker) as session:
                 await repository.unregister(session, self.instance)
-                await session.commit()
         except Exception:
             log.exception("could not unregister this process; others recover its work later")
 
     async def _register(self) -> None:
-        async with self.sessionmaker() as session:
+        async with unit_of_work(self.sessionmaker) as session:
             await repository.register(
                 session, self.instance, host.identity(), os.getpid(), utcnow()
             )
-            await session.commit()
         self.registered = True
 
     async def _beat_loop(self) -> None:
@@ -155,9 +153,8 @@ class Recovery:
                 if not self.registered:
                     await self._register()
                 else:
-                    async with self.sessionmaker() as session:
+                    async with unit_of_work(self.sessionmaker) as session:
                         alive = await repository.beat(session, self.instance, utcnow())
-                        await session.commit()
                     if not alive:
                         log.warning(
                             "this process was taken for dead (no heartbeat for %.0f s); "

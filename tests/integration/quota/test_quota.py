@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 from banatie.app import create_app
+from banatie.db.transactions import unit_of_work
 from banatie.settings import Settings
 from tests.conftest import Keys
 from tests.support.synthesizers import FailingSynthesizer
@@ -119,7 +120,7 @@ async def test_master_moves_a_project_to_another_plan(
 ) -> None:
     from banatie.quota import service
 
-    async with app.state.runtime.sessionmaker() as session:
+    async with unit_of_work(app.state.runtime.sessionmaker) as session:
         await service.upsert_plan(
             session, "pro", name="Pro", monthly_generations=None, rate_limit=None, storage_mb=None
         )

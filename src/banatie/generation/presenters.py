@@ -1,6 +1,9 @@
-"""A generation as the API shows it (shared by the generations and flows routes)."""
+"""A generation as the API shows it (shared by the generations and flows routes and MCP): the
+one place that turns a `Generation` row into a `GenerationOut`."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -9,24 +12,60 @@ from banatie.delivery.urls import image_url
 from banatie.flows.schemas import FlowContextOut
 from banatie.generation.models import Generation
 from banatie.generation.schemas import GenerationOut, ReferencedImage
+from banatie.generation.service import GenerationResult
 from banatie.images import repository as image_repository
-from banatie.images import service as images
 from banatie.images.models import Image
-from banatie.runtime import Runtime
+from banatie.images.presenters import present_image
+from banatie.settings import Settings
 
 
-async def present_generation(
-    rt: Runtime,
+async def present_generations(
+    session: AsyncSession, settings: Settings, project: Project, rows: Sequence[Generation]
+) -> list[GenerationOut]:
+    """A page of generations, their output images read in one query (not one per row)."""
+    ids = [row.output_image_id for row in rows if row.output_image_id]
+    outputs = {
+        image.id: image for image in await image_repository.get_many(session, project.id, ids)
+    }
+    return [
+        present_generation(settings, project, row, outputs.get(row.output_image_id or ""))
+        for row in rows
+    ]
+
+
+async def present_result(
+    session: AsyncSession, settings: Settings, project: Project, result: GenerationResult
+) -> GenerationOut:
+    """What creating, regenerating or editing a generation answers."""
+    return await present_one(
+        session, settings, project, result.generation, result.image, result.alias_moved_from
+    )
+
+
+async def present_one(
     session: AsyncSession,
+    settings: Settings,
     project: Project,
     generation: Generation,
     output: Image | None = None,
     alias_moved_from: str | None = None,
 ) -> GenerationOut:
+    """One generation; its output image is read unless given."""
     if output is None and generation.output_image_id:
         output = await image_repository.get(session, project.id, generation.output_image_id)
-    output_out = images.present(output, project, rt.settings) if output else None
-    base = rt.settings.delivery_base_url
+    return present_generation(settings, project, generation, output, alias_moved_from)
+
+
+def present_generation(
+    settings: Settings,
+    project: Project,
+    generation: Generation,
+    output: Image | None,
+    alias_moved_from: str | None = None,
+) -> GenerationOut:
+    """`output`: the generation's output image as read (None: it has none, or it is gone)."""
+    output_out = present_image(output, project, settings) if output else None
+    base = settings.delivery_base_url
     refs = [
         ReferencedImage(
             id=ref["id"],

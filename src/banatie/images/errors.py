@@ -1,0 +1,15 @@
+"""The images feature's errors, each with its stable code."""
+
+from __future__ import annotations
+
+from banatie.errors import Conflict, NotFound
+
+
+class ImageNotFound(NotFound):
+    code = "IMAGE_NOT_FOUND"
+
+
+class AliasConflict(Conflict):
+    """Another request took the alias between the lookup and the write."""
+
+    code = "ALIAS_CONFLICT"
