@@ -34,7 +34,7 @@ from banatie.live.errors import (
 )
 from banatie.live.lookup import find_ready
 from banatie.live.models import LiveEntry, LiveScope
-from banatie.live.policy import Budget, Policy
+from banatie.live.policy import Budget
 from banatie.live.state import CachedImage, ProjectRef
 from banatie.runtime import Runtime
 
@@ -51,9 +51,9 @@ class Busy:
     """Another replica holds a fresh claim (or the claim could not be settled): wait."""
 
 
-async def _scope(
-    session: AsyncSession, project_id: str, slug: str, rules: Policy, budget: Budget
-) -> LiveScope:
+async def _scope(session: AsyncSession, project_id: str, slug: str, budget: Budget) -> LiveScope:
+    """The scope, made on first use when the project's policy says so."""
+    rules = budget.rules
     scope = await repository.get_scope(session, project_id, slug)
     if scope is not None:
         return scope
@@ -80,14 +80,14 @@ async def _scope(
 
 
 async def claim(
-    rt: Runtime, ref: ProjectRef, key: str, request: LiveRequest, rules: Policy, budget: Budget
+    rt: Runtime, ref: ProjectRef, key: str, request: LiveRequest, budget: Budget
 ) -> CachedImage | Claimed | Busy:
     """The ready image, the claim (ours to generate), or Busy (another replica holds it)."""
     settings = rt.settings
     owner = rt.live.instance
     for _ in range(5):
         async with rt.sessionmaker() as session:
-            scope = await _scope(session, ref.id, request.scope, rules, budget)
+            scope = await _scope(session, ref.id, request.scope, budget)
             await repository.lock_scope(session, scope.id)
             entry = await repository.get_entry(session, key)
             now = utcnow()

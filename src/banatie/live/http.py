@@ -10,12 +10,13 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from banatie.delivery import service as delivery
+from banatie.delivery.service import etag_matches
 from banatie.errors import ApiError, outage
 from banatie.images.errors import ImageNotFound
 from banatie.live import service
 from banatie.live.cache_key import parse_live_request
 from banatie.live.client_ip import passed_on
-from banatie.live.fastpath import TRANSFORM, cache_headers, etag_matches, read_original
+from banatie.live.fastpath import TRANSFORM, cache_headers, read_original
 from banatie.live.policy import Visit
 from banatie.live.refusal import refusal
 from banatie.providers.errors import ProviderError

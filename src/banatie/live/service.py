@@ -5,8 +5,9 @@ Hit (`banatie.live.lookup`): the cached image, never rate limited, costs nothing
 Miss (costs one generation, shared by every identical concurrent request):
     1. per request: the project's referrer allow-list and signature rule (403,
        `banatie.live.policy`);
-    2. per process: one *flight* per cache key (an asyncio future) that every concurrent
-       identical miss awaits; it runs detached, so a client hanging up cancels nothing;
+    2. per process: one *flight* per cache key (`banatie.concurrency.single_flight`) that
+       every concurrent identical miss awaits; it runs detached, so a client hanging up
+       cancels nothing;
     3. across replicas: the flight *claims* the cache key in the database
        (`banatie.live.claims`) or waits for the replica that holds it;
     4. the claimant checks the client-IP limit (signed URLs skip it) and the plan's rate limit,
@@ -21,7 +22,7 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Literal
 
 from banatie.accounts.errors import ProjectNotFound
 from banatie.accounts.models import Project
@@ -43,10 +44,11 @@ from banatie.live.errors import (
     IpRateLimited,
     LiveImageNotGenerated,
     ScopeNotFound,
+    ShuttingDown,
     WaitTimeout,
 )
 from banatie.live.lookup import find_ready, lookup, project_ref
-from banatie.live.policy import Budget, Policy, Requester, Visit, admit
+from banatie.live.policy import Budget, Visit, admit
 from banatie.live.state import CachedImage, ProjectRef
 from banatie.providers.errors import ProviderError
 from banatie.quota import service as quota
@@ -88,93 +90,54 @@ async def miss(
     rt: Runtime, ref: ProjectRef, key: str, request: LiveRequest, visit: Visit
 ) -> Outcome:
     rules, requester = await admit(rt, ref, request.scope, visit)
-    state = rt.live
-    loop = asyncio.get_running_loop()
+    budget = Budget(rt, ref.id, rules, requester)
     # Each round answers at least its leader, so a waiter retrying after other clients'
     # refusals gets its own answer after at most one round per request ahead of it.
     deadline = time.monotonic() + rt.settings.live_wait_timeout_seconds
     while time.monotonic() < deadline:
-        future = state.flights.get(key)
-        leading = future is None
-        if future is None:
-            future = loop.create_future()
-            future.add_done_callback(_retrieve)
-            state.flights[key] = future
-            task = asyncio.create_task(_flight(rt, ref, key, request, rules, requester, future))
-            state.tasks.add(task)
-            task.add_done_callback(state.tasks.discard)
         try:
-            outcome: Outcome = await asyncio.shield(future)
+            outcome, led = await rt.live.flights.run(
+                key, lambda: _flight(rt, ref, key, request, budget)
+            )
         except IpRateLimited as exc:
-            if leading or not requester.may_differ_from(exc):
+            # The leader's client IP was over its budget: one from the same IP (the leader
+            # itself among them) gets that answer, any other waiter tries under its own.
+            if not requester.may_differ_from(exc):
                 raise
-            # The leader's IP was over its budget, not ours: try under our own.
             await asyncio.sleep(0)
             continue
         # The rate-limit headers describe the leader's client IP budget, not a joiner's.
-        return outcome if leading else replace(outcome, rate=None)
+        return outcome if led else replace(outcome, rate=None)
     raise WaitTimeout("too many concurrent refusals for this live URL; retry")
 
 
-def _retrieve(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()  # mark it retrieved: every waiter may have gone away
-
-
 async def _flight(
-    rt: Runtime,
-    ref: ProjectRef,
-    key: str,
-    request: LiveRequest,
-    rules: Policy,
-    requester: Requester,
-    future: asyncio.Future[Outcome],
-) -> None:
-    state = rt.live
-    try:
-        outcome = await _claim_and_generate(rt, ref, key, request, rules, requester)
-    except BaseException as exc:
-        if state.flights.get(key) is future:
-            del state.flights[key]
-        if not future.done():
-            if isinstance(exc, asyncio.CancelledError):
-                future.set_exception(
-                    ApiError("the server is shutting down", code="UNAVAILABLE", status=503)
-                )
-            else:
-                future.set_exception(exc)
-        if not isinstance(exc, Exception):
-            raise
-        return
-    state.hits.put(key, outcome.image)
-    if state.flights.get(key) is future:
-        del state.flights[key]
-    future.set_result(outcome)
-
-
-async def _claim_and_generate(
-    rt: Runtime,
-    ref: ProjectRef,
-    key: str,
-    request: LiveRequest,
-    rules: Policy,
-    requester: Requester,
+    rt: Runtime, ref: ProjectRef, key: str, request: LiveRequest, budget: Budget
 ) -> Outcome:
-    deadline = time.monotonic() + rt.settings.live_wait_timeout_seconds
-    budget = Budget(rt, ref.id, rules, requester)
-    waited = False
-    while True:
-        claim = await claims.claim(rt, ref, key, request, rules, budget)
-        if isinstance(claim, CachedImage):
-            return Outcome(claim, "MISS" if waited else "HIT")
-        if isinstance(claim, claims.Claimed):
-            break
-        waited = True
-        ready = await claims.wait(rt, key, request.scope, deadline)
-        if ready is not None:
-            return Outcome(ready, "MISS")
-        # The claim was given back (a refusal) or abandoned: claim it ourselves.
-    return await _generate(rt, ref, key, request, budget, claim.entry_id)
+    """The one generation of `key` in this process (every identical miss awaits it): the
+    cross-replica claim, then either another replica's image or ours."""
+    try:
+        deadline = time.monotonic() + rt.settings.live_wait_timeout_seconds
+        waited = False
+        while True:
+            claim = await claims.claim(rt, ref, key, request, budget)
+            if isinstance(claim, CachedImage):
+                outcome = Outcome(claim, "MISS" if waited else "HIT")
+                break
+            if isinstance(claim, claims.Claimed):
+                outcome = await _generate(rt, ref, key, request, budget, claim.entry_id)
+                break
+            waited = True
+            ready = await claims.wait(rt, key, request.scope, deadline)
+            if ready is not None:
+                outcome = Outcome(ready, "MISS")
+                break
+            # The claim was given back (a refusal) or abandoned: claim it ourselves.
+    except asyncio.CancelledError:
+        # Shutting down: the waiters get an answer, not a cancellation they did not ask for.
+        raise ShuttingDown() from None
+    rt.live.hits.put(key, outcome.image)
+    return outcome
 
 
 async def _generate(
