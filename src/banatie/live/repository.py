@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,11 +16,12 @@ from banatie.live.state import CachedImage, ProjectRef
 
 LIVE_STATUSES = ("pending", "ready")  # what counts against a scope's newGenerationsLimit
 
+# Labelled with CachedImage's field names: a row is one, given its cache key and scope.
 _READY = (
     select(
-        LiveEntry.id,
+        LiveEntry.id.label("entry_id"),
         LiveEntry.generation_id,
-        Image.id,
+        Image.id.label("image_id"),
         Image.storage_key,
         Image.mime_type,
         Image.file_hash,
@@ -37,6 +37,8 @@ _READY = (
     .join(Image, Image.id == LiveEntry.image_id)
     .where(LiveEntry.cache_key == bindparam("key"), LiveEntry.status == "ready")
 )
+# A claimed or ready entry carries no error from an earlier failed attempt.
+_NO_ERROR: dict[str, None] = {"error_status": None, "error_code": None, "error_message": None}
 _PROJECT = (
     select(Project.id, Organization.slug, Project.slug)
     .join(Organization, Organization.id == Project.organization_id)
@@ -51,27 +53,6 @@ _STATE = select(
 ).where(LiveEntry.cache_key == bindparam("key"))
 
 
-def cached_image(row: Any, cache_key: str, scope: str) -> CachedImage:
-    return CachedImage(
-        entry_id=row[0],
-        cache_key=cache_key,
-        scope=scope,
-        generation_id=row[1],
-        image_id=row[2],
-        storage_key=row[3],
-        mime_type=row[4],
-        file_hash=row[5],
-        size_bytes=row[6],
-        width=row[7],
-        height=row[8],
-        has_alpha=row[9],
-        focal_x=row[10],
-        focal_y=row[11],
-        created_at=row[12],
-        updated_at=row[13],
-    )
-
-
 async def find_project(conn: AsyncConnection, org: str, project: str) -> ProjectRef | None:
     row = (await conn.execute(_PROJECT, {"org": org, "project": project})).first()
     return None if row is None else ProjectRef(id=row[0], organization_slug=row[1], slug=row[2])
@@ -79,7 +60,7 @@ async def find_project(conn: AsyncConnection, org: str, project: str) -> Project
 
 async def find_ready(conn: AsyncConnection, cache_key: str, scope: str) -> CachedImage | None:
     row = (await conn.execute(_READY, {"key": cache_key})).first()
-    return None if row is None else cached_image(row, cache_key, scope)
+    return None if row is None else CachedImage(cache_key=cache_key, scope=scope, **row._mapping)
 
 
 async def entry_state(
@@ -205,9 +186,7 @@ async def take_over(session: AsyncSession, entry: LiveEntry, owner: str, now: da
             status="pending",
             owner=owner,
             heartbeat_at=now,
-            error_status=None,
-            error_code=None,
-            error_message=None,
+            **_NO_ERROR,
             updated_at=now,
         )
         .execution_options(synchronize_session=False)
@@ -236,9 +215,7 @@ async def mark_ready(
             generation_id=generation_id,
             owner=None,
             heartbeat_at=now,
-            error_status=None,
-            error_code=None,
-            error_message=None,
+            **_NO_ERROR,
             updated_at=now,
         )
     )
