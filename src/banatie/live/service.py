@@ -27,7 +27,7 @@ from typing import Literal
 from banatie.accounts.errors import ProjectNotFound
 from banatie.accounts.models import Project
 from banatie.db.transactions import unit_of_work
-from banatie.errors import ApiError
+from banatie.errors import ApiError, problem_of
 from banatie.generation import service as generation
 from banatie.generation.request import (
     DEFAULT_ASPECT_RATIO,
@@ -50,7 +50,6 @@ from banatie.live.errors import (
 from banatie.live.lookup import find_ready, lookup, project_ref
 from banatie.live.policy import Budget, Visit, admit
 from banatie.live.state import CachedImage, ProjectRef
-from banatie.providers.errors import ProviderError
 from banatie.quota import service as quota
 from banatie.quota.rate_limit import RateLimitState
 from banatie.runtime import Runtime
@@ -206,9 +205,8 @@ def generation_input(
 
 
 def _failure(exc: BaseException) -> tuple[int, str, str]:
-    # TODO(issue 10): call the one provider-error -> HTTP mapping once it lands (BOARD.md).
-    if isinstance(exc, ProviderError):
-        return exc.status, exc.code, exc.message
+    """What waiters on other replicas are told of a generation that failed here."""
     if isinstance(exc, asyncio.CancelledError):
         return 503, "UNAVAILABLE", "the generation was interrupted"
-    return 500, "INTERNAL_ERROR", "the generation failed"
+    problem = problem_of(exc)  # the API's one mapping (a provider's error, a dependency down)
+    return problem.status, problem.code, problem.message
