@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
 from banatie.db import transactions
-from banatie.db.base import new_id
+from banatie.db.base import utcnow
+from banatie.db.transactions import unit_of_work
 from banatie.errors import ApiError
 from banatie.generation import repository as generation_repository
 from banatie.generation import service as generation
@@ -33,9 +34,8 @@ from banatie.providers.errors import ProviderError
 from banatie.runtime import Runtime
 from banatie.validation import check_meta
 
-# Until live/ runs in one unit of work per request: a deletion here stands before what follows
-# (a failed regeneration rolls back to the last commit).
-DELETED = "the deleted image stands before the next step"
+# The orphan's deletion stands although the regeneration ends in an error.
+ORPHAN = "an image made for a live entry deleted meanwhile is deleted"
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,10 @@ async def create_scope(
     meta: dict[str, Any],
 ) -> LiveScope:
     rules = await project_policy(rt, session, project.id)
-    scope = LiveScope(
-        id=new_id(),
-        project_id=project.id,
-        slug=slug,
+    scope = await repository.insert_scope(
+        session,
+        project.id,
+        slug,
         allow_new_generations=(
             rules.default_allow_new_generations
             if allow_new_generations is None
@@ -101,7 +101,7 @@ async def create_scope(
         ),
         meta=check_meta(meta, rt.settings.max_meta_bytes),
     )
-    if not await repository.insert_scope(session, scope):
+    if scope is None:
         raise ScopeAlreadyExists(slug)
     return scope
 
@@ -116,7 +116,8 @@ async def update_scope(
         scope.new_generations_limit = changes.new_generations_limit
     if changes.meta is not None:
         scope.meta = check_meta(changes.meta, rt.settings.max_meta_bytes)
-    await session.commit()
+    scope.updated_at = utcnow()
+    await session.flush()
     return scope
 
 
@@ -128,16 +129,26 @@ async def delete_scope(
     entries = await repository.scope_entries(session, scope.id)
     image_ids = [entry.image_id for entry in entries if entry.image_id]
     keys = [entry.cache_key for entry in entries]
-    rt.live.forget(*keys)
+    _forget(rt, session, keys)
     await session.delete(scope)
-    await session.commit()
+    await session.flush()  # its entries go with it (ON DELETE CASCADE), before their images
     deleted = 0
     for image in await image_repository.get_many(session, project.id, image_ids):
         await images.delete(rt, session, image)
-        await transactions.commit_early(session, why=DELETED)
         deleted += 1
-    rt.live.forget(*keys)
     return deleted
+
+
+def _forget(rt: Runtime, session: AsyncSession, keys: list[str]) -> None:
+    """This process stops serving the live URLs at once (no new hit fills the cache from rows
+    about to go), and again once the unit of work has committed (one that read the rows
+    before the commit may have)."""
+    rt.live.forget(*keys)
+
+    async def again() -> None:
+        rt.live.forget(*keys)
+
+    transactions.after_commit(session, again)
 
 
 # -- the images of a scope -------------------------------------------------------------------
@@ -171,13 +182,11 @@ async def delete_image(rt: Runtime, session: AsyncSession, entry: LiveEntry) -> 
         if entry.image_id
         else None
     )
-    rt.live.forget(entry.cache_key)
+    _forget(rt, session, [entry.cache_key])
     await session.delete(entry)
-    await session.commit()
+    await session.flush()  # the entry first: deleting the image would cascade to it
     if image is not None:
         await images.delete(rt, session, image)
-        await transactions.commit_early(session, why=DELETED)
-    rt.live.forget(entry.cache_key)
 
 
 async def regenerate_entry(
@@ -205,16 +214,13 @@ async def regenerate_entry(
             rt, session, project, generation_input(entry, {"cacheKey": cache_key}), flow_id=None
         )
     assert result.image is not None
-    linked = await claims.link(rt, entry_id, result.image.id, result.generation.id)
-    rt.live.forget(cache_key)
-    if not linked:
+    _forget(rt, session, [cache_key])
+    if not await claims.link(session, entry_id, result.image.id, result.generation.id):
         await images.delete(rt, session, result.image)
-        await transactions.commit_early(session, why=DELETED)
+        await transactions.commit_early(session, why=ORPHAN)
         raise ImageNotFound("the live image was deleted meanwhile")
     if old is not None:
         await images.delete(rt, session, old)
-        await transactions.commit_early(session, why=DELETED)
-    rt.live.forget(cache_key)
     fresh = await repository.get_entry(session, cache_key)
     assert fresh is not None
     return fresh
@@ -224,8 +230,9 @@ async def regenerate_scope(
     rt: Runtime, session: AsyncSession, project: Project, scope: LiveScope, image_ref: str | None
 ) -> tuple[list[tuple[LiveEntry, Image | None]], list[Failure]]:
     """Regenerate one image (`image_ref`) or every ready image of the scope, one after the
-    other: (the regenerated entries with their new images, the failures). A failure of the
-    single image is raised; a 429 stops the batch (the rest would be refused too)."""
+    other, each in a unit of work of its own (a failure undoes only its own): (the regenerated
+    entries with their new images, the failures). A failure of the single image is raised; a
+    429 stops the batch (the rest would be refused too)."""
     single = bool(image_ref)
     if image_ref:
         entries = [await find_image(session, scope, image_ref)]
@@ -233,32 +240,39 @@ async def regenerate_scope(
         entries = [
             e for e in await repository.scope_entries(session, scope.id) if e.status == "ready"
         ]
-    # A failure rolls the session back, which expires what it loaded: keep plain values.
     targets = [(e.cache_key, e.image_id) for e in entries]
-    scope_slug = scope.slug
     done: list[tuple[LiveEntry, Image | None]] = []
     failed: list[Failure] = []
     for cache_key, image_id in targets:
         try:
-            entry = await repository.get_entry(session, cache_key)
-            if entry is None:
-                raise ImageNotFound(f"image {image_id!r} not found in live scope {scope_slug!r}")
-            fresh = await regenerate_entry(rt, session, project, entry)
+            async with unit_of_work(rt.sessionmaker) as own:
+                done.append(await _regenerate_one(rt, own, project.id, scope, cache_key, image_id))
         except (ApiError, ProviderError) as exc:
             if single:
                 raise
             failed.append(Failure(image_id=image_id, code=exc.code, message=exc.message))
             if exc.status == 429:  # quota or rate limit: the rest would be refused too
                 break
-            await session.refresh(project)  # the failure's rollback expired it
-            continue
-        image = (
-            await images.resolve_ref(session, project, fresh.image_id) if fresh.image_id else None
-        )
-        done.append((fresh, image))
     if not done and failed and all(f.code == GenerationInProgress.code for f in failed):
         # Another request is regenerating all of them: nothing to add to it.
         raise GenerationInProgress(
-            f"the images of live scope {scope_slug!r} are being regenerated already"
+            f"the images of live scope {scope.slug!r} are being regenerated already"
         )
     return done, failed
+
+
+async def _regenerate_one(
+    rt: Runtime,
+    session: AsyncSession,
+    project_id: str,
+    scope: LiveScope,
+    cache_key: str,
+    image_id: str | None,
+) -> tuple[LiveEntry, Image | None]:
+    project = await session.get(Project, project_id)
+    entry = await repository.get_entry(session, cache_key)
+    if project is None or entry is None:
+        raise ImageNotFound(f"image {image_id!r} not found in live scope {scope.slug!r}")
+    fresh = await regenerate_entry(rt, session, project, entry)
+    image = await images.resolve_ref(session, project, fresh.image_id) if fresh.image_id else None
+    return fresh, image

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
 from banatie.db.base import utcnow
+from banatie.db.transactions import unit_of_work
 from banatie.errors import ValidationError
 from banatie.live import repository
 from banatie.live.client_ip import client_ip, is_in
@@ -123,7 +124,7 @@ class Visit:
 
 async def admit(rt: Runtime, ref: ProjectRef, scope: str, visit: Visit) -> tuple[Policy, Requester]:
     """The project's policy and who asks, or 403 when the signature or referrer rule refuses."""
-    async with rt.sessionmaker() as session:
+    async with unit_of_work(rt.sessionmaker) as session:
         rules = await project_policy(rt, session, ref.id)
     path = live_path(ref.organization_slug, ref.slug, scope)
     signed = verify(rules.signing_secret, path, visit.query)
@@ -208,5 +209,5 @@ async def update_settings(
     if rotate_secret or (row.require_signature and row.signing_secret is None):
         secret = row.signing_secret = secrets.token_urlsafe(32)
     row.updated_at = utcnow()
-    await session.commit()
+    await session.flush()
     return row, secret

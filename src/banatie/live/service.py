@@ -35,7 +35,6 @@ from banatie.generation.request import (
     HasImageParams,
     image_fields,
 )
-from banatie.images import repository as image_repository
 from banatie.images import service as images
 from banatie.images.errors import ImageNotFound
 from banatie.live import claims
@@ -148,7 +147,7 @@ async def _generate(
     entry_id: str,
 ) -> Outcome:
     try:
-        async with rt.sessionmaker() as session:
+        async with unit_of_work(rt.sessionmaker) as session:
             project = await session.get(Project, ref.id)
             if project is None:
                 raise ProjectNotFound(f"project {ref.organization_slug}/{ref.slug} not found")
@@ -163,6 +162,13 @@ async def _generate(
                     generation_input(request, {"scope": request.scope, "cacheKey": key}),
                     flow_id=None,
                 )
+            image = result.image
+            assert image is not None
+            linked = await claims.link(session, entry_id, image.id, result.generation.id)
+            if not linked:
+                # The scope (and so this entry) was deleted while we generated: do not leave
+                # an image behind.
+                await images.delete(rt, session, image)
     except ApiError:
         # A refusal (limits, quota, validation): nothing was generated. Give the claim back so
         # that waiters elsewhere decide under their own limits.
@@ -172,14 +178,7 @@ async def _generate(
         with contextlib.suppress(Exception):
             await claims.fail(rt, entry_id, *_failure(exc))
         raise
-    image = result.image
-    assert image is not None
-    if not await claims.link(rt, entry_id, image.id, result.generation.id):
-        # The scope (and so this entry) was deleted while we generated: do not leave an image.
-        async with unit_of_work(rt.sessionmaker) as session:
-            orphan = await image_repository.get(session, ref.id, image.id)
-            if orphan is not None:
-                await images.delete(rt, session, orphan)
+    if not linked:
         raise ScopeNotFound(f"live scope {request.scope!r} was deleted")
     ready = await find_ready(rt, key, request.scope)
     if ready is None:  # pragma: no cover - deleted within a moment of being made
