@@ -18,7 +18,7 @@ from banatie.flows.router import router as flows_router
 from banatie.generation.router import router as generations_router
 from banatie.images.router import router as images_router
 from banatie.live.fastpath import LiveHitFastPath
-from banatie.live.router import cdn_router as live_cdn_router
+from banatie.live.http import cdn_router as live_cdn_router
 from banatie.live.router import router as live_router
 from banatie.mcp import server as mcp_http
 from banatie.namespaces.router import router as namespaces_router

@@ -45,6 +45,12 @@ class Runtime:
         """This process's worker id: the owner of its generations and live claims."""
         return self.live.instance
 
+    def image_changed(self, image_id: str, storage_key: str) -> None:
+        """An image was deleted or given new content (its old blobs, under `storage_key`, go):
+        what this process keeps of it must not be served again. The images service calls this
+        once the change is committed; other replicas notice through the blob store and TTLs."""
+        self.live.image_changed(image_id, storage_key)
+
     async def close(self) -> None:
         await self.live.close()
         if self.recovery is not None:

@@ -42,17 +42,13 @@ async def deliver_image(
     `sig` and `exp` for signed URLs. Unknown parameters are ignored."""
     reply = await service.deliver(
         runtime,
-        service.DeliveryRequest(
-            method=request.method,
-            org=org,
-            project=project,
-            ref=ref,
-            query=request.query_params.multi_items(),
-            headers={
-                name: value
-                for name, value in request.headers.items()
-                if name in service.REQUEST_HEADERS
-            },
+        service.DeliveryRequest.of(
+            request.method,
+            org,
+            project,
+            ref,
+            request.query_params.multi_items(),
+            request.headers.items(),
         ),
     )
     if reply.media_type is not None and reply.status == 200:

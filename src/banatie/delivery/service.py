@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -76,6 +77,20 @@ class DeliveryRequest:
     @property
     def params(self) -> dict[str, str]:
         return dict(self.query)
+
+    @classmethod
+    def of(
+        cls,
+        method: str,
+        org: str,
+        project: str,
+        ref: str,
+        query: list[tuple[str, str]],
+        headers: Iterable[tuple[str, str]],
+    ) -> DeliveryRequest:
+        """From an HTTP request's parts: of its headers, only the ones delivery reads."""
+        kept = {name: value for name, value in headers if name in REQUEST_HEADERS}
+        return cls(method, org, project, ref, query, kept)
 
 
 #: The request headers delivery looks at.

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from banatie.concurrency.single_flight import SingleFlight
 from banatie.delivery.cache import ImageRowCache
 from banatie.delivery.cdn import CdnPurger, CloudflareCdnPurger, NoopCdnPurger
 from banatie.delivery.outbox import PurgeOutbox
@@ -17,7 +18,6 @@ from banatie.delivery.params import TransformSpec, parse_transform
 from banatie.delivery.presets import srcset_query, srcset_widths
 from banatie.delivery.repository import DeliveryDb
 from banatie.delivery.transform import tune_process
-from banatie.delivery.variants import SingleFlight
 from banatie.settings import Settings
 
 

@@ -1,4 +1,5 @@
-"""The variant cache: where a derived image lives, and doing each missing one only once.
+"""The variant cache: where a derived image lives (each missing one is made only once, by
+`banatie.concurrency.single_flight`).
 
 A variant of the original at ``{storage_key}`` is stored at ``{storage_key}/v/{hash}``, where the
 hash covers everything that decides its bytes and nothing else:
@@ -22,14 +23,10 @@ atomically, so a failed or interrupted transform never leaves half a variant beh
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable
-from typing import Final, TypeVar, cast
+from typing import Final
 
 from banatie.delivery.params import TransformSpec
-
-T = TypeVar("T")
 
 RENDER_VERSION: Final = "1"
 VARIANT_DIR: Final = "v"
@@ -62,38 +59,3 @@ def decoded_key(storage_key: str) -> str:
     """Where the original's decoded pixels live (:func:`banatie.delivery.transform.decode_once`),
     under the same prefix as the variants, so they go when the image goes."""
     return f"{storage_key}/{DECODED_DIR}/{DECODED_NAME}"
-
-
-class SingleFlight:
-    """Concurrent calls for one key share one execution (per process and event loop).
-
-    The work runs in its own task, so a client that disconnects does not cancel it for the
-    others waiting on it; the key is free again as soon as the work has finished.
-    """
-
-    def __init__(self) -> None:
-        self._flights: dict[str, asyncio.Task[object]] = {}
-
-    def __len__(self) -> int:
-        return len(self._flights)
-
-    async def run(self, key: str, work: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
-        """``(result, led)``: ``led`` is False when the result came from another caller's run."""
-        task = self._flights.get(key)
-        led = task is None
-        if task is None:
-
-            async def call() -> object:
-                return await work()
-
-            task = asyncio.get_running_loop().create_task(call())
-            self._flights[key] = task
-            task.add_done_callback(lambda done: self._done(key, done))
-        result = cast(T, await asyncio.shield(task))
-        return result, led
-
-    def _done(self, key: str, task: asyncio.Task[object]) -> None:
-        if self._flights.get(key) is task:
-            del self._flights[key]
-        if not task.cancelled():
-            task.exception()  # retrieved: every waiter has seen (or will see) it

@@ -19,6 +19,7 @@ from banatie.images import repository as images_repository
 from banatie.images import service as images
 from banatie.images.aliases import is_uuid, normalize_alias
 from banatie.runtime import Runtime
+from banatie.settings import Settings
 from banatie.validation import check_meta
 
 
@@ -65,8 +66,8 @@ async def _merged(
 
 
 async def create(
-    rt: Runtime,
     session: AsyncSession,
+    settings: Settings,
     project: Project,
     aliases: dict[str, str],
     meta: dict[str, Any],
@@ -76,7 +77,7 @@ async def create(
         id=new_id(),
         project_id=project.id,
         aliases=await _merged(session, project, {}, dict(aliases)),
-        meta=check_meta(meta, rt.settings.max_meta_bytes),
+        meta=check_meta(meta, settings.max_meta_bytes),
     )
     session.add(flow)
     await session.flush()

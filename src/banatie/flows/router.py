@@ -39,7 +39,7 @@ async def create_flow(
 ) -> Envelope[FlowOut]:
     """A flow made up front (a generation without `flowId` also starts one): pass its id as
     `flowId` to generations and uploads."""
-    flow = await manage.create(runtime, session, project, body.aliases, body.meta)
+    flow = await manage.create(session, runtime.settings, project, body.aliases, body.meta)
     return ok(await present_flow(session, project, flow))
 
 

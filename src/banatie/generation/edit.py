@@ -71,7 +71,7 @@ async def update(
     if namespace is not None:
         data.namespace = namespace.slug
         data.template = data.template or namespace.template
-    data = service.validate_input(rt, data, await rt.synthesizer.capabilities())
+    data = service.validate_input(rt.settings, data, await rt.synthesizer.capabilities())
     generation.original_prompt = generation.prompt = data.prompt
     generation.aspect_ratio = data.aspect_ratio or generation.aspect_ratio
     generation.image_size = data.image_size

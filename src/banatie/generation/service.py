@@ -44,6 +44,7 @@ from banatie.providers.ports import (
 )
 from banatie.quota import service as quota
 from banatie.runtime import Runtime
+from banatie.settings import Settings
 from banatie.validation import check_meta
 
 log = logging.getLogger(__name__)
@@ -82,23 +83,23 @@ class GenerationResult:
 
 
 def validate_input(
-    rt: Runtime, data: GenerationInput, capabilities: ImageCapabilities
+    settings: Settings, data: GenerationInput, capabilities: ImageCapabilities
 ) -> GenerationInput:
     """`capabilities`: the active synthesizer's row (`await rt.synthesizer.capabilities()`)."""
     params = request.validate(
         data,
         capabilities=capabilities,
-        max_prompt_chars=rt.settings.max_prompt_chars,
+        max_prompt_chars=settings.max_prompt_chars,
     )
     data.prompt, data.aspect_ratio = params.prompt, params.aspect_ratio
     data.image_size = params.image_size or capabilities.default_size
     data.template, data.namespace = params.template, params.namespace
-    if len(data.reference_images) > rt.settings.max_reference_images:
+    if len(data.reference_images) > settings.max_reference_images:
         raise ValidationError(
             f"{len(data.reference_images)} referenceImages given; at most "
-            f"{rt.settings.max_reference_images} are allowed"
+            f"{settings.max_reference_images} are allowed"
         )
-    data.meta = check_meta(data.meta, rt.settings.max_meta_bytes)
+    data.meta = check_meta(data.meta, settings.max_meta_bytes)
     data.alias = normalize_alias(data.alias) if data.alias else None
     data.flow_alias = normalize_alias(data.flow_alias, "flowAlias") if data.flow_alias else None
     return data
@@ -129,7 +130,7 @@ async def create(
         data.template = data.template or namespace.template
         if data.aspect_ratio is None:
             data.aspect_ratio = namespace.aspect_ratio
-    data = validate_input(rt, data, await rt.synthesizer.capabilities())
+    data = validate_input(rt.settings, data, await rt.synthesizer.capabilities())
     flows.need_flow(data.flow_alias, flow_id)
     flow = await _flow(session, project, flow_id)
     refs = await references.resolve_references(

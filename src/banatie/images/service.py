@@ -291,14 +291,15 @@ async def delete(rt: Runtime, session: AsyncSession, image: Image) -> None:
     work), then, once that commits, the original and its variants: a store that is down (or a
     crash) in between leaves the blob deletion in the outbox, retried until done, never a row
     pointing at nothing."""
-    key = image.storage_key
-    await cdn_purges.enqueue(session, image, [image.id, image.alias or ""], "image deleted")
+    image_id, key = image.id, image.storage_key
+    await cdn_purges.enqueue(session, image, [image_id, image.alias or ""], "image deleted")
     deletion = blob_deletions.enqueue(session, key)
     await session.delete(image)
     await session.flush()
     deletion_id = deletion.id
 
     async def drop_blobs() -> None:
+        rt.image_changed(image_id, key)  # this process stops serving it
         rt.delivery.outbox.wake()
         await blob_deletions.attempt(rt.sessionmaker, rt.blobs, deletion_id, key)
 
@@ -363,5 +364,5 @@ async def replace_content(session: AsyncSession, image: Image, fresh: Image) -> 
 
 async def drop_replaced(rt: Runtime, replaced: Replaced) -> None:
     rt.delivery.outbox.wake()
-    rt.live.image_deleted(replaced.image_id, replaced.key)  # this process stops serving it
+    rt.image_changed(replaced.image_id, replaced.key)  # this process stops serving it
     await blob_deletions.attempt(rt.sessionmaker, rt.blobs, replaced.deletion_id, replaced.key)

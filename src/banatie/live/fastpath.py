@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from banatie.delivery.outbox import image_tag
+from banatie.delivery.service import etag_matches
 from banatie.errors import ApiError
 from banatie.live.cache_key import parse_live_request
 from banatie.live.signing import LIVE_PARAMS, SIGNED
@@ -48,21 +49,10 @@ async def read_original(rt: Runtime, image: CachedImage) -> bytes:
     return data
 
 
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    if if_none_match.strip() == "*":
-        return True
-    return etag in (tag.strip().removeprefix("W/") for tag in if_none_match.split(","))
-
-
 class LiveHitFastPath:
     def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
         self.app = app
         self.runtime = runtime
-        self._prepared: dict[str, tuple[CachedImage, list[tuple[bytes, bytes]]]] = {}
-        # (path, raw query) -> ((org, project), (project id, cache key)) of warm live URLs.
-        self._keys: dict[tuple[str, bytes], tuple[tuple[str, str], tuple[str, str]]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
@@ -76,7 +66,8 @@ class LiveHitFastPath:
         raw_query: bytes = scope["query_string"]
         rt = self.runtime
         # A live URL is requested again and again as written: remember what its text means.
-        known = self._keys.get((path, raw_query))
+        url_keys = rt.live.url_keys
+        known = url_keys.get((path, raw_query))
         if known is not None:
             project_key, cache_key = known
             ref = rt.live.projects.get(project_key)
@@ -103,23 +94,24 @@ class LiveHitFastPath:
         except ApiError:
             return None
         key = request.cache_key(ref.id)
-        if len(self._keys) >= max(1, rt.settings.live_lru_size):
-            self._keys.clear()
-        self._keys[(path, raw_query)] = ((parts[2], parts[3]), (ref.id, key))
+        if len(url_keys) >= max(1, rt.settings.live_lru_size):
+            url_keys.clear()
+        url_keys[(path, raw_query)] = ((parts[2], parts[3]), (ref.id, key))
         return rt.live.hits.get(key)
 
     def _headers(self, image: CachedImage) -> list[tuple[bytes, bytes]]:
         """The hit headers of `image` without Content-Type/Length, made once per image."""
-        prepared = self._prepared.get(image.cache_key)
-        if prepared is not None and prepared[0] is image:
+        memo = self.runtime.live.hit_headers
+        prepared = memo.get(image.cache_key)
+        if prepared is not None and prepared[0] is image:  # not a stale entry: the same image
             return prepared[1]
         headers = cache_headers(self.runtime, image, "HIT")
         headers["ETag"] = f'"{image.file_hash}"'
         headers["Last-Modified"] = format_datetime(image.created_at, usegmt=True)
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-        if len(self._prepared) >= max(1, self.runtime.settings.live_lru_size):
-            self._prepared.clear()
-        self._prepared[image.cache_key] = (image, raw)
+        if len(memo) >= max(1, self.runtime.settings.live_lru_size):
+            memo.clear()
+        memo[image.cache_key] = (image, raw)
         return raw
 
     async def _hit(self, scope: Scope, send: Send) -> bool:

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
 from banatie.errors import ApiError
-from banatie.live import repository, service, signing
+from banatie.live import signing
 from banatie.live.cache_key import parse_live_request
+from banatie.live.policy import project_policy
 from banatie.live.schemas import LiveUrlOut, LiveUrlRequest
 from banatie.runtime import Runtime
 
@@ -43,7 +44,7 @@ async def build(
     if body.transform:
         for name, value in parse_qsl(body.transform.lstrip("?"), keep_blank_values=True):
             query.setdefault(name, value)
-    rules = service.policy(await repository.get_settings(session, project.id), rt)
+    rules = await project_policy(rt, session, project.id)
     sign = body.sign if body.sign is not None else rules.signing_secret is not None
     if sign and rules.signing_secret is None:
         raise ApiError(

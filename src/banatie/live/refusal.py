@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import textwrap
 import unicodedata
-from typing import Any, Final
+from typing import Final
 from xml.sax.saxutils import escape
 
 from fastapi import Response
@@ -48,13 +48,6 @@ def wants_image(accept: str | None) -> bool:
     if "application/json" in lowered:
         return False
     return "image/" in lowered
-
-
-def describe(exc: Exception) -> tuple[int, str, str, dict[str, str], dict[str, Any] | None]:
-    """(status, code, message, headers, details) of an error a live URL may meet: what the API
-    answers for it (`errors.problem_of`)."""
-    problem = problem_of(exc)
-    return problem.status, problem.code, problem.message, problem.headers, problem.details
 
 
 def _duration(seconds: str) -> str:
@@ -176,12 +169,17 @@ def svg(status: int, code: str, message: str, aspect_ratio: str, retry_after: st
 def refusal(
     exc: Exception, *, accept: str | None, aspect_ratio: str = "1:1", head: bool = False
 ) -> Response:
-    status, code, message, headers, details = describe(exc)
-    headers = {**headers, "Cache-Control": "no-store", "Vary": "Accept", "X-Error-Code": code}
+    # The API's one mapping of errors to answers, drawn or written.
+    problem = problem_of(exc)
+    status, code, message = problem.status, problem.code, problem.message
+    headers = {**problem.headers, "Cache-Control": "no-store", "Vary": "Accept"}
+    headers["X-Error-Code"] = code
     if wants_image(accept):
         body = svg(status, code, message, aspect_ratio, headers.get("Retry-After"))
         if head:
             headers["Content-Length"] = str(len(body.encode()))
             return Response(status_code=status, headers=headers, media_type=_SVG_MEDIA)
         return Response(body, status_code=status, headers=headers, media_type=_SVG_MEDIA)
-    return JSONResponse(error_body(message, code, details), status_code=status, headers=headers)
+    return JSONResponse(
+        error_body(message, code, problem.details), status_code=status, headers=headers
+    )

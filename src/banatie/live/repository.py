@@ -5,23 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, func, inspect, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from banatie.accounts.models import Organization, Project
-from banatie.db.base import utcnow
+from banatie.db.base import Base, new_id, utcnow
 from banatie.images.models import Image
 from banatie.live.models import LiveEntry, LiveScope, LiveSettings
 from banatie.live.state import CachedImage, ProjectRef
 
 LIVE_STATUSES = ("pending", "ready")  # what counts against a scope's newGenerationsLimit
 
+# Labelled with CachedImage's field names: a row is one, given its cache key and scope.
 _READY = (
     select(
-        LiveEntry.id,
+        LiveEntry.id.label("entry_id"),
         LiveEntry.generation_id,
-        Image.id,
+        Image.id.label("image_id"),
         Image.storage_key,
         Image.mime_type,
         Image.file_hash,
@@ -37,6 +38,8 @@ _READY = (
     .join(Image, Image.id == LiveEntry.image_id)
     .where(LiveEntry.cache_key == bindparam("key"), LiveEntry.status == "ready")
 )
+# A claimed or ready entry carries no error from an earlier failed attempt.
+_NO_ERROR: dict[str, None] = {"error_status": None, "error_code": None, "error_message": None}
 _PROJECT = (
     select(Project.id, Organization.slug, Project.slug)
     .join(Organization, Organization.id == Project.organization_id)
@@ -51,27 +54,6 @@ _STATE = select(
 ).where(LiveEntry.cache_key == bindparam("key"))
 
 
-def cached_image(row: Any, cache_key: str, scope: str) -> CachedImage:
-    return CachedImage(
-        entry_id=row[0],
-        cache_key=cache_key,
-        scope=scope,
-        generation_id=row[1],
-        image_id=row[2],
-        storage_key=row[3],
-        mime_type=row[4],
-        file_hash=row[5],
-        size_bytes=row[6],
-        width=row[7],
-        height=row[8],
-        has_alpha=row[9],
-        focal_x=row[10],
-        focal_y=row[11],
-        created_at=row[12],
-        updated_at=row[13],
-    )
-
-
 async def find_project(conn: AsyncConnection, org: str, project: str) -> ProjectRef | None:
     row = (await conn.execute(_PROJECT, {"org": org, "project": project})).first()
     return None if row is None else ProjectRef(id=row[0], organization_slug=row[1], slug=row[2])
@@ -79,7 +61,7 @@ async def find_project(conn: AsyncConnection, org: str, project: str) -> Project
 
 async def find_ready(conn: AsyncConnection, cache_key: str, scope: str) -> CachedImage | None:
     row = (await conn.execute(_READY, {"key": cache_key})).first()
-    return None if row is None else cached_image(row, cache_key, scope)
+    return None if row is None else CachedImage(cache_key=cache_key, scope=scope, **row._mapping)
 
 
 async def entry_state(
@@ -98,24 +80,32 @@ async def get_settings(session: AsyncSession, project_id: str) -> LiveSettings |
 
 async def get_or_create_settings(session: AsyncSession, project_id: str) -> LiveSettings:
     found = await session.get(LiveSettings, project_id)
-    if found is not None:
-        return found
-    created = LiveSettings(
-        project_id=project_id,
-        allowed_referrers=[],
-        require_signature=False,
-        auto_create_scopes=True,
-        default_allow_new_generations=True,
-    )
-    session.add(created)
-    try:
-        await session.flush()
-    except IntegrityError:
-        await session.rollback()
-        found = await session.get(LiveSettings, project_id)
-        assert found is not None
-        return found
-    return created
+    if found is None:
+        now = utcnow()
+        await _insert_new(
+            session,
+            LiveSettings,
+            project_id=project_id,
+            allowed_referrers=[],
+            require_signature=False,
+            auto_create_scopes=True,
+            default_allow_new_generations=True,
+            created_at=now,
+            updated_at=now,
+        )
+        found = await session.get(LiveSettings, project_id)  # ours, or a concurrent request's
+    assert found is not None
+    return found
+
+
+async def _insert_new(session: AsyncSession, model: type[Base], **values: Any) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING: False when the row's key is taken (a concurrent insert
+    waits for the other transaction, then inserts nothing). Nothing fails, so the caller's
+    transaction goes on."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(**values).on_conflict_do_nothing()
+    result = await session.execute(statement.returning(*inspect(model).primary_key))
+    return result.first() is not None
 
 
 # -- scopes --------------------------------------------------------------------------------
@@ -128,15 +118,31 @@ async def get_scope(session: AsyncSession, project_id: str, slug: str) -> LiveSc
     return result.scalar_one_or_none()
 
 
-async def insert_scope(session: AsyncSession, scope: LiveScope) -> bool:
-    """Insert and commit; False when the slug was just taken (the caller re-reads)."""
-    session.add(scope)
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        return False
-    return True
+async def insert_scope(
+    session: AsyncSession,
+    project_id: str,
+    slug: str,
+    *,
+    allow_new_generations: bool,
+    new_generations_limit: int,
+    meta: dict[str, Any],
+) -> LiveScope | None:
+    """The new scope; None when the project has one with this slug already (made a moment
+    ago by a concurrent request, maybe)."""
+    scope_id, now = new_id(), utcnow()
+    inserted = await _insert_new(
+        session,
+        LiveScope,
+        id=scope_id,
+        project_id=project_id,
+        slug=slug,
+        allow_new_generations=allow_new_generations,
+        new_generations_limit=new_generations_limit,
+        meta=meta,
+        created_at=now,
+        updated_at=now,
+    )
+    return await session.get(LiveScope, scope_id) if inserted else None
 
 
 async def lock_scope(session: AsyncSession, scope_id: str) -> None:
@@ -205,9 +211,7 @@ async def take_over(session: AsyncSession, entry: LiveEntry, owner: str, now: da
             status="pending",
             owner=owner,
             heartbeat_at=now,
-            error_status=None,
-            error_code=None,
-            error_message=None,
+            **_NO_ERROR,
             updated_at=now,
         )
         .execution_options(synchronize_session=False)
@@ -215,19 +219,21 @@ async def take_over(session: AsyncSession, entry: LiveEntry, owner: str, now: da
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-async def heartbeat(conn: AsyncConnection, entry_id: str, owner: str) -> None:
-    await conn.execute(
+async def heartbeat(session: AsyncSession, entry_id: str, owner: str) -> None:
+    await session.execute(
         update(LiveEntry)
         .where(LiveEntry.id == entry_id, LiveEntry.owner == owner, LiveEntry.status == "pending")
         .values(heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
     )
 
 
 async def mark_ready(
-    conn: AsyncConnection, entry_id: str, image_id: str, generation_id: str
+    session: AsyncSession, entry_id: str, image_id: str, generation_id: str
 ) -> bool:
+    """False when the entry is gone (its scope or image was deleted meanwhile)."""
     now = utcnow()
-    result = await conn.execute(
+    result = await session.execute(
         update(LiveEntry)
         .where(LiveEntry.id == entry_id)
         .values(
@@ -236,20 +242,19 @@ async def mark_ready(
             generation_id=generation_id,
             owner=None,
             heartbeat_at=now,
-            error_status=None,
-            error_code=None,
-            error_message=None,
+            **_NO_ERROR,
             updated_at=now,
         )
+        .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
 async def mark_failed(
-    conn: AsyncConnection, entry_id: str, owner: str, status: int, code: str, message: str
+    session: AsyncSession, entry_id: str, owner: str, status: int, code: str, message: str
 ) -> None:
     now = utcnow()
-    await conn.execute(
+    await session.execute(
         update(LiveEntry)
         .where(LiveEntry.id == entry_id, LiveEntry.owner == owner)
         .values(
@@ -261,15 +266,16 @@ async def mark_failed(
             error_message=message[:2000],
             updated_at=now,
         )
+        .execution_options(synchronize_session=False)
     )
 
 
-async def release(conn: AsyncConnection, entry_id: str, owner: str) -> None:
+async def release(session: AsyncSession, entry_id: str, owner: str) -> None:
     """Give a claim back without a verdict (a refusal before generating): the row goes."""
-    await conn.execute(
-        delete(LiveEntry).where(
-            LiveEntry.id == entry_id, LiveEntry.owner == owner, LiveEntry.status == "pending"
-        )
+    await session.execute(
+        delete(LiveEntry)
+        .where(LiveEntry.id == entry_id, LiveEntry.owner == owner, LiveEntry.status == "pending")
+        .execution_options(synchronize_session=False)
     )
 
 

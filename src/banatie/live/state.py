@@ -2,29 +2,22 @@
 
 Nothing here is needed for correctness across replicas (the database is the source of truth);
 it keeps the hit path to zero or one indexed query and makes concurrent identical misses in one
-process share one flight. A deletion in this process (any image deleted through the ORM) drops
-its entries at once; another replica's deletion is noticed when the blob is gone (metadata) or
-after `live_memory_cache_seconds` (bytes).
+process share one flight. An image deleted or given new content in this process drops its
+entries at once (`Runtime.image_changed` calls `LiveState.image_changed`); another replica's
+change is noticed when the blob is gone (metadata) or after `live_memory_cache_seconds` (bytes).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 import uuid
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
-from sqlalchemy import event
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Mapper
-
-from banatie.images.models import Image
+from banatie.concurrency.single_flight import SingleFlight
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -155,14 +148,15 @@ class LiveState:
         # storage key -> bytes of the hottest originals (a memory tier in front of the blobs).
         self.bodies = ByteCache(memory_bytes, memory_ttl)
         self.projects: TTLCache[tuple[str, str], ProjectRef] = TTLCache(1024, 60.0)
-        # cache key -> the future every concurrent identical miss in this process awaits.
-        self.flights: dict[str, asyncio.Future[Any]] = {}
-        # Flights run detached from requests (a client hanging up must not cancel the shared
-        # generation); strong references keep them alive until they finish.
-        self.tasks: set[asyncio.Task[None]] = set()
+        # cache key -> the one generation every concurrent identical miss in this process
+        # awaits; it runs detached from requests (a client hanging up must not cancel it).
+        self.flights = SingleFlight()
+        # The warm hit path's memo (`banatie.live.fastpath`): a live URL as written -> its
+        # project and cache key, and a cached image -> its response headers, made once.
+        self.url_keys: dict[tuple[str, bytes], tuple[tuple[str, str], tuple[str, str]]] = {}
+        self.hit_headers: dict[str, tuple[CachedImage, list[tuple[bytes, bytes]]]] = {}
         # Generations started by this process (what the benchmark and tests count).
         self.generations_started = 0
-        _STATES.add(self)
 
     def forget(self, *cache_keys: str) -> None:
         for key in cache_keys:
@@ -170,27 +164,12 @@ class LiveState:
             if cached is not None:
                 self.bodies.discard(cached.storage_key)
             self.hits.discard(key)
+            self.hit_headers.pop(key, None)
 
-    def image_deleted(self, image_id: str, storage_key: str) -> None:
+    def image_changed(self, image_id: str, storage_key: str) -> None:
+        """The image was deleted or given new content (its old blob at `storage_key` goes)."""
         self.bodies.discard(storage_key)
         self.hits.drop(lambda cached: cached.image_id == image_id)
 
     async def close(self) -> None:
-        tasks = list(self.tasks)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(BaseException):
-                await task
-        self.tasks.clear()
-        self.flights.clear()
-
-
-_STATES: weakref.WeakSet[LiveState] = weakref.WeakSet()
-
-
-@event.listens_for(Image, "after_delete")
-def _image_deleted(_mapper: Mapper[Image], _connection: Connection, target: Image) -> None:
-    """An image deleted in this process stops being served from this process's caches."""
-    for state in list(_STATES):
-        state.image_deleted(target.id, target.storage_key)
+        await self.flights.close()

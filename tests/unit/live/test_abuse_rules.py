@@ -11,8 +11,8 @@ import pytest
 from banatie.errors import ApiError
 from banatie.live import signing
 from banatie.live.client_ip import client_ip, uvicorn_proxy_options
+from banatie.live.policy import normalize_domain, referrer_allowed
 from banatie.live.refusal import refusal, svg, wants_image
-from banatie.live.service import normalize_domain, referrer_allowed
 from banatie.providers.errors import ProviderError
 from banatie.settings import Settings
 

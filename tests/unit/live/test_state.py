@@ -70,7 +70,7 @@ def test_deleting_an_image_drops_it_from_every_cache() -> None:
     live.hits.put("k1", cached("k1", "img-1"))
     live.hits.put("k2", cached("k2", "img-2"))
     live.bodies.put("acme/site/img/img-1", b"png")
-    live.image_deleted("img-1", "acme/site/img/img-1")
+    live.image_changed("img-1", "acme/site/img/img-1")
     assert live.hits.get("k1") is None and live.hits.get("k2") is not None
     assert live.bodies.get("acme/site/img/img-1") is None
     live.bodies.put("acme/site/img/img-2", b"png")

@@ -1,0 +1,1 @@
+"""Coordination of concurrent work inside one process."""
