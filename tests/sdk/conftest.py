@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,9 +28,10 @@ class SdkServer:
     server: Server
 
 
-def _cli(data_dir: Path, *args: str) -> None:
+def _cli(data_dir: Path, *args: str, extra_env: Mapping[str, str] | None = None) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BANATIE_")}
     env["BANATIE_DATA_DIR"] = str(data_dir)
+    env.update(extra_env or {})
     subprocess.run(
         [sys.executable, "-m", "banatie.cli", *args], env=env, check=True, capture_output=True
     )

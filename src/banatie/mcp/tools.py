@@ -43,19 +43,21 @@ Prompt = Annotated[
         "to the model."
     ),
 ]
+# Optional, with the enum at the top of the schema (beside anyOf) for clients that read it.
 AspectRatio = Annotated[
-    str,
+    str | None,
     Field(
         description="Aspect ratio: 16:9 for heroes and banners, 1:1 for icons and avatars, "
-        "9:16 for stories, 4:3 or 3:2 for cards.",
-        json_schema_extra={"enum": ASPECT_RATIOS},
+        "9:16 for stories, 4:3 or 3:2 for cards. Default: the namespace's, else 1:1.",
+        json_schema_extra={"enum": [*ASPECT_RATIOS, None]},
     ),
 ]
 Template = Annotated[
-    str,
+    str | None,
     Field(
-        description="Style template the enhancer writes the prompt for.",
-        json_schema_extra={"enum": list(TEMPLATES)},
+        description="Style template the enhancer writes the prompt for. Default: the "
+        "namespace's, else general.",
+        json_schema_extra={"enum": [*TEMPLATES, None]},
     ),
 ]
 Namespace = Annotated[
@@ -152,8 +154,9 @@ def register(server: MCPServer, rt: Runtime) -> None:
     async def generate_image(
         ctx: Context,
         prompt: Prompt,
-        aspectRatio: AspectRatio = "1:1",
-        template: Template = "general",
+        # None, as in `POST /generations`: the namespace's default, else 1:1 and general.
+        aspectRatio: AspectRatio = None,
+        template: Template = None,
         namespace: Namespace = None,
         referenceImages: References | None = None,
         flowId: FlowId = None,
@@ -251,13 +254,13 @@ def register(server: MCPServer, rt: Runtime) -> None:
     async def enhance_prompt(
         ctx: Context,
         prompt: Prompt,
-        template: Template = "general",
-        aspectRatio: AspectRatio = "1:1",
+        template: Template = None,
+        aspectRatio: AspectRatio = None,
     ) -> Annotated[CallToolResult, EnhanceOut]:
         async def work(call: Call) -> CallToolResult:
-            done = present_enhancement(
-                await enhance.enhance(call.rt, prompt, template, aspectRatio)
-            )
+            # As `POST /enhance`: no template is general, no aspect ratio 1:1.
+            made = await enhance.enhance(call.rt, prompt, template, aspectRatio or "1:1")
+            done = present_enhancement(made)
             return tool_result("Enhanced prompt", done)
 
         return await run(rt, ctx, work, rate_limited=True)
