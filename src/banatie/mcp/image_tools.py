@@ -88,10 +88,11 @@ def register(server: MCPServer, rt: Runtime) -> None:
                 flow_alias=flowAlias,
                 meta={},
             )
-            await context.remember_flow(call, image.flow_id)
             result = AliasResult(
                 image=image_result(call.rt, call.project, image), alias_moved_from=moved_from
             )
+            # Commits the upload: the preview is rendered from the stored image.
+            await context.remember_flow(call, result.image.flow_id)
             shown = await preview(call.rt, call.project, image)
             return tool_result(f"Uploaded: {result.image.url}", result, [shown])
 

@@ -103,7 +103,6 @@ async def _generated(
 ) -> CallToolResult:
     gen, image = result.generation, result.image
     assert image is not None  # a successful generation has its image
-    await context.remember_flow(call, gen.flow_id)
     data = GenerationResult(
         generation_id=gen.id,
         flow_id=gen.flow_id,
@@ -116,6 +115,7 @@ async def _generated(
         alias_moved_from=result.alias_moved_from,
         image=image_result(call.rt, call.project, image),
     )
+    await context.remember_flow(call, data.flow_id)  # commits: the preview reads the image
     shown = await preview(call.rt, call.project, image)
     return tool_result(f"{summary}: {data.image.url}", data, [shown])
 
