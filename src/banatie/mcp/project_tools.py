@@ -52,8 +52,9 @@ def register(server: MCPServer, rt: Runtime) -> None:
         name="get_flow",
         title="Get a flow",
         description=(
-            "One flow with its aliases and its images, the latest first (the first is what "
-            "'@last' means in it). Without flowId: the conversation's current flow."
+            "One flow with its aliases and its images, the latest first: in its prompts '@last' "
+            "is the latest generated one, '@first' the first, '@upload' the latest uploaded. "
+            "Without flowId: the conversation's current flow."
         ),
         annotations=READ_ONLY,
     )

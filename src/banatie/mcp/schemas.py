@@ -56,7 +56,9 @@ class FlowList(CamelModel):
 
 class FlowDetail(CamelModel):
     flow: FlowOut
-    images: list[ImageResult] = Field(description="the flow's images, the latest (@last) first")
+    images: list[ImageResult] = Field(
+        description="the flow's images, the latest first (generated and uploaded)"
+    )
     pagination: Pagination
 
 
