@@ -31,6 +31,7 @@ class McpServer:
     key: str  # project `main` of organization `default`
     throttled_key: str  # a project whose plan allows 3 generation requests a minute
     exhausted_key: str  # a project whose monthly allowance is 0
+    master_key: str  # organization `default`'s master key (administers; no project)
     files_url: str  # a local HTTP server: /logo.png, /redirect (to the logo)
     data_dir: Path
     server: Server
@@ -109,6 +110,7 @@ def _serve(data_dir: Path, env: dict[str, str], files_server: str) -> Iterator[M
             key=server.key,
             throttled_key=_project_key(server.base_url, master, "throttled", "three"),
             exhausted_key=_project_key(server.base_url, master, "exhausted", "empty"),
+            master_key=master,
             files_url=files_server,
             data_dir=data_dir,
             server=server,

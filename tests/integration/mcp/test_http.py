@@ -280,6 +280,27 @@ def test_a_bad_key_is_refused_before_mcp(mcp_server: McpServer, key: str) -> Non
     assert answer.headers["www-authenticate"].startswith("Bearer")
 
 
+def test_keys_are_read_and_scoped_as_by_the_rest_routes(mcp_server: McpServer) -> None:
+    accept = "application/json, text/event-stream"
+    message = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    bearer = httpx.post(
+        mcp_server.mcp_url,
+        headers={"Authorization": f"Bearer {mcp_server.key}", "Accept": accept},
+        json=message,
+    )
+    assert bearer.status_code == 200 and '"generate_image"' in bearer.text
+    # A master key administers the organization; it holds no project to generate in.
+    master = httpx.post(
+        mcp_server.mcp_url,
+        headers={"X-API-Key": mcp_server.master_key, "Accept": accept},
+        json=message,
+    )
+    with rest(mcp_server, mcp_server.master_key) as api:
+        by_rest = api.get("/images")
+    assert master.status_code == by_rest.status_code == 403
+    assert master.json()["error"] == by_rest.json()["error"]
+
+
 async def test_a_bad_key_fails_the_sdk_client(mcp_server: McpServer) -> None:
     with pytest.raises(BaseException) as failed:
         async with connect(mcp_server.mcp_url, "bnt_" + "x" * 43) as client:
