@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,9 +28,10 @@ class SdkServer:
     server: Server
 
 
-def _cli(data_dir: Path, *args: str) -> None:
+def _cli(data_dir: Path, *args: str, extra_env: Mapping[str, str] | None = None) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BANATIE_")}
     env["BANATIE_DATA_DIR"] = str(data_dir)
+    env.update(extra_env or {})
     subprocess.run(
         [sys.executable, "-m", "banatie.cli", *args], env=env, check=True, capture_output=True
     )
@@ -82,7 +83,8 @@ def sdk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SdkServer]:
         stop_server(server)
 
 
-JS = Path(__file__).resolve().parents[2] / "sdk" / "js"
+ROOT = Path(__file__).resolve().parents[2]
+JS = ROOT / "sdk" / "js"
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
@@ -134,3 +136,29 @@ def js_app(js_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "package.json").write_text('{"name": "app", "type": "module", "private": true}')
     run([npm(), "install", "--no-audit", "--no-fund", str(tarball)], folder)
     return folder
+
+
+@pytest.fixture(scope="package")
+def clean_sdk_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`pip install ./sdk/python` into a new virtual environment, as the README says: the
+    Python of that environment (which has nothing of the server)."""
+    folder = tmp_path_factory.mktemp("sdk-venv")
+    # A copy of the checkout's sdk/python: building writes build/ next to the sources.
+    shutil.copytree(
+        ROOT / "sdk" / "python",
+        folder / "sdk" / "python",
+        ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"),
+    )
+    run([sys.executable, "-m", "venv", "venv"], folder, outside_env())
+    python = folder / "venv" / "bin" / "python"
+    run([str(python), "-m", "pip", "install", "--quiet", "./sdk/python"], folder, outside_env())
+    return python
+
+
+def outside_env() -> dict[str, str]:
+    """The environment of a user's shell: nothing of this checkout's Python path or settings."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("BANATIE_") and k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}
+    }

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -59,6 +60,30 @@ def _run_python(code: str, env: dict[str, str], cwd: Path) -> str:
     )
     assert done.returncode == 0, f"{code}\n{done.stderr}"
     return done.stdout
+
+
+def _call_mcp(server: SdkServer, message: str) -> dict[str, Any]:
+    """POST a JSON-RPC message to /mcp as a client would; the result of its answer (sent as
+    server-sent events or as JSON)."""
+    answer = httpx.post(
+        f"{server.base_url}/mcp",
+        content=message.encode(),
+        headers={
+            "X-API-Key": server.key,
+            "Content-Type": "application/json",
+            "Accept": "application/json, text/event-stream",
+        },
+        timeout=120,
+    )
+    assert answer.status_code == 200, answer.text
+    if answer.headers["content-type"].startswith("text/event-stream"):
+        events = [line[5:] for line in answer.text.splitlines() if line.startswith("data:")]
+        body = json.loads(events[-1])
+    else:
+        body = answer.json()
+    assert "error" not in body, body
+    result: dict[str, Any] = body["result"]
+    return result
 
 
 def _snippets(server: SdkServer, path: str) -> dict[str, dict[str, str]]:
@@ -114,7 +139,7 @@ def test_generation_snippets_run_as_printed(
     assert httpx.get(url).status_code == 200
 
     after = [g for g in sdk.generations.list() if g.id not in before]
-    assert len(after) == 4  # curl, python, openai and javascript each made one
+    assert len(after) == 4  # curl, python, openai and javascript each made one (MCP below)
     assert {g.original_prompt for g in after} == {original.original_prompt}
     assert {g.aspect_ratio for g in after} == {"16:9"}
 
@@ -122,11 +147,17 @@ def test_generation_snippets_run_as_printed(
     assert live.status_code == 200, live.text
     assert live.headers["x-cache-status"] == "MISS"
 
-    # MCP has no server here yet: the call must at least carry the same request as REST.
-    call = json.loads(snippets["mcp"]["code"])
-    assert call["method"] == "tools/call" and call["params"]["name"] == "generate_image"
-    assert call["params"]["arguments"]["prompt"] == original.original_prompt
-    assert call["params"]["arguments"]["aspectRatio"] == "16:9"
+    # The MCP tool call, POSTed to /mcp as printed (the endpoint answers stateless calls).
+    by_mcp = _call_mcp(sdk_server, snippets["mcp"]["code"])
+    assert not by_mcp.get("isError"), by_mcp
+    made_by_mcp = by_mcp["structuredContent"]
+    assert (made_by_mcp["originalPrompt"], made_by_mcp["aspectRatio"]) == (
+        original.original_prompt,
+        "16:9",
+    )
+    assert made_by_mcp["template"] == "illustration"
+    assert made_by_mcp["referencedImages"] == [ref.id for ref in original.referenced_images]
+    assert httpx.get(made_by_mcp["image"]["url"]).status_code == 200
 
     output = original.output_image
     assert output is not None

@@ -16,7 +16,9 @@ import {
 import type {
   Deleted,
   Enhancement,
+  FlowData,
   Generation,
+  GenerationChanges,
   GenerationOptions,
   Image,
   ImageChanges,
@@ -27,7 +29,10 @@ import type {
   LiveSettings,
   LiveSettingsChanges,
   LiveUrl,
+  Namespace,
+  NamespaceFields,
   ScopeOptions,
+  StepOptions,
   UploadOptions,
   Usage,
 } from "./types.js";
@@ -171,6 +176,14 @@ export class Generations extends Resource {
   regenerate(id: string): Promise<Generation> {
     return this.one({ method: "POST", path: `/api/v1/generations/${seg(id)}/regenerate` });
   }
+
+  /**
+   * Change the generation: a new prompt, aspectRatio, imageSize, template, namespace or
+   * autoEnhance makes its image again in place (same id, alias and URLs; charged).
+   */
+  update(id: string, changes: GenerationChanges): Promise<Generation> {
+    return this.one({ method: "PUT", path: `/api/v1/generations/${seg(id)}`, json: changes });
+  }
 }
 
 export class Images extends Resource {
@@ -254,6 +267,166 @@ export class Images extends Resource {
   /** The image's bytes (transformed when asked); the API key is not sent to the CDN. */
   async download(image: ImageRef, options: UrlOptions = {}): Promise<Uint8Array> {
     return getBytes(this.config, await this.url(image, options));
+  }
+}
+
+/** A flow with its helpers: `flow.generate(prompt)` adds a step, in which `@last` is the
+ * flow's previous image (`@first` its first; its flow aliases are seen too). */
+// The interface gives the class the flow's fields, which the constructor copies in.
+export interface Flow extends FlowData {}
+export class Flow {
+  readonly #flows: Flows;
+
+  constructor(flows: Flows, data: FlowData) {
+    this.#flows = flows;
+    Object.assign(this, data);
+  }
+
+  /** A generation in this flow (options as `generations.create`). */
+  generate(prompt: string, options: StepOptions = {}): Promise<Generation> {
+    return this.#flows.generations.create(prompt, { ...options, flowId: this.id });
+  }
+
+  /** Upload an image into this flow (it becomes the flow's `@upload`). */
+  upload(file: Blob | Uint8Array | ArrayBuffer, options: Omit<UploadOptions, "flowId"> = {}): Promise<Image> {
+    return this.#flows.images.upload(file, { ...options, flowId: this.id });
+  }
+
+  /** The flow's generations, the latest first. */
+  generations(options: { pageSize?: number } = {}): AsyncGenerator<Generation> {
+    return this.#flows.pagesOf<Generation>(`${this.#path()}/generations`, options.pageSize);
+  }
+
+  /** The flow's images (generated and uploaded), the latest first. */
+  images(options: { pageSize?: number } = {}): AsyncGenerator<Image> {
+    return this.#flows.pagesOf<Image>(`${this.#path()}/images`, options.pageSize);
+  }
+
+  /** Merge flow aliases (`{ "@hero": image }`; `null` removes one); the flow, updated. */
+  async setAliases(aliases: Record<string, ImageRef | null>): Promise<Flow> {
+    const named = Object.fromEntries(
+      Object.entries(aliases).map(([name, ref]) => [name, ref === null ? null : refOf(ref)]),
+    );
+    return this.#flows.bind(
+      await this.#flows.request<FlowData>({
+        method: "PUT",
+        path: `${this.#path()}/aliases`,
+        json: { aliases: named },
+        idempotent: true,
+      }),
+    );
+  }
+
+  /** The flow's last step again, into a new image (its aliases move to it); charged. */
+  regenerate(): Promise<Generation> {
+    return this.#flows.request({ method: "POST", path: `${this.#path()}/regenerate` });
+  }
+
+  refresh(): Promise<Flow> {
+    return this.#flows.get(this.id);
+  }
+
+  /** Delete the flow, its generations and its images but those holding a project alias. */
+  delete(): Promise<Deleted> {
+    return this.#flows.delete(this.id);
+  }
+
+  #path(): string {
+    return `/api/v1/flows/${encodeURIComponent(this.id)}`;
+  }
+}
+
+export class Flows extends Resource {
+  constructor(
+    config: Config,
+    readonly generations: Generations,
+    readonly images: Images,
+  ) {
+    super(config);
+  }
+
+  /** A new flow: `flow.generate(prompt)` chains steps in it. */
+  async create(options: { aliases?: Record<string, ImageRef>; meta?: Record<string, unknown> } = {}): Promise<Flow> {
+    const json: Record<string, unknown> = {};
+    if (options.aliases !== undefined) {
+      json.aliases = Object.fromEntries(Object.entries(options.aliases).map(([name, ref]) => [name, refOf(ref)]));
+    }
+    if (options.meta !== undefined) json.meta = options.meta;
+    return this.bind(await this.one<FlowData>({ method: "POST", path: "/api/v1/flows", json }));
+  }
+
+  async get(id: string): Promise<Flow> {
+    return this.bind(await this.one<FlowData>({ method: "GET", path: this.path(id), idempotent: true }));
+  }
+
+  /** The project's flows, the most recently changed first. */
+  async *list(options: { pageSize?: number } = {}): AsyncGenerator<Flow> {
+    for await (const data of this.pagesOf<FlowData>("/api/v1/flows", options.pageSize)) yield this.bind(data);
+  }
+
+  delete(id: string): Promise<Deleted> {
+    return this.one({ method: "DELETE", path: this.path(id), idempotent: true });
+  }
+
+  /** @internal */
+  bind(data: FlowData): Flow {
+    return new Flow(this, data);
+  }
+
+  /** @internal */
+  request<T>(call: Call): Promise<T> {
+    return this.one<T>(call);
+  }
+
+  /** @internal */
+  pagesOf<T>(path: string, pageSize = 100): AsyncGenerator<T> {
+    return this.pages((offset) => ({ method: "GET", path, query: { offset, limit: pageSize }, idempotent: true }));
+  }
+
+  private path(id: string): string {
+    return `/api/v1/flows/${encodeURIComponent(id)}`;
+  }
+}
+
+/** House styles: `generations.create(prompt, { namespace: slug })` inherits one. */
+export class Namespaces extends Resource {
+  create(slug: string, fields: NamespaceFields = {}): Promise<Namespace> {
+    return this.one({ method: "POST", path: "/api/v1/namespaces", json: { slug, ...this.body(fields) } });
+  }
+
+  get(slug: string): Promise<Namespace> {
+    return this.one({ method: "GET", path: this.path(slug), idempotent: true });
+  }
+
+  list(options: { pageSize?: number } = {}): AsyncGenerator<Namespace> {
+    const limit = options.pageSize ?? 100;
+    return this.pages((offset) => ({
+      method: "GET",
+      path: "/api/v1/namespaces",
+      query: { offset, limit },
+      idempotent: true,
+    }));
+  }
+
+  /** Change the given fields (`null` clears one). */
+  update(slug: string, fields: NamespaceFields): Promise<Namespace> {
+    return this.one({ method: "PUT", path: this.path(slug), json: this.body(fields), idempotent: true });
+  }
+
+  /** Delete it; its images and generations are kept, without a namespace. */
+  delete(slug: string): Promise<Deleted> {
+    return this.one({ method: "DELETE", path: this.path(slug), idempotent: true });
+  }
+
+  private body(fields: NamespaceFields): Record<string, unknown> {
+    const { styleImages, ...rest } = fields;
+    const json: Record<string, unknown> = { ...rest };
+    if (styleImages !== undefined) json.styleImages = styleImages === null ? null : styleImages.map(refOf);
+    return json;
+  }
+
+  private path(slug: string): string {
+    return `/api/v1/namespaces/${encodeURIComponent(slug)}`;
   }
 }
 
@@ -374,6 +547,8 @@ export class Banatie {
   readonly generations: Generations;
   readonly images: Images;
   readonly live: Live;
+  readonly flows: Flows;
+  readonly namespaces: Namespaces;
   protected readonly config: Config;
 
   constructor(options: BanatieOptions = {}) {
@@ -401,6 +576,8 @@ export class Banatie {
     this.generations = new Generations(this.config);
     this.images = new Images(this.config);
     this.live = new Live(this.config);
+    this.flows = new Flows(this.config, this.generations, this.images);
+    this.namespaces = new Namespaces(this.config);
   }
 
   /** The prompt as `autoEnhance` would send it to the image model (never charged). */

@@ -31,7 +31,7 @@ export interface Call {
   idempotent?: boolean;
 }
 
-export const VERSION = "0.1.0";
+export const VERSION = "0.2.0";
 
 /** `Retry-After` in seconds (delay-seconds or an HTTP date); undefined when absent or bad. */
 export function parseRetryAfter(value: string | null): number | undefined {

@@ -1,4 +1,4 @@
-export { Banatie, Generations, Images, Live, LiveScopes } from "./client.js";
+export { Banatie, Flow, Flows, Generations, Images, Live, LiveScopes, Namespaces } from "./client.js";
 export type { BanatieOptions, LiveUrlOptions, UrlOptions } from "./client.js";
 export * from "./errors.js";
 export { VERSION, parseRetryAfter } from "./http.js";

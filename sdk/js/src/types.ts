@@ -84,6 +84,39 @@ export interface Deleted {
   outputImageDeleted?: boolean;
   imageId?: string | null;
   imagesDeleted?: number;
+  generationsDeleted?: number;
+  /** A flow's: ids of the images kept (they hold a project alias); a namespace's: how many. */
+  imagesKept?: string[] | number;
+}
+
+/** A flow as the API answers it (`client.flows` hands out a `Flow` with helpers). */
+export interface FlowData {
+  id: string;
+  projectId: string;
+  /** Flow aliases (`@hero`) -> image ids; seen only by the flow's own generations. */
+  aliases: Record<string, string>;
+  generationCount: number;
+  imageCount: number;
+  lastGeneratedAt: string | null;
+  meta: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A house style: generations, live URLs and uploads that name it inherit it. */
+export interface Namespace {
+  id: string;
+  slug: string;
+  name: string;
+  stylePrompt: string | null;
+  systemPrompt: string | null;
+  styleImages: string[];
+  negativePrompt: string | null;
+  template: string | null;
+  aspectRatio: string | null;
+  meta: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface LiveScope {
@@ -180,6 +213,36 @@ export interface GenerationOptions {
   flowId?: string | null;
   autoEnhance?: boolean;
   meta?: Record<string, unknown>;
+}
+
+/** Options of a step of a flow (`flow.generate`): those of `generations.create` but `flowId`. */
+export type StepOptions = Omit<GenerationOptions, "flowId">;
+
+/**
+ * What `generations.update` may change. A new prompt, aspectRatio, imageSize, template, namespace
+ * or autoEnhance makes the image again in place (same id, alias and URLs; charged); `meta` alone
+ * does not. `template`/`namespace` `null` clears it.
+ */
+export interface GenerationChanges {
+  prompt?: string;
+  aspectRatio?: string;
+  imageSize?: string;
+  template?: string | null;
+  namespace?: string | null;
+  autoEnhance?: boolean;
+  meta?: Record<string, unknown>;
+}
+
+/** A namespace's fields (`namespaces.create` / `.update`); `null` clears one. */
+export interface NamespaceFields {
+  name?: string | null;
+  stylePrompt?: string | null;
+  systemPrompt?: string | null;
+  styleImages?: ImageRef[] | null;
+  negativePrompt?: string | null;
+  template?: string | null;
+  aspectRatio?: string | null;
+  meta?: Record<string, unknown> | null;
 }
 
 export interface UploadOptions {

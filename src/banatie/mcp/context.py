@@ -4,12 +4,17 @@ call without a `flowId` joins it (where `@last` is that flow's latest image)."""
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
+import logging
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
 from banatie.db import transactions
 from banatie.db.base import utcnow
 from banatie.mcp.calls import Call
 from banatie.mcp.models import McpContext
+
+log = logging.getLogger(__name__)
 
 
 async def current_flow(call: Call) -> str | None:
@@ -18,22 +23,29 @@ async def current_flow(call: Call) -> str | None:
 
 
 async def remember_flow(call: Call, flow_id: str | None) -> None:
-    """Best effort once the tool's work is committed: losing this would only cost continuity."""
-    if flow_id is None:
-        return
+    """Commit the tool's work, then remember its flow: best effort, as losing this would only
+    cost continuity. One upsert in a transaction of its own, so two first calls of a
+    conversation at once cannot collide, and a failure here never touches the tool's work (nor
+    expires what it loaded)."""
     await transactions.commit_early(
         call.session, why="the tool's work stands even if remembering its flow fails"
     )
-    key = (call.principal.key.id, call.tag)
-    for _ in range(2):  # a concurrent first call may insert the same row
-        row = await call.session.get(McpContext, key, populate_existing=True)
-        if row is None:
-            row = McpContext(api_key_id=key[0], session=key[1])
-            call.session.add(row)
-        row.flow_id = flow_id
-        row.updated_at = utcnow()
-        try:
-            await transactions.commit_early(call.session, why="the conversation's flow")
-            return
-        except IntegrityError:
-            await transactions.abandon(call.session)
+    if flow_id is None:
+        return
+    now = utcnow()
+    try:
+        async with transactions.separate_transaction(
+            call.rt.sessionmaker, why="the conversation's current flow"
+        ) as session:
+            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+            statement = dialect.insert(McpContext).values(
+                api_key_id=call.principal.key.id, session=call.tag, flow_id=flow_id, updated_at=now
+            )
+            await session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[McpContext.api_key_id, McpContext.session],
+                    set_={"flow_id": flow_id, "updated_at": now},
+                )
+            )
+    except SQLAlchemyError:
+        log.warning("could not remember the conversation's flow %s", flow_id, exc_info=True)

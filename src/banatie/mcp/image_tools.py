@@ -20,10 +20,9 @@ from banatie.live.schemas import LiveUrlOut, LiveUrlRequest
 from banatie.mcp import context, fetch
 from banatie.mcp.calls import Call, run
 from banatie.mcp.results import image_result, preview, tool_result
-from banatie.mcp.schemas import AliasResult, Deleted, ImageList, TransformResult
+from banatie.mcp.schemas import AliasResult, Deleted, ImageList, TransformResult, pagination
 from banatie.mcp.tools import Alias, AspectRatio, FlowAlias, FlowId, ImageRef, Namespace, Template
 from banatie.runtime import Runtime
-from banatie.schemas import Pagination
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
@@ -89,10 +88,11 @@ def register(server: MCPServer, rt: Runtime) -> None:
                 flow_alias=flowAlias,
                 meta={},
             )
-            await context.remember_flow(call, image.flow_id)
             result = AliasResult(
                 image=image_result(call.rt, call.project, image), alias_moved_from=moved_from
             )
+            # Commits the upload: the preview is rendered from the stored image.
+            await context.remember_flow(call, result.image.flow_id)
             shown = await preview(call.rt, call.project, image)
             return tool_result(f"Uploaded: {result.image.url}", result, [shown])
 
@@ -125,9 +125,7 @@ def register(server: MCPServer, rt: Runtime) -> None:
             )
             result = ImageList(
                 images=[image_result(call.rt, call.project, row) for row in rows],
-                pagination=Pagination(
-                    total=total, limit=limit, offset=offset, has_more=offset + len(rows) < total
-                ),
+                pagination=pagination(total, limit, offset, len(rows)),
             )
             return tool_result(f"{len(rows)} of {total} images", result)
 
@@ -274,8 +272,8 @@ def register(server: MCPServer, rt: Runtime) -> None:
         scope: Annotated[
             str, Field(description="A slug grouping live images, e.g. landing.")
         ] = "default",
-        aspectRatio: AspectRatio | None = None,
-        template: Template | None = None,
+        aspectRatio: AspectRatio = None,
+        template: Template = None,
         namespace: Namespace = None,
         width: Annotated[int | None, Field(ge=1, description="Serve this wide.")] = None,
         format: Annotated[

@@ -1,11 +1,14 @@
 """Resources and prompts.
 
-Resources: each aliased image of the caller's project as `banatie://images/@alias` (listed per
-caller), any image by id or alias through the template `banatie://images/{ref}`; reading one
-gives the same JSON as `get_image`. Prompts: a page hero image, and an icon set in one style."""
+Resources (listed per caller): each aliased image of the caller's project as
+`banatie://images/@alias`, any image by id or alias through the template
+`banatie://images/{ref}` (the same JSON as `get_image`); each namespace's style guide as
+`banatie://namespaces/{slug}` (Markdown an agent reads before generating in that style).
+Prompts: a page hero image, and an icon set in one style."""
 
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 from mcp.server import ServerRequestContext
@@ -17,17 +20,22 @@ from sqlalchemy import select
 from banatie.errors import ApiError, NotFound
 from banatie.images import service as images
 from banatie.images.models import Image
-from banatie.mcp.calls import caller, headers_of
+from banatie.mcp.calls import Call, caller, headers_of
 from banatie.mcp.results import image_result
+from banatie.namespaces import service as namespaces
+from banatie.namespaces.models import Namespace
+from banatie.namespaces.presenters import present_namespace
 from banatie.runtime import Runtime
 
 IMAGE_URI = "banatie://images/{ref}"
-#: At most this many aliased images are listed (the template reaches any image).
+NAMESPACE_URI = "banatie://namespaces/{slug}"
+#: At most this many aliased images (and namespaces) are listed (the templates reach any).
 MAX_LISTED = 200
 
 
-async def aliased_images(rt: Runtime, headers: Mapping[str, str]) -> list[Resource]:
-    """The caller's aliased images as resources; none for a caller without a project key."""
+async def project_resources(rt: Runtime, headers: Mapping[str, str]) -> list[Resource]:
+    """The caller's aliased images and namespaces as resources; none for a caller without a
+    project key."""
     try:
         async with caller(rt, headers) as call:
             rows = await call.session.scalars(
@@ -36,7 +44,7 @@ async def aliased_images(rt: Runtime, headers: Mapping[str, str]) -> list[Resour
                 .order_by(Image.alias)
                 .limit(MAX_LISTED)
             )
-            return [
+            listed = [
                 Resource(
                     uri=f"banatie://images/{row.alias}",
                     name=str(row.alias),
@@ -46,8 +54,64 @@ async def aliased_images(rt: Runtime, headers: Mapping[str, str]) -> list[Resour
                 )
                 for row in rows
             ]
+            styles, _ = await namespaces.list_namespaces(
+                call.session, call.project, limit=MAX_LISTED, offset=0
+            )
+            listed += [
+                Resource(
+                    uri=f"banatie://namespaces/{row.slug}",
+                    name=f"namespace {row.slug}",
+                    title=f"Style guide: {row.name}",
+                    description=f"House style {row.slug!r}: pass namespace={row.slug!r} to "
+                    "generate_image to use it",
+                    mime_type="text/markdown",
+                )
+                for row in styles
+            ]
+            return listed
     except ApiError:
         return []
+
+
+async def style_guide(call: Call, namespace: Namespace) -> str:
+    """A namespace as a Markdown style guide: what to write, what to pass, what it looks like."""
+    out = present_namespace(namespace)
+    lines = [
+        f"# Style guide: {out.name} (namespace `{out.slug}`)",
+        "",
+        f'Pass `namespace: "{out.slug}"` to generate_image or live_image_url: the style '
+        "below is added to every prompt, and the defaults apply unless you give others.",
+        "",
+        f"- Style: {out.style_prompt or '(none)'}",
+        f"- Avoid: {out.negative_prompt or '(nothing)'}",
+        f"- Default template: {out.template or 'general'}",
+        f"- Default aspect ratio: {out.aspect_ratio or '1:1'}",
+    ]
+    if out.style_images:
+        lines += ["", "## Style reference images (passed to the model with every prompt)"]
+        for ref in out.style_images:
+            try:
+                image = await images.resolve_ref(call.session, call.project, ref)
+            except NotFound:
+                lines.append(f"- {ref}: no longer exists")
+                continue
+            lines.append(f"- {ref}: {image_result(call.rt, call.project, image).url}")
+    if out.system_prompt:
+        lines += ["", "## Instructions the prompt enhancer follows", "", out.system_prompt]
+    return "\n".join(lines) + "\n"
+
+
+@asynccontextmanager
+async def reading(rt: Runtime, ctx: Context) -> AsyncIterator[Call]:
+    """A resource read by this caller: the API's refusals become resource errors that carry
+    the API's code (resources have no tool-error result)."""
+    try:
+        async with caller(rt, headers_of(ctx)) as call:
+            yield call
+    except NotFound as exc:
+        raise ResourceNotFoundError(f"{exc.code}: {exc.message}") from exc
+    except ApiError as exc:
+        raise ResourceError(f"{exc.code}: {exc.message}") from exc
 
 
 class BanatieMCP(MCPServer):
@@ -63,7 +127,7 @@ class BanatieMCP(MCPServer):
     ) -> ListResourcesResult:
         listed = await super()._handle_list_resources(ctx, params)
         headers = getattr(ctx.request, "headers", None) or {}
-        extra = await aliased_images(self.rt, headers)
+        extra = await project_resources(self.rt, headers)
         return ListResourcesResult(resources=[*listed.resources, *extra])
 
 
@@ -110,15 +174,23 @@ def register(server: MCPServer, rt: Runtime) -> None:
         mime_type="application/json",
     )
     async def image(ref: str, ctx: Context) -> str:
-        try:
-            async with caller(rt, headers_of(ctx)) as call:
-                found = await images.resolve_ref(call.session, call.project, ref)
-                data = image_result(call.rt, call.project, found)
-        except NotFound as exc:
-            raise ResourceNotFoundError(f"{exc.code}: {exc.message}") from exc
-        except ApiError as exc:
-            raise ResourceError(f"{exc.code}: {exc.message}") from exc
+        async with reading(rt, ctx) as call:
+            found = await images.resolve_ref(call.session, call.project, ref)
+            data = image_result(call.rt, call.project, found)
         return json.dumps(data.model_dump(mode="json", by_alias=True))
+
+    @server.resource(
+        NAMESPACE_URI,
+        name="namespace",
+        title="Namespace style guide",
+        description="A namespace's house style (banatie://namespaces/<slug>): style prompt, what "
+        "to avoid, defaults and style reference images, to read before generating in it.",
+        mime_type="text/markdown",
+    )
+    async def namespace(slug: str, ctx: Context) -> str:
+        async with reading(rt, ctx) as call:
+            found = await namespaces.get(call.session, call.project, slug)
+            return await style_guide(call, found)
 
     @server.prompt(
         name="page_hero_image",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from banatie.flows.schemas import FlowOut
 from banatie.mcp.results import ImageResult
+from banatie.namespaces.schemas import NamespaceOut
 from banatie.schemas import CamelModel, Pagination
 
 
@@ -19,6 +21,11 @@ class GenerationResult(CamelModel):
     referenced_images: list[str] = Field(description="ids of the images passed to the model")
     alias_moved_from: str | None = Field(description="image that held the alias before")
     image: ImageResult
+
+
+def pagination(total: int, limit: int, offset: int, count: int) -> Pagination:
+    """The API's pagination of a page of `count` items."""
+    return Pagination(total=total, limit=limit, offset=offset, has_more=offset + count < total)
 
 
 class ImageList(CamelModel):
@@ -40,3 +47,21 @@ class TransformResult(CamelModel):
     url: str
     signed: bool
     img_tag: str
+
+
+class FlowList(CamelModel):
+    flows: list[FlowOut]
+    pagination: Pagination
+
+
+class FlowDetail(CamelModel):
+    flow: FlowOut
+    images: list[ImageResult] = Field(
+        description="the flow's images, the latest first (generated and uploaded)"
+    )
+    pagination: Pagination
+
+
+class NamespaceList(CamelModel):
+    namespaces: list[NamespaceOut]
+    pagination: Pagination

@@ -18,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from banatie import __version__
 from banatie.errors import ApiError, error_body
-from banatie.mcp import image_tools, resources, tools
+from banatie.mcp import image_tools, project_tools, resources, tools
 from banatie.mcp.calls import caller
 from banatie.mcp.resources import BanatieMCP
 from banatie.runtime import Runtime
@@ -51,6 +51,7 @@ def build_server(rt: Runtime) -> MCPServer:
     )
     tools.register(server, rt)
     image_tools.register(server, rt)
+    project_tools.register(server, rt)
     resources.register(server, rt)
     return server
 

@@ -43,19 +43,21 @@ Prompt = Annotated[
         "to the model."
     ),
 ]
+# Optional, with the enum at the top of the schema (beside anyOf) for clients that read it.
 AspectRatio = Annotated[
-    str,
+    str | None,
     Field(
         description="Aspect ratio: 16:9 for heroes and banners, 1:1 for icons and avatars, "
-        "9:16 for stories, 4:3 or 3:2 for cards.",
-        json_schema_extra={"enum": ASPECT_RATIOS},
+        "9:16 for stories, 4:3 or 3:2 for cards. Default: the namespace's, else 1:1.",
+        json_schema_extra={"enum": [*ASPECT_RATIOS, None]},
     ),
 ]
 Template = Annotated[
-    str,
+    str | None,
     Field(
-        description="Style template the enhancer writes the prompt for.",
-        json_schema_extra={"enum": list(TEMPLATES)},
+        description="Style template the enhancer writes the prompt for. Default: the "
+        "namespace's, else general.",
+        json_schema_extra={"enum": [*TEMPLATES, None]},
     ),
 ]
 Namespace = Annotated[
@@ -101,7 +103,6 @@ async def _generated(
 ) -> CallToolResult:
     gen, image = result.generation, result.image
     assert image is not None  # a successful generation has its image
-    await context.remember_flow(call, gen.flow_id)
     data = GenerationResult(
         generation_id=gen.id,
         flow_id=gen.flow_id,
@@ -114,6 +115,7 @@ async def _generated(
         alias_moved_from=result.alias_moved_from,
         image=image_result(call.rt, call.project, image),
     )
+    await context.remember_flow(call, data.flow_id)  # commits: the preview reads the image
     shown = await preview(call.rt, call.project, image)
     return tool_result(f"{summary}: {data.image.url}", data, [shown])
 
@@ -152,8 +154,9 @@ def register(server: MCPServer, rt: Runtime) -> None:
     async def generate_image(
         ctx: Context,
         prompt: Prompt,
-        aspectRatio: AspectRatio = "1:1",
-        template: Template = "general",
+        # None, as in `POST /generations`: the namespace's default, else 1:1 and general.
+        aspectRatio: AspectRatio = None,
+        template: Template = None,
         namespace: Namespace = None,
         referenceImages: References | None = None,
         flowId: FlowId = None,
@@ -251,13 +254,13 @@ def register(server: MCPServer, rt: Runtime) -> None:
     async def enhance_prompt(
         ctx: Context,
         prompt: Prompt,
-        template: Template = "general",
-        aspectRatio: AspectRatio = "1:1",
+        template: Template = None,
+        aspectRatio: AspectRatio = None,
     ) -> Annotated[CallToolResult, EnhanceOut]:
         async def work(call: Call) -> CallToolResult:
-            done = present_enhancement(
-                await enhance.enhance(call.rt, prompt, template, aspectRatio)
-            )
+            # As `POST /enhance`: no template is general, no aspect ratio 1:1.
+            made = await enhance.enhance(call.rt, prompt, template, aspectRatio or "1:1")
+            done = present_enhancement(made)
             return tool_result("Enhanced prompt", done)
 
         return await run(rt, ctx, work, rate_limited=True)

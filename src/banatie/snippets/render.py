@@ -168,11 +168,16 @@ def openai_sdk(where: Where, generation: GenerationOut) -> str:
 
 
 def mcp_call(body: dict[str, Any]) -> str:
+    """The `tools/call` message an agent sends to `/mcp` (it can be POSTed there as it is)."""
+    arguments = dict(body)
+    if "flowId" not in arguments:
+        # REST starts a new flow when flowId is left out; MCP would continue the conversation's.
+        arguments["newFlow"] = True
     call = {
         "jsonrpc": "2.0",
         "id": 1,
         "method": "tools/call",
-        "params": {"name": "generate_image", "arguments": body},
+        "params": {"name": "generate_image", "arguments": arguments},
     }
     return json.dumps(call, ensure_ascii=False, indent=2)
 

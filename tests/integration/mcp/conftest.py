@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,6 +19,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from tests.conftest import new_database
 from tests.e2e.conftest import Server, free_port, start_server, stop_server
 from tests.sdk.conftest import _cli, _project_key
 from tests.support.images import solid_png
@@ -30,6 +31,7 @@ class McpServer:
     key: str  # project `main` of organization `default`
     throttled_key: str  # a project whose plan allows 3 generation requests a minute
     exhausted_key: str  # a project whose monthly allowance is 0
+    master_key: str  # organization `default`'s master key (administers; no project)
     files_url: str  # a local HTTP server: /logo.png, /redirect (to the logo)
     data_dir: Path
     server: Server
@@ -74,21 +76,30 @@ def files_server() -> Iterator[str]:
     httpd.shutdown()
 
 
-@pytest.fixture(scope="package")
-def mcp_server(tmp_path_factory: pytest.TempPathFactory, files_server: str) -> Iterator[McpServer]:
-    data_dir = tmp_path_factory.mktemp("mcp-server") / "var"
-    server = start_server(
-        data_dir,
-        free_port(),
-        {
+@pytest.fixture(
+    scope="package", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def mcp_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, files_server: str
+) -> Iterator[McpServer]:
+    """The server on its own SQLite file, or on a fresh PostgreSQL database (where concurrent
+    first calls of a conversation and the rate-limit counter meet real row locking)."""
+    with ExitStack() as stack:
+        env = {
             "BANATIE_FREE_RATE_LIMIT": "1000/minute",
             "BANATIE_FREE_MONTHLY_GENERATIONS": "100000",
             "BANATIE_FETCH_PRIVATE_URLS": "true",
-        },
-    )
+        }
+        if request.param == "postgres":
+            env["BANATIE_DATABASE_URL"] = stack.enter_context(new_database())
+        yield from _serve(tmp_path_factory.mktemp("mcp-server") / "var", env, files_server)
+
+
+def _serve(data_dir: Path, env: dict[str, str], files_server: str) -> Iterator[McpServer]:
+    server = start_server(data_dir, free_port(), env)
     try:
-        _cli(data_dir, "plans", "set", "three", "--rate-limit", "3/minute")
-        _cli(data_dir, "plans", "set", "empty", "--monthly-generations", "0")
+        _cli(data_dir, "plans", "set", "three", "--rate-limit", "3/minute", extra_env=env)
+        _cli(data_dir, "plans", "set", "empty", "--monthly-generations", "0", extra_env=env)
         boot = httpx.post(
             f"{server.base_url}/api/bootstrap/initial-key", headers={"X-API-Key": server.key}
         )
@@ -99,6 +110,7 @@ def mcp_server(tmp_path_factory: pytest.TempPathFactory, files_server: str) -> I
             key=server.key,
             throttled_key=_project_key(server.base_url, master, "throttled", "three"),
             exhausted_key=_project_key(server.base_url, master, "exhausted", "empty"),
+            master_key=master,
             files_url=files_server,
             data_dir=data_dir,
             server=server,

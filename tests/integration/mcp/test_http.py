@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from typing import Any
@@ -29,6 +30,9 @@ TOOLS = {
     "live_image_url",
     "transform_url",
     "get_usage",
+    "list_flows",
+    "get_flow",
+    "list_namespaces",
 }
 
 
@@ -276,6 +280,27 @@ def test_a_bad_key_is_refused_before_mcp(mcp_server: McpServer, key: str) -> Non
     assert answer.headers["www-authenticate"].startswith("Bearer")
 
 
+def test_keys_are_read_and_scoped_as_by_the_rest_routes(mcp_server: McpServer) -> None:
+    accept = "application/json, text/event-stream"
+    message = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    bearer = httpx.post(
+        mcp_server.mcp_url,
+        headers={"Authorization": f"Bearer {mcp_server.key}", "Accept": accept},
+        json=message,
+    )
+    assert bearer.status_code == 200 and '"generate_image"' in bearer.text
+    # A master key administers the organization; it holds no project to generate in.
+    master = httpx.post(
+        mcp_server.mcp_url,
+        headers={"X-API-Key": mcp_server.master_key, "Accept": accept},
+        json=message,
+    )
+    with rest(mcp_server, mcp_server.master_key) as api:
+        by_rest = api.get("/images")
+    assert master.status_code == by_rest.status_code == 403
+    assert master.json()["error"] == by_rest.json()["error"]
+
+
 async def test_a_bad_key_fails_the_sdk_client(mcp_server: McpServer) -> None:
     with pytest.raises(BaseException) as failed:
         async with connect(mcp_server.mcp_url, "bnt_" + "x" * 43) as client:
@@ -308,3 +333,75 @@ async def test_charge_and_rate_limit_equal_the_rest_routes(mcp_server: McpServer
     assert refused["retryAfter"] > 0
     assert again.status_code == 429
     assert again.json()["error"]["code"] == "RATE_LIMIT_EXCEEDED"
+
+
+async def test_flows_are_listed_and_read(mcp_server: McpServer) -> None:
+    async with connect(mcp_server.mcp_url, mcp_server.key) as client:
+        none_yet = error(await client.call_tool("get_flow", {}))
+        one = data(await client.call_tool("generate_image", {"prompt": "a kite", "newFlow": True}))
+        two = data(
+            await client.call_tool(
+                "generate_image", {"prompt": "two kites, @last", "flowAlias": "@pair"}
+            )
+        )
+        current = data(await client.call_tool("get_flow", {}))
+        listed = data(await client.call_tool("list_flows", {"limit": 100}))
+        by_id = data(await client.call_tool("get_flow", {"flowId": one["flowId"], "limit": 1}))
+        missing = error(await client.call_tool("get_flow", {"flowId": str(uuid.uuid4())}))
+    assert none_yet["code"] == "FLOW_NOT_FOUND" and none_yet["status"] == 404
+    flow = current["flow"]
+    assert flow["id"] == one["flowId"] == two["flowId"]
+    assert (flow["generationCount"], flow["imageCount"]) == (2, 2)
+    assert flow["aliases"] == {"@pair": two["image"]["id"]}
+    assert [image["id"] for image in current["images"]] == [two["image"]["id"], one["image"]["id"]]
+    assert current["images"][0]["imgTag"].startswith("<img ")
+    assert one["flowId"] in {listed_flow["id"] for listed_flow in listed["flows"]}
+    assert listed["pagination"]["total"] >= 1
+    assert [image["id"] for image in by_id["images"]] == [two["image"]["id"]]
+    assert by_id["pagination"] == {"total": 2, "limit": 1, "offset": 0, "hasMore": True}
+    assert missing["code"] == "FLOW_NOT_FOUND"
+
+
+async def test_namespaces_are_listed_and_used(mcp_server: McpServer) -> None:
+    slug = f"brand-{uuid.uuid4().hex[:6]}"
+    with rest(mcp_server) as api:
+        made = api.post(
+            "/namespaces",
+            json={"slug": slug, "stylePrompt": "flat vector, pastel", "aspectRatio": "16:9"},
+        )
+        assert made.status_code == 201, made.text
+    async with connect(mcp_server.mcp_url, mcp_server.key) as client:
+        listed = data(await client.call_tool("list_namespaces", {"limit": 100}))
+        styled = data(
+            await client.call_tool("generate_image", {"prompt": "a teapot", "namespace": slug})
+        )
+        unknown = error(
+            await client.call_tool("generate_image", {"prompt": "x", "namespace": "no-such-ns"})
+        )
+    mine = next(ns for ns in listed["namespaces"] if ns["slug"] == slug)
+    assert mine["stylePrompt"] == "flat vector, pastel" and mine["aspectRatio"] == "16:9"
+    assert (styled["image"]["width"], styled["image"]["height"]) == (1344, 768)  # its default
+    assert "pastel" in styled["prompt"]
+    assert unknown["code"] == "NAMESPACE_NOT_FOUND" and unknown["status"] == 404
+
+
+async def test_concurrent_first_calls_of_a_conversation_share_its_memory(
+    mcp_server: McpServer,
+) -> None:
+    """Two calls of a new conversation at once both remember their flow (one row per
+    conversation: the loser of the insert race updates it), and the next call continues one."""
+    session = uuid.uuid4().hex
+    async with (
+        connect(mcp_server.mcp_url, mcp_server.key, session=session) as a,
+        connect(mcp_server.mcp_url, mcp_server.key, session=session) as b,
+    ):
+        results = await asyncio.gather(
+            a.call_tool("generate_image", {"prompt": "a comet"}),
+            b.call_tool("generate_image", {"prompt": "a meteor"}),
+        )
+        made = [data(result) for result in results]
+        after = data(await a.call_tool("generate_image", {"prompt": "closer, @last"}))
+    flows = {one["flowId"] for one in made}
+    assert len(flows) == 2 and after["flowId"] in flows
+    last = next(one for one in made if one["flowId"] == after["flowId"])
+    assert after["referencedImages"] == [last["image"]["id"]]

@@ -3,6 +3,7 @@ launches the command itself as an MCP host does."""
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import uuid
 import pytest
 from mcp import Client, StdioServerParameters
 
-from tests.integration.mcp.conftest import McpServer
+from tests.integration.mcp.conftest import LOGO, McpServer
 from tests.integration.mcp.test_http import TOOLS, data, error
 
 pytestmark = pytest.mark.slow
@@ -45,6 +46,32 @@ async def test_stdio_serves_the_tools_and_continues_a_flow(mcp_server: McpServer
     assert missing["code"] == "IMAGE_NOT_FOUND"
 
 
+async def test_stdio_uploads_builds_live_urls_and_reports_api_errors(
+    mcp_server: McpServer,
+) -> None:
+    alias = f"@stdio-logo-{uuid.uuid4().hex[:6]}"
+    async with Client(command(mcp_server.base_url, mcp_server.key)) as client:
+        logo = data(
+            await client.call_tool(
+                "upload_image", {"data": base64.b64encode(LOGO).decode(), "alias": alias}
+            )
+        )["image"]
+        mug = data(await client.call_tool("generate_image", {"prompt": f"a mug with {alias}"}))
+        live = data(
+            await client.call_tool("live_image_url", {"prompt": "a calm sea", "scope": "stdio"})
+        )
+        unknown = error(
+            await client.call_tool("generate_image", {"prompt": "a cup with @nosuchalias"})
+        )
+    async with Client(command(mcp_server.base_url, mcp_server.exhausted_key)) as client:
+        quota = error(await client.call_tool("generate_image", {"prompt": "a tree"}))
+    assert logo["alias"] == alias and (logo["width"], logo["height"]) == (96, 64)
+    assert mug["referencedImages"] == [logo["id"]]
+    assert "/live/stdio?" in live["url"] and live["imgTag"].startswith("<img src=")
+    assert "@nosuchalias" in unknown["message"] and unknown["status"] in (400, 404)
+    assert quota["code"] == "QUOTA_EXCEEDED" and quota["status"] == 429
+
+
 def test_stdio_with_a_bad_key_says_so_and_exits(mcp_server: McpServer) -> None:
     params = command(mcp_server.base_url, "bnt_" + "y" * 43)
     done = subprocess.run(
@@ -72,6 +99,9 @@ async def test_stdio_passes_resources_and_prompts_through(mcp_server: McpServer)
         templates = (await client.list_resource_templates()).resource_templates
         prompts = {p.name for p in (await client.list_prompts()).prompts}
         hero = await client.get_prompt("page_hero_image", {"page": "a blog"})
-    assert [t.uri_template for t in templates] == ["banatie://images/{ref}"]
+    assert [t.uri_template for t in templates] == [
+        "banatie://images/{ref}",
+        "banatie://namespaces/{slug}",
+    ]
     assert {"page_hero_image", "icon_set"} <= prompts
     assert "a blog" in hero.messages[0].content.text  # type: ignore[union-attr]

@@ -53,6 +53,24 @@ async def test_async_resources(sdk_server: SdkServer) -> None:
             await client.generations.get(made[1].id)
         assert (await client.images.delete("@async-logo")).deleted
 
+        flow = await client.flows.create()
+        first = await flow.generate("a paper crane", aspect_ratio="3:2")
+        second = await flow.generate("a flock of them, @last")
+        assert first.output_image is not None and second.flow_id == flow.id
+        assert [ref.id for ref in second.referenced_images] == [first.output_image.id]
+        assert [i.id async for i in flow.images()][1] == first.output_image.id
+        assert flow.id in [f.id async for f in client.flows.list()]
+        assert (await flow.refresh()).generation_count == 2
+        updated = await client.generations.update(second.id, meta={"kept": True})
+        assert updated.meta == {"kept": True}
+        assert (await flow.delete()).deleted
+
+        style = await client.namespaces.create("async-style", style_prompt="ink sketch")
+        assert (await client.namespaces.get("async-style")).style_prompt == "ink sketch"
+        assert "async-style" in [ns.slug async for ns in client.namespaces.list()]
+        assert (await client.namespaces.update(style.slug, name="Ink")).name == "Ink"
+        assert (await client.namespaces.delete(style.slug)).deleted
+
         scope = await client.live.scopes.create("async-scope")
         assert scope.slug in [s.slug async for s in client.live.scopes.list()]
         assert (await client.live.scopes.delete("async-scope")).deleted

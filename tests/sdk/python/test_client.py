@@ -81,6 +81,85 @@ def test_generation_lifecycle(client: Banatie) -> None:
     assert caught.value.status == 404
 
 
+def test_generation_update(client: Banatie) -> None:
+    made = client.generations.create("a green kettle", aspect_ratio="4:3", alias="@sdk-kettle")
+    assert made.output_image is not None
+    noted = client.generations.update(made.id, meta={"page": "kitchen"})
+    assert noted.meta == {"page": "kitchen"} and noted.prompt == made.prompt
+    redone = client.generations.update(made.id, prompt="a red kettle", aspect_ratio="1:1")
+    assert redone.original_prompt == "a red kettle" and redone.aspect_ratio == "1:1"
+    assert redone.output_image is not None
+    # Made again in place: the same image id, alias and URL, new pixels.
+    assert redone.output_image.id == made.output_image.id
+    assert (redone.output_image.width, redone.output_image.height) == (1024, 1024)
+    assert client.images.get("@sdk-kettle").width == 1024
+    with pytest.raises(ValidationError):
+        client.generations.update(made.id, aspect_ratio="7:3")
+
+
+def test_flow_helper_chains_steps(client: Banatie) -> None:
+    flow = client.flows.create(meta={"page": "winter"})
+    assert (flow.generation_count, flow.meta) == (0, {"page": "winter"})
+    fox = flow.generate("a red fox in a snowy forest", aspect_ratio="16:9")
+    night = flow.generate("the same scene at night, @last")
+    assert fox.output_image is not None and night.output_image is not None
+    assert fox.flow_id == night.flow_id == flow.id
+    assert [ref.id for ref in night.referenced_images] == [fox.output_image.id]  # @last
+    mark = flow.upload(solid_png(40, 40), filename="mark.png", flow_alias="@mark")
+    assert mark.flow_id == flow.id
+    with_mark = flow.generate("a fox badge with @mark")
+    assert [ref.id for ref in with_mark.referenced_images] == [mark.id]
+
+    updated = flow.set_aliases({"@hero": fox.output_image})
+    assert updated.aliases["@hero"] == fox.output_image.id and updated.id == flow.id
+    fresh = flow.refresh()
+    assert (fresh.generation_count, fresh.image_count) == (3, 4)
+    assert with_mark.output_image is not None
+    images = [image.id for image in fresh.images(page_size=2)]  # latest first
+    assert images == [
+        with_mark.output_image.id,
+        mark.id,
+        night.output_image.id,
+        fox.output_image.id,
+    ]
+    assert [g.id for g in fresh.generations(page_size=2)] == [with_mark.id, night.id, fox.id]
+    assert flow.id in [listed.id for listed in client.flows.list(page_size=2)]
+    assert client.flows.get(flow.id).aliases == fresh.aliases
+
+    again = fresh.regenerate()  # the last step, into a new image
+    assert again.id == with_mark.id and again.output_image is not None
+    assert again.output_image.id != with_mark.output_image.id
+    gone = fresh.delete()
+    assert gone.deleted and gone.generations_deleted == 3
+    with pytest.raises(NotFoundError) as missing:
+        client.flows.get(flow.id)
+    assert missing.value.code == "FLOW_NOT_FOUND"
+
+
+def test_namespaces(client: Banatie) -> None:
+    swatch = client.images.upload(solid_png(30, 30, (200, 80, 40)), alias="@sdk-swatch")
+    made = client.namespaces.create(
+        "sdk-brand",
+        name="Brand",
+        style_prompt="flat vector, pastel palette",
+        style_images=[swatch],
+        aspect_ratio="16:9",
+    )
+    assert (made.slug, made.style_images, made.aspect_ratio) == ("sdk-brand", [swatch.id], "16:9")
+    assert client.namespaces.get("SDK-Brand").id == made.id
+    assert "sdk-brand" in [ns.slug for ns in client.namespaces.list(page_size=1)]
+    styled = client.generations.create("a teapot", namespace="sdk-brand")
+    assert styled.namespace == "sdk-brand" and styled.aspect_ratio == "16:9"
+    assert "pastel" in styled.prompt
+    changed = client.namespaces.update("sdk-brand", style_prompt=None, template="sticker")
+    assert (changed.style_prompt, changed.template) == (None, "sticker")
+    gone = client.namespaces.delete("sdk-brand")
+    assert gone.deleted and gone.slug == "sdk-brand" and gone.images_kept == 1
+    with pytest.raises(NotFoundError) as missing:
+        client.namespaces.get("sdk-brand")
+    assert missing.value.code == "NAMESPACE_NOT_FOUND"
+
+
 def test_list_follows_pagination(client: Banatie) -> None:
     made = {client.generations.create(f"a paper boat number {n}").id for n in range(3)}
     seen = [g.id for g in client.generations.list(page_size=2)]

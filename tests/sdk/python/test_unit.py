@@ -108,10 +108,9 @@ def test_retry_after_parsing() -> None:
     assert parsed is not None and 25 <= parsed <= 30
 
 
-def test_the_sdk_signs_every_transform_parameter_the_server_knows() -> None:
-    """The SDK cannot import the server, so its list is a copy: a new server parameter must be
-    added to it too, or URLs the SDK signs with that parameter would not verify."""
-    from banatie.delivery.params import TRANSFORM_PARAMS as SERVER_PARAMS
-    from banatie_sdk.signing import TRANSFORM_PARAMS as SDK_PARAMS
-
-    assert set(SERVER_PARAMS) <= set(SDK_PARAMS)
+def test_the_sdk_signs_exactly_the_parameters_the_server_signs() -> None:
+    """The SDK cannot import the server, so its lists are copies: a new server parameter must be
+    added to them too, or URLs the SDK signs with that parameter would not verify (and one the
+    server stopped signing would make the SDK's signatures differ)."""
+    assert TRANSFORM_PARAMS == server_signing.SIGNED_PARAMS
+    assert LIVE_PARAMS == server_live_signing.LIVE_PARAMS

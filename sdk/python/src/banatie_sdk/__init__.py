@@ -7,9 +7,16 @@ generation = client.generations.create("a red fox in a snowy forest", aspect_rat
 print(generation.output_image.storage_url)
 """
 
-from banatie_sdk._async_client import AsyncBanatie
-from banatie_sdk._calls import GenerationOptions, ImageChanges, LiveSettingsChanges
-from banatie_sdk._client import Banatie
+from banatie_sdk._async_client import AsyncBanatie, AsyncFlow
+from banatie_sdk._calls import (
+    GenerationChanges,
+    GenerationOptions,
+    ImageChanges,
+    LiveSettingsChanges,
+    NamespaceFields,
+    StepOptions,
+)
+from banatie_sdk._client import Banatie, Flow
 from banatie_sdk._version import __version__
 from banatie_sdk.errors import (
     AliasConflictError,
@@ -31,6 +38,7 @@ from banatie_sdk.errors import (
 from banatie_sdk.models import (
     Deleted,
     Enhancement,
+    FlowData,
     FocalPoint,
     Generation,
     Image,
@@ -39,6 +47,7 @@ from banatie_sdk.models import (
     LiveScope,
     LiveSettings,
     LiveUrl,
+    Namespace,
     ReferencedImage,
     Usage,
 )
@@ -49,6 +58,7 @@ __all__ = [
     "APITimeoutError",
     "AliasConflictError",
     "AsyncBanatie",
+    "AsyncFlow",
     "AuthenticationError",
     "Banatie",
     "BanatieError",
@@ -56,8 +66,11 @@ __all__ = [
     "ContentBlockedError",
     "Deleted",
     "Enhancement",
+    "Flow",
+    "FlowData",
     "FocalPoint",
     "Generation",
+    "GenerationChanges",
     "GenerationOptions",
     "Image",
     "ImageChanges",
@@ -68,6 +81,8 @@ __all__ = [
     "LiveSettings",
     "LiveSettingsChanges",
     "LiveUrl",
+    "Namespace",
+    "NamespaceFields",
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
@@ -75,6 +90,7 @@ __all__ = [
     "QuotaExceededError",
     "RateLimitError",
     "ReferencedImage",
+    "StepOptions",
     "Transform",
     "Usage",
     "ValidationError",

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar, Unpack
 
 import httpx
+from pydantic import PrivateAttr
 
 from banatie_sdk import _calls as calls
 from banatie_sdk._calls import (
     Call,
     FileInput,
+    GenerationChanges,
     GenerationOptions,
     ImageChanges,
     ImageRef,
     LiveSettingsChanges,
+    NamespaceFields,
     Page,
+    StepOptions,
 )
 from banatie_sdk._config import (
     DEFAULT_MAX_RETRIES,
@@ -31,6 +36,7 @@ from banatie_sdk._urls import ImageUrls, LiveUrls
 from banatie_sdk.models import (
     Deleted,
     Enhancement,
+    FlowData,
     Generation,
     Image,
     LiveImage,
@@ -38,6 +44,7 @@ from banatie_sdk.models import (
     LiveScope,
     LiveSettings,
     LiveUrl,
+    Namespace,
     Usage,
 )
 from banatie_sdk.signing import Transform
@@ -91,6 +98,12 @@ class Generations(_Resource):
 
     async def regenerate(self, generation_id: str) -> Generation:
         return await self._run(calls.regenerate_generation(generation_id))
+
+    async def update(self, generation_id: str, **changes: Unpack[GenerationChanges]) -> Generation:
+        """Change the generation: a new ``prompt``, ``aspect_ratio``, ``image_size``,
+        ``template``, ``namespace`` or ``auto_enhance`` makes its image again in place (same
+        id, alias and URLs; charged); ``meta`` alone changes only the record."""
+        return await self._run(calls.update_generation(generation_id, changes))
 
 
 class Images(_Resource, ImageUrls):
@@ -152,6 +165,106 @@ class Images(_Resource, ImageUrls):
         if path is not None:
             await asyncio.to_thread(Path(path).write_bytes, data)
         return data
+
+
+class AsyncFlow(FlowData):
+    """A flow with its helpers: ``flow.generate(prompt)`` adds a step, in which ``@last`` is
+    the flow's previous image (``@first`` its first; its flow aliases are seen too)."""
+
+    _flows: Flows = PrivateAttr()
+
+    async def generate(self, prompt: str, **options: Unpack[StepOptions]) -> Generation:
+        """A generation in this flow (options as ``generations.create``)."""
+        step = GenerationOptions(**options, flow_id=self.id)
+        return await self._flows._run(calls.create_generation(prompt, step))
+
+    async def upload(
+        self,
+        file: FileInput,
+        *,
+        alias: str | None = None,
+        flow_alias: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+        filename: str | None = None,
+    ) -> Image:
+        """Upload an image into this flow (it becomes the flow's ``@upload``)."""
+        call = calls.upload_image(
+            file, alias=alias, flow_id=self.id, flow_alias=flow_alias, meta=meta, filename=filename
+        )
+        return await self._flows._run(call)
+
+    def generations(self, *, page_size: int = PAGE_SIZE) -> AsyncIterator[Generation]:
+        """The flow's generations, the latest first."""
+        make = partial(calls.list_flow_generations, self.id, limit=page_size)
+        return _pages(self._flows._run, lambda offset: make(offset))
+
+    def images(self, *, page_size: int = PAGE_SIZE) -> AsyncIterator[Image]:
+        """The flow's images (generated and uploaded), the latest first."""
+        make = partial(calls.list_flow_images, self.id, limit=page_size)
+        return _pages(self._flows._run, lambda offset: make(offset))
+
+    async def set_aliases(self, aliases: Mapping[str, ImageRef | None]) -> AsyncFlow:
+        """Merge flow aliases (``{"@hero": image}``; ``None`` removes one); the flow, updated."""
+        return self._flows._bind(await self._flows._run(calls.set_flow_aliases(self.id, aliases)))
+
+    async def regenerate(self) -> Generation:
+        """The flow's last step again, into a new image (its aliases move to it); charged."""
+        return await self._flows._run(calls.regenerate_flow(self.id))
+
+    async def refresh(self) -> AsyncFlow:
+        return await self._flows.get(self.id)
+
+    async def delete(self) -> Deleted:
+        """Delete the flow, its generations and its images but those holding a project alias."""
+        return await self._flows.delete(self.id)
+
+
+class Flows(_Resource):
+    async def create(
+        self,
+        *,
+        aliases: Mapping[str, ImageRef] | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> AsyncFlow:
+        """A new flow: ``flow.generate(prompt)`` chains steps in it."""
+        return self._bind(await self._run(calls.create_flow(aliases, meta)))
+
+    async def get(self, flow_id: str) -> AsyncFlow:
+        return self._bind(await self._run(calls.get_flow(flow_id)))
+
+    async def list(self, *, page_size: int = PAGE_SIZE) -> AsyncIterator[AsyncFlow]:
+        """The project's flows, the most recently changed first."""
+        async for data in _pages(self._run, lambda offset: calls.list_flows(offset, page_size)):
+            yield self._bind(data)
+
+    async def delete(self, flow_id: str) -> Deleted:
+        return await self._run(calls.delete_flow(flow_id))
+
+    def _bind(self, data: FlowData) -> AsyncFlow:
+        flow = AsyncFlow.model_validate(data.model_dump())
+        flow._flows = self
+        return flow
+
+
+class Namespaces(_Resource):
+    """House styles: ``generations.create(…, namespace=slug)`` inherits one."""
+
+    async def create(self, slug: str, **fields: Unpack[NamespaceFields]) -> Namespace:
+        return await self._run(calls.create_namespace(slug, fields))
+
+    async def get(self, slug: str) -> Namespace:
+        return await self._run(calls.get_namespace(slug))
+
+    def list(self, *, page_size: int = PAGE_SIZE) -> AsyncIterator[Namespace]:
+        return _pages(self._run, lambda offset: calls.list_namespaces(offset, page_size))
+
+    async def update(self, slug: str, **fields: Unpack[NamespaceFields]) -> Namespace:
+        """Change the given fields (``None`` clears one)."""
+        return await self._run(calls.update_namespace(slug, fields))
+
+    async def delete(self, slug: str) -> Deleted:
+        """Delete it; its images and generations are kept, without a namespace."""
+        return await self._run(calls.delete_namespace(slug))
 
 
 class LiveScopes(_Resource):
@@ -270,6 +383,8 @@ class AsyncBanatie:
         self.generations = Generations(self._transport)
         self.images = Images(self._transport)
         self.live = Live(self._transport)
+        self.flows = Flows(self._transport)
+        self.namespaces = Namespaces(self._transport)
 
     async def enhance(
         self, prompt: str, *, template: str | None = None, aspect_ratio: str | None = None

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from banatie_sdk.models import (
     Deleted,
     Enhancement,
+    FlowData,
     Generation,
     Image,
     LiveImage,
@@ -23,6 +24,7 @@ from banatie_sdk.models import (
     LiveScope,
     LiveSettings,
     LiveUrl,
+    Namespace,
     Usage,
 )
 
@@ -86,14 +88,17 @@ def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 # --- generations ------------------------------------------------------------------------------
 
 
-class GenerationOptions(TypedDict, total=False):
-    """Options of ``generations.create`` (the API's camelCase names, in snake_case).
-
-    ``flow_id`` left out starts a new flow; ``None`` makes a generation outside any flow.
-    """
+class StepOptions(TypedDict, total=False):
+    """Options of a step of a flow (``flow.generate``): those of ``generations.create`` but
+    ``flow_id``."""
 
     aspect_ratio: str
     image_size: str
@@ -102,9 +107,17 @@ class GenerationOptions(TypedDict, total=False):
     reference_images: list[ImageRef]
     alias: str
     flow_alias: str
-    flow_id: str | None
     auto_enhance: bool
     meta: dict[str, Any]
+
+
+class GenerationOptions(StepOptions, total=False):
+    """Options of ``generations.create`` (the API's camelCase names, in snake_case).
+
+    ``flow_id`` left out starts a new flow; ``None`` makes a generation outside any flow.
+    """
+
+    flow_id: str | None
 
 
 _GENERATION_FIELDS = {
@@ -156,6 +169,26 @@ def delete_generation(generation_id: str) -> Call[Deleted]:
 
 def regenerate_generation(generation_id: str) -> Call[Generation]:
     return Call("POST", f"/api/v1/generations/{_seg(generation_id)}/regenerate", _one(Generation))
+
+
+class GenerationChanges(TypedDict, total=False):
+    """What ``generations.update`` may change. A new prompt, aspect ratio, image size,
+    template, namespace or ``auto_enhance`` makes the image again in place (same id, alias and
+    URLs; charged); ``meta`` alone does not. ``template``/``namespace`` ``None`` clears it."""
+
+    prompt: str
+    aspect_ratio: str
+    image_size: str
+    template: str | None
+    namespace: str | None
+    auto_enhance: bool
+    meta: dict[str, Any]
+
+
+def update_generation(generation_id: str, changes: GenerationChanges) -> Call[Generation]:
+    body = {_camel(name): value for name, value in changes.items()}
+    path = f"/api/v1/generations/{_seg(generation_id)}"
+    return Call("PUT", path, _one(Generation), json=body)
 
 
 # --- images -----------------------------------------------------------------------------------
@@ -245,6 +278,110 @@ def delete_image(ref: ImageRef) -> Call[Deleted]:
     return Call("DELETE", f"/api/v1/images/{_seg(ref_of(ref))}", _one(Deleted), idempotent=True)
 
 
+# --- flows ------------------------------------------------------------------------------------
+
+
+def _flow(flow_id: str) -> str:
+    return f"/api/v1/flows/{quote(flow_id, safe='')}"
+
+
+def create_flow(
+    aliases: Mapping[str, ImageRef] | None, meta: Mapping[str, Any] | None
+) -> Call[FlowData]:
+    body = _clean(
+        {
+            "aliases": {name: ref_of(ref) for name, ref in aliases.items()} if aliases else None,
+            "meta": dict(meta) if meta is not None else None,
+        }
+    )
+    return Call("POST", "/api/v1/flows", _one(FlowData), json=body)
+
+
+def get_flow(flow_id: str) -> Call[FlowData]:
+    return Call("GET", _flow(flow_id), _one(FlowData), idempotent=True)
+
+
+def list_flows(offset: int, limit: int) -> Call[Page[FlowData]]:
+    params = {"offset": offset, "limit": limit}
+    return Call("GET", "/api/v1/flows", _page(FlowData), params=params, idempotent=True)
+
+
+def delete_flow(flow_id: str) -> Call[Deleted]:
+    return Call("DELETE", _flow(flow_id), _one(Deleted), idempotent=True)
+
+
+def list_flow_generations(flow_id: str, offset: int, limit: int) -> Call[Page[Generation]]:
+    params = {"offset": offset, "limit": limit}
+    path = f"{_flow(flow_id)}/generations"
+    return Call("GET", path, _page(Generation), params=params, idempotent=True)
+
+
+def list_flow_images(flow_id: str, offset: int, limit: int) -> Call[Page[Image]]:
+    params = {"offset": offset, "limit": limit}
+    return Call("GET", f"{_flow(flow_id)}/images", _page(Image), params=params, idempotent=True)
+
+
+def set_flow_aliases(flow_id: str, aliases: Mapping[str, ImageRef | None]) -> Call[FlowData]:
+    named = {name: None if ref is None else ref_of(ref) for name, ref in aliases.items()}
+    path = f"{_flow(flow_id)}/aliases"
+    return Call("PUT", path, _one(FlowData), json={"aliases": named}, idempotent=True)
+
+
+def regenerate_flow(flow_id: str) -> Call[Generation]:
+    return Call("POST", f"{_flow(flow_id)}/regenerate", _one(Generation))
+
+
+# --- namespaces -------------------------------------------------------------------------------
+
+
+class NamespaceFields(TypedDict, total=False):
+    """A namespace's fields (``namespaces.create``/``.update``); ``None`` clears one."""
+
+    name: str | None
+    style_prompt: str | None
+    system_prompt: str | None
+    style_images: list[ImageRef] | None
+    negative_prompt: str | None
+    template: str | None
+    aspect_ratio: str | None
+    meta: dict[str, Any] | None
+
+
+def _namespace_body(fields: NamespaceFields) -> dict[str, Any]:
+    body = {_camel(name): value for name, value in fields.items()}
+    style_images = fields.get("style_images")
+    if style_images is not None:
+        body["styleImages"] = [ref_of(ref) for ref in style_images]
+    return body
+
+
+def _namespace(slug: str) -> str:
+    return f"/api/v1/namespaces/{quote(slug, safe='')}"
+
+
+def create_namespace(slug: str, fields: NamespaceFields) -> Call[Namespace]:
+    body = {"slug": slug, **_namespace_body(fields)}
+    return Call("POST", "/api/v1/namespaces", _one(Namespace), json=body)
+
+
+def get_namespace(slug: str) -> Call[Namespace]:
+    return Call("GET", _namespace(slug), _one(Namespace), idempotent=True)
+
+
+def list_namespaces(offset: int, limit: int) -> Call[Page[Namespace]]:
+    params = {"offset": offset, "limit": limit}
+    return Call("GET", "/api/v1/namespaces", _page(Namespace), params=params, idempotent=True)
+
+
+def update_namespace(slug: str, fields: NamespaceFields) -> Call[Namespace]:
+    body = _namespace_body(fields)
+    return Call("PUT", _namespace(slug), _one(Namespace), json=body, idempotent=True)
+
+
+def delete_namespace(slug: str) -> Call[Deleted]:
+    return Call("DELETE", _namespace(slug), _one(Deleted), idempotent=True)
+
+
 # --- live -------------------------------------------------------------------------------------
 
 
@@ -328,11 +465,6 @@ class LiveSettingsChanges(TypedDict, total=False):
     default_allow_new_generations: bool
     default_new_generations_limit: int
     rotate_signing_secret: bool
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def update_live_settings(changes: LiveSettingsChanges) -> Call[LiveSettings]:

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar, Unpack
 
 import httpx
+from pydantic import PrivateAttr
 
 from banatie_sdk import _calls as calls
 from banatie_sdk._calls import (
     Call,
     FileInput,
+    GenerationChanges,
     GenerationOptions,
     ImageChanges,
     ImageRef,
     LiveSettingsChanges,
+    NamespaceFields,
     Page,
+    StepOptions,
 )
 from banatie_sdk._config import (
     DEFAULT_MAX_RETRIES,
@@ -30,6 +35,7 @@ from banatie_sdk._urls import ImageUrls, LiveUrls
 from banatie_sdk.models import (
     Deleted,
     Enhancement,
+    FlowData,
     Generation,
     Image,
     LiveImage,
@@ -37,6 +43,7 @@ from banatie_sdk.models import (
     LiveScope,
     LiveSettings,
     LiveUrl,
+    Namespace,
     Usage,
 )
 from banatie_sdk.signing import Transform
@@ -89,6 +96,12 @@ class Generations(_Resource):
 
     def regenerate(self, generation_id: str) -> Generation:
         return self._run(calls.regenerate_generation(generation_id))
+
+    def update(self, generation_id: str, **changes: Unpack[GenerationChanges]) -> Generation:
+        """Change the generation: a new ``prompt``, ``aspect_ratio``, ``image_size``,
+        ``template``, ``namespace`` or ``auto_enhance`` makes its image again in place (same
+        id, alias and URLs; charged); ``meta`` alone changes only the record."""
+        return self._run(calls.update_generation(generation_id, changes))
 
 
 class Images(_Resource, ImageUrls):
@@ -150,6 +163,106 @@ class Images(_Resource, ImageUrls):
         if path is not None:
             Path(path).write_bytes(data)
         return data
+
+
+class Flow(FlowData):
+    """A flow with its helpers: ``flow.generate(prompt)`` adds a step, in which ``@last`` is
+    the flow's previous image (``@first`` its first; its flow aliases are seen too)."""
+
+    _flows: Flows = PrivateAttr()
+
+    def generate(self, prompt: str, **options: Unpack[StepOptions]) -> Generation:
+        """A generation in this flow (options as ``generations.create``)."""
+        step = GenerationOptions(**options, flow_id=self.id)
+        return self._flows._run(calls.create_generation(prompt, step))
+
+    def upload(
+        self,
+        file: FileInput,
+        *,
+        alias: str | None = None,
+        flow_alias: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+        filename: str | None = None,
+    ) -> Image:
+        """Upload an image into this flow (it becomes the flow's ``@upload``)."""
+        call = calls.upload_image(
+            file, alias=alias, flow_id=self.id, flow_alias=flow_alias, meta=meta, filename=filename
+        )
+        return self._flows._run(call)
+
+    def generations(self, *, page_size: int = PAGE_SIZE) -> Iterator[Generation]:
+        """The flow's generations, the latest first."""
+        make = partial(calls.list_flow_generations, self.id, limit=page_size)
+        return _pages(self._flows._run, lambda offset: make(offset))
+
+    def images(self, *, page_size: int = PAGE_SIZE) -> Iterator[Image]:
+        """The flow's images (generated and uploaded), the latest first."""
+        make = partial(calls.list_flow_images, self.id, limit=page_size)
+        return _pages(self._flows._run, lambda offset: make(offset))
+
+    def set_aliases(self, aliases: Mapping[str, ImageRef | None]) -> Flow:
+        """Merge flow aliases (``{"@hero": image}``; ``None`` removes one); the flow, updated."""
+        return self._flows._bind(self._flows._run(calls.set_flow_aliases(self.id, aliases)))
+
+    def regenerate(self) -> Generation:
+        """The flow's last step again, into a new image (its aliases move to it); charged."""
+        return self._flows._run(calls.regenerate_flow(self.id))
+
+    def refresh(self) -> Flow:
+        return self._flows.get(self.id)
+
+    def delete(self) -> Deleted:
+        """Delete the flow, its generations and its images but those holding a project alias."""
+        return self._flows.delete(self.id)
+
+
+class Flows(_Resource):
+    def create(
+        self,
+        *,
+        aliases: Mapping[str, ImageRef] | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> Flow:
+        """A new flow: ``flow.generate(prompt)`` chains steps in it."""
+        return self._bind(self._run(calls.create_flow(aliases, meta)))
+
+    def get(self, flow_id: str) -> Flow:
+        return self._bind(self._run(calls.get_flow(flow_id)))
+
+    def list(self, *, page_size: int = PAGE_SIZE) -> Iterator[Flow]:
+        """The project's flows, the most recently changed first."""
+        for data in _pages(self._run, lambda offset: calls.list_flows(offset, page_size)):
+            yield self._bind(data)
+
+    def delete(self, flow_id: str) -> Deleted:
+        return self._run(calls.delete_flow(flow_id))
+
+    def _bind(self, data: FlowData) -> Flow:
+        flow = Flow.model_validate(data.model_dump())
+        flow._flows = self
+        return flow
+
+
+class Namespaces(_Resource):
+    """House styles: ``generations.create(…, namespace=slug)`` inherits one."""
+
+    def create(self, slug: str, **fields: Unpack[NamespaceFields]) -> Namespace:
+        return self._run(calls.create_namespace(slug, fields))
+
+    def get(self, slug: str) -> Namespace:
+        return self._run(calls.get_namespace(slug))
+
+    def list(self, *, page_size: int = PAGE_SIZE) -> Iterator[Namespace]:
+        return _pages(self._run, lambda offset: calls.list_namespaces(offset, page_size))
+
+    def update(self, slug: str, **fields: Unpack[NamespaceFields]) -> Namespace:
+        """Change the given fields (``None`` clears one)."""
+        return self._run(calls.update_namespace(slug, fields))
+
+    def delete(self, slug: str) -> Deleted:
+        """Delete it; its images and generations are kept, without a namespace."""
+        return self._run(calls.delete_namespace(slug))
 
 
 class LiveScopes(_Resource):
@@ -268,6 +381,8 @@ class Banatie:
         self.generations = Generations(self._transport)
         self.images = Images(self._transport)
         self.live = Live(self._transport)
+        self.flows = Flows(self._transport)
+        self.namespaces = Namespaces(self._transport)
 
     def enhance(
         self, prompt: str, *, template: str | None = None, aspect_ratio: str | None = None

@@ -14,6 +14,7 @@ from pydantic.alias_generators import to_camel
 __all__ = [
     "Deleted",
     "Enhancement",
+    "FlowData",
     "FocalPoint",
     "Generation",
     "Image",
@@ -22,6 +23,7 @@ __all__ = [
     "LiveScope",
     "LiveSettings",
     "LiveUrl",
+    "Namespace",
     "ReferencedImage",
     "Usage",
 ]
@@ -117,6 +119,41 @@ class Deleted(Model):
     output_image_deleted: bool | None = None
     image_id: str | None = None
     images_deleted: int | None = None
+    generations_deleted: int | None = None
+    #: A flow's: ids of the images kept (they hold a project alias); a namespace's: how many.
+    images_kept: list[str] | int | None = None
+
+
+class FlowData(Model):
+    """A flow as the API answers it (``client.flows`` hands out a ``Flow`` with helpers)."""
+
+    id: str
+    project_id: str
+    #: Flow aliases (``@hero``) -> image ids; seen only by the flow's own generations.
+    aliases: dict[str, str] = {}
+    generation_count: int = 0
+    image_count: int = 0
+    last_generated_at: datetime | None = None
+    meta: dict[str, Any] = {}
+    created_at: datetime
+    updated_at: datetime
+
+
+class Namespace(Model):
+    """A house style: generations, live URLs and uploads that name it inherit it."""
+
+    id: str
+    slug: str
+    name: str
+    style_prompt: str | None = None
+    system_prompt: str | None = None
+    style_images: list[str] = []
+    negative_prompt: str | None = None
+    template: str | None = None
+    aspect_ratio: str | None = None
+    meta: dict[str, Any] = {}
+    created_at: datetime
+    updated_at: datetime
 
 
 class LiveScope(Model):

@@ -1,0 +1,113 @@
+"""Project tools: `list_flows`, `get_flow`, `list_namespaces` — each over the service of its
+REST route (`GET /flows`, `GET /flows/{id}` with `GET /flows/{id}/images`, `GET /namespaces`)."""
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from banatie.errors import NotFound
+from banatie.flows import manage as flows
+from banatie.flows.presenters import present_flow, present_flows
+from banatie.images import service as images
+from banatie.mcp import context
+from banatie.mcp.calls import Call, run
+from banatie.mcp.image_tools import READ_ONLY
+from banatie.mcp.results import image_result, tool_result
+from banatie.mcp.schemas import FlowDetail, FlowList, NamespaceList, pagination
+from banatie.namespaces import service as namespaces
+from banatie.namespaces.presenters import present_namespace
+from banatie.runtime import Runtime
+
+Limit = Annotated[int, Field(ge=1, le=100)]
+Offset = Annotated[int, Field(ge=0, le=1_000_000_000)]
+
+
+def register(server: MCPServer, rt: Runtime) -> None:
+    @server.tool(
+        name="list_flows",
+        title="List flows",
+        description=(
+            "The project's flows (chains of related images), the most recently changed first, "
+            "with their aliases and how many generations and images each holds. Pass a flow's "
+            "id as flowId to generate_image to continue it."
+        ),
+        annotations=READ_ONLY,
+    )
+    async def list_flows(
+        ctx: Context, limit: Limit = 20, offset: Offset = 0
+    ) -> Annotated[CallToolResult, FlowList]:
+        async def work(call: Call) -> CallToolResult:
+            rows, total = await flows.list_flows(
+                call.session, call.project, limit=limit, offset=offset
+            )
+            items = await present_flows(call.session, call.project, rows)
+            result = FlowList(flows=items, pagination=pagination(total, limit, offset, len(items)))
+            return tool_result(f"{len(items)} of {total} flows", result)
+
+        return await run(rt, ctx, work)
+
+    @server.tool(
+        name="get_flow",
+        title="Get a flow",
+        description=(
+            "One flow with its aliases and its images, the latest first: in its prompts '@last' "
+            "is the latest generated one, '@first' the first, '@upload' the latest uploaded. "
+            "Without flowId: the conversation's current flow."
+        ),
+        annotations=READ_ONLY,
+    )
+    async def get_flow(
+        ctx: Context,
+        flowId: Annotated[
+            str | None, Field(description="A flow id; default the conversation's current flow.")
+        ] = None,
+        limit: Annotated[int, Field(ge=1, le=100, description="At most this many images.")] = 20,
+    ) -> Annotated[CallToolResult, FlowDetail]:
+        async def work(call: Call) -> CallToolResult:
+            wanted = flowId or await context.current_flow(call)
+            if wanted is None:
+                raise NotFound(
+                    "this conversation has no current flow yet: generate an image first, "
+                    "or give flowId",
+                    code="FLOW_NOT_FOUND",
+                )
+            flow = await flows.get(call.session, call.project, wanted)
+            rows, total = await images.list_images(
+                call.session, call.project, flow_id=flow.id, limit=limit, offset=0
+            )
+            result = FlowDetail(
+                flow=await present_flow(call.session, call.project, flow),
+                images=[image_result(call.rt, call.project, row) for row in rows],
+                pagination=pagination(total, limit, 0, len(rows)),
+            )
+            return tool_result(f"Flow {flow.id}: {total} images", result)
+
+        return await run(rt, ctx, work)
+
+    @server.tool(
+        name="list_namespaces",
+        title="List namespaces (house styles)",
+        description=(
+            "The project's namespaces: house styles with a style prompt, things to avoid, style "
+            "reference images and default template and aspect ratio. Pass a slug as `namespace` "
+            "to generate_image or live_image_url so images share one look; the resource "
+            "banatie://namespaces/{slug} is the full style guide."
+        ),
+        annotations=READ_ONLY,
+    )
+    async def list_namespaces(
+        ctx: Context, limit: Limit = 20, offset: Offset = 0
+    ) -> Annotated[CallToolResult, NamespaceList]:
+        async def work(call: Call) -> CallToolResult:
+            rows, total = await namespaces.list_namespaces(
+                call.session, call.project, limit=limit, offset=offset
+            )
+            result = NamespaceList(
+                namespaces=[present_namespace(row) for row in rows],
+                pagination=pagination(total, limit, offset, len(rows)),
+            )
+            return tool_result(f"{len(rows)} of {total} namespaces", result)
+
+        return await run(rt, ctx, work)
