@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from banatie import __version__, system
 from banatie.accounts.router import router as keys_router
+from banatie.console import app as console
 from banatie.delivery.fastpath import DeliveryFastPath
 from banatie.delivery.router import router as delivery_router
 from banatie.edge import ApiCors, BodyLimit, ResponseHeaders, UrlGuard
@@ -90,5 +91,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         openai_router,
     ):
         app.include_router(router)
+    console.install(app)
     install_docs(app)
     return app
