@@ -71,6 +71,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             # Several images (and a mask) in one multipart body.
             EDITS_PATH: settings.max_upload_request_bytes * (settings.max_reference_images + 1),
             mcp_http.MCP_PATH: settings.max_mcp_request_bytes,
+            # The playground's Generate: a prompt and one reference image.
+            console.GENERATE_PATH: settings.max_upload_request_bytes,
         },
     )
     app.add_middleware(UrlGuard)

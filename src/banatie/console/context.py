@@ -15,7 +15,15 @@ from banatie.users import service as users
 from banatie.users.models import Membership
 
 # The tabs of a project, in order: (path, label).
-PROJECT_PAGES = (("keys", "Keys"),)
+PROJECT_PAGES = (
+    ("playground", "Playground"),
+    ("gallery", "Gallery"),
+    ("flows", "Flows"),
+    ("namespaces", "Namespaces"),
+    ("live", "Live scopes"),
+    ("keys", "Keys"),
+    ("usage", "Usage"),
+)
 
 
 @dataclass

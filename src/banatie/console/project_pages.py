@@ -20,7 +20,7 @@ router = APIRouter(
 
 @router.get("")
 async def project_home(page: ProjectPageDep, welcome: str | None = None) -> Response:
-    return redirect(f"{page.base}/keys" + ("?welcome=1" if welcome else ""))
+    return redirect(f"{page.base}/playground" + ("?welcome=1" if welcome else ""))
 
 
 def _days(raw: str) -> int | None:

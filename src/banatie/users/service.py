@@ -67,7 +67,9 @@ def check_role(role: str) -> str:
 
 
 # Console paths an organization or project slug would hide (`/console/{org}/{project}`).
-RESERVED_ORGANIZATION_SLUGS = frozenset({"login", "logout", "signup", "reset", "invite", "static"})
+RESERVED_ORGANIZATION_SLUGS = frozenset(
+    {"login", "logout", "signup", "reset", "invite", "static", "playground"}
+)
 RESERVED_PROJECT_SLUGS = frozenset({"members", "projects", "invitations"})
 
 
