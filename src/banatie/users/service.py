@@ -14,12 +14,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts import repository as accounts
 from banatie.accounts import service as accounts_service
+from banatie.accounts.errors import KeyNotFound, OrganizationNotFound, ProjectNotFound
 from banatie.accounts.models import ApiKey, Organization, Project
 from banatie.db.base import utcnow
-from banatie.errors import ApiError, Conflict, Forbidden, NotFound, Unauthorized, ValidationError
+from banatie.errors import Forbidden, NotFound, ValidationError
 from banatie.quota.rate_limit import RateLimiter
 from banatie.settings import Settings
 from banatie.users import credentials, repository
+from banatie.users.errors import (
+    EmailTaken,
+    InvalidToken,
+    InvitationNotFound,
+    LastOwner,
+    LoginFailed,
+    MemberNotFound,
+    ProjectExists,
+    UserNotFound,
+)
 from banatie.users.models import ROLES, ConsoleSession, Invitation, Membership, PasswordReset, User
 
 log = logging.getLogger(__name__)
@@ -30,15 +41,6 @@ RESET_TTL = timedelta(hours=1)
 INVITATION_TTL = timedelta(days=7)
 # `last_seen_at` is written at most this often per session, not on every page.
 TOUCH_INTERVAL = timedelta(minutes=5)
-
-
-class LoginFailed(Unauthorized):
-    code = "INVALID_CREDENTIALS"
-
-
-class GoneToken(ApiError):
-    status = 400
-    code = "INVALID_TOKEN"
 
 
 def normalize_email(raw: str) -> str:
@@ -92,7 +94,7 @@ async def _new_user(session: AsyncSession, email: str, password: str, name: str 
     email = normalize_email(email)
     check_password(password)
     if await repository.get_user_by_email(session, email) is not None:
-        raise Conflict(f"there is an account for {email} already: log in", code="EMAIL_TAKEN")
+        raise EmailTaken(f"there is an account for {email} already: log in")
     user = User(email=email, name=name or None, password_hash=credentials.hash_password(password))
     session.add(user)
     await session.flush()
@@ -129,7 +131,7 @@ async def sign_up(
     project = await accounts_service.ensure_project(session, organization, FIRST_PROJECT_SLUG)
     project.name = "My first project"
     session.add(_member(user, organization, "owner"))
-    await session.commit()
+    await session.flush()
     return SignedUp(user, organization, project)
 
 
@@ -150,21 +152,21 @@ async def create_user(
     user = await _new_user(session, email, password, None)
     membership = _member(user, organization, role)
     session.add(membership)
-    await session.commit()
+    await session.flush()
     return membership
 
 
 async def _organization(session: AsyncSession, slug: str) -> Organization:
     organization = await accounts.get_organization_by_slug(session, slug)
     if organization is None:
-        raise NotFound(f"no organization {slug!r}", code="ORGANIZATION_NOT_FOUND")
+        raise OrganizationNotFound(f"no organization {slug!r}")
     return organization
 
 
 async def find_user(session: AsyncSession, email: str) -> User:
     user = await repository.get_user_by_email(session, normalize_email(email))
     if user is None:
-        raise NotFound(f"no user {email.strip()!r}", code="USER_NOT_FOUND")
+        raise UserNotFound(f"no user {email.strip()!r}")
     return user
 
 
@@ -183,16 +185,13 @@ async def set_role(
         if membership.role == "owner":
             await _keep_an_owner(session, organization.id)
         membership.role = role
-    await session.commit()
+    await session.flush()
     return membership
 
 
 async def _keep_an_owner(session: AsyncSession, organization_id: str) -> None:
     if await repository.count_owners(session, organization_id) <= 1:
-        raise Conflict(
-            "an organization keeps at least one owner: make another member owner first",
-            code="LAST_OWNER",
-        )
+        raise LastOwner("an organization keeps at least one owner: make another member owner first")
 
 
 async def log_in(
@@ -214,7 +213,7 @@ async def log_in(
     assert user is not None
     if credentials.needs_rehash(user.password_hash):
         user.password_hash = credentials.hash_password(password)
-        await session.commit()
+        await session.flush()
     return user
 
 
@@ -240,7 +239,7 @@ async def start_session(
     )
     record.user = user
     session.add(record)
-    await session.commit()
+    await session.flush()
     return token, record
 
 
@@ -253,14 +252,14 @@ async def current_session(session: AsyncSession, token: str | None) -> ConsoleSe
         return None
     if now - record.last_seen_at > TOUCH_INTERVAL:
         record.last_seen_at = now
-        await session.commit()
+        await session.flush()
     return record
 
 
 async def end_session(session: AsyncSession, record: ConsoleSession) -> None:
     if record.revoked_at is None:
         record.revoked_at = utcnow()
-        await session.commit()
+        await session.flush()
 
 
 def csrf_matches(expected: str | None, given: str | None) -> bool:
@@ -283,7 +282,7 @@ async def membership_in(session: AsyncSession, user: User, organization_slug: st
         else None
     )
     if membership is None:
-        raise NotFound(f"no organization {organization_slug!r}", code="ORGANIZATION_NOT_FOUND")
+        raise OrganizationNotFound(f"no organization {organization_slug!r}")
     return membership
 
 
@@ -296,7 +295,7 @@ def require_owner(membership: Membership) -> Membership:
 async def project_of(session: AsyncSession, membership: Membership, project_slug: str) -> Project:
     project = await accounts.get_project_by_slug(session, membership.organization_id, project_slug)
     if project is None:
-        raise NotFound(f"no project {project_slug!r}", code="PROJECT_NOT_FOUND")
+        raise ProjectNotFound(f"no project {project_slug!r}")
     return project
 
 
@@ -311,10 +310,10 @@ async def create_project(session: AsyncSession, membership: Membership, name: st
         raise ValidationError("give the project a name of 1-200 characters")
     slug = _slugify(name, RESERVED_PROJECT_SLUGS)
     if await accounts.get_project_by_slug(session, membership.organization_id, slug):
-        raise Conflict(f"there is a project {slug!r} already", code="PROJECT_EXISTS")
+        raise ProjectExists(f"there is a project {slug!r} already")
     project = await accounts_service.ensure_project(session, membership.organization, slug)
     project.name = name
-    await session.commit()
+    await session.flush()
     return project
 
 
@@ -331,7 +330,7 @@ async def reset_link_token(session: AsyncSession, email: str) -> tuple[User, str
             expires_at=now + RESET_TTL,
         )
     )
-    await session.commit()
+    await session.flush()
     return user, token
 
 
@@ -348,7 +347,7 @@ async def request_reset(session: AsyncSession, email: str) -> str | None:
 async def _open_reset(session: AsyncSession, token: str) -> PasswordReset:
     record = await repository.get_reset_by_hash(session, credentials.token_hash(token))
     if record is None or record.used_at is not None or record.expires_at <= utcnow():
-        raise GoneToken("this reset link is used, expired or wrong: ask for a new one")
+        raise InvalidToken("this reset link is used, expired or wrong: ask for a new one")
     return record
 
 
@@ -365,7 +364,7 @@ async def reset_password(session: AsyncSession, token: str, password: str) -> Us
     record.user.password_hash = credentials.hash_password(password)
     record.user.updated_at = now
     await repository.revoke_sessions_of_user(session, record.user_id, now)
-    await session.commit()
+    await session.flush()
     return record.user
 
 
@@ -387,7 +386,7 @@ async def invite(
     )
     invitation.organization = membership.organization
     session.add(invitation)
-    await session.commit()
+    await session.flush()
     return invitation, token
 
 
@@ -399,7 +398,7 @@ async def open_invitation(session: AsyncSession, token: str) -> Invitation:
         or invitation.revoked_at is not None
         or invitation.expires_at <= utcnow()
     ):
-        raise GoneToken("this invitation is used, expired or withdrawn: ask for a new link")
+        raise InvalidToken("this invitation is used, expired or withdrawn: ask for a new link")
     return invitation
 
 
@@ -413,7 +412,7 @@ async def accept_invitation(session: AsyncSession, token: str, user: User) -> Me
         session.add(membership)
     invitation.accepted_at = utcnow()
     invitation.accepted_by_user_id = user.id
-    await session.commit()
+    await session.flush()
     return membership
 
 
@@ -423,20 +422,20 @@ async def withdraw_invitation(
     require_owner(membership)
     invitation = await repository.get_invitation(session, membership.organization_id, invitation_id)
     if invitation is None:
-        raise NotFound("no such invitation", code="INVITATION_NOT_FOUND")
+        raise InvitationNotFound("no such invitation")
     invitation.revoked_at = utcnow()
-    await session.commit()
+    await session.flush()
 
 
 async def remove_member(session: AsyncSession, membership: Membership, member_id: str) -> None:
     require_owner(membership)
     target = await repository.get_membership_by_id(session, membership.organization_id, member_id)
     if target is None:
-        raise NotFound("no such member", code="MEMBER_NOT_FOUND")
+        raise MemberNotFound("no such member")
     if target.role == "owner":
         await _keep_an_owner(session, membership.organization_id)
     await session.delete(target)
-    await session.commit()
+    await session.flush()
 
 
 async def members(session: AsyncSession, membership: Membership) -> list[Membership]:
@@ -473,7 +472,7 @@ async def create_project_key(
         name=name,
         expires_in_days=expires_in_days,
     )
-    await session.commit()
+    await session.flush()
     return issued
 
 
@@ -483,5 +482,5 @@ async def revoke_project_key(
     require_owner(membership)
     record = await accounts.get_key(session, membership.organization_id, key_id)
     if record is None or record.project_id != project.id:
-        raise NotFound(f"no key {key_id!r} in this project", code="KEY_NOT_FOUND")
-    return await accounts_service.revoke(session, record)
+        raise KeyNotFound(f"no key {key_id!r} in this project")
+    return await accounts_service.revoke_key(session, membership.organization, key_id)

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from banatie.accounts.models import Project
+from banatie.db.transactions import unit_of_work
 from banatie.users import service as users
 from tests.integration.console.helpers import (
     console_client,
@@ -122,7 +123,7 @@ async def test_password_reset_is_one_time_and_signs_out_everywhere(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
     await sign_up(client, "fay@example.com")
-    async with app.state.runtime.sessionmaker() as session:
+    async with unit_of_work(app.state.runtime.sessionmaker) as session:
         _, token = await users.reset_link_token(session, "fay@example.com")
     async with console_client(client) as browser:
         short = await post_form(
