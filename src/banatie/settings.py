@@ -123,6 +123,15 @@ class Settings(BaseSettings):
     console_login_rate_per_account: str = "10/15minutes"
     # Unset: Secure cookies exactly when BANATIE_PUBLIC_BASE_URL is https.
     console_secure_cookies: bool | None = None
+    # Mail for password reset links; without a host the link goes to the server log.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "Banatie <no-reply@localhost>"
+    # "starttls" (port 587), "tls" (implicit, port 465) or "none" (a local relay).
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_timeout_seconds: float = 10.0
 
     alias_cache_seconds: int = 60
     # `name:query;name:query`; empty keeps the built-in presets (thumbnail, card, hero, og, avatar).

@@ -18,8 +18,10 @@ from banatie.console.web import (
     render,
     set_cookie,
 )
+from banatie.db.transactions import after_commit
 from banatie.deps import RuntimeDep, SessionDep
 from banatie.errors import ApiError
+from banatie.users import mail
 from banatie.users import service as users
 from banatie.users.credentials import MIN_PASSWORD_CHARS
 from banatie.users.models import User
@@ -162,14 +164,16 @@ async def reset_request(
 ) -> Response:
     token = await users.request_reset(session, email)
     if token is not None:
-        # No mail server: the link goes to the server's log, for its operator to pass on
-        # (`banatie users reset-link EMAIL` prints one too).
-        log.warning(
-            "password reset link for %s: %s/console/reset/%s",
-            email.strip().lower(),
-            runtime.settings.public_base_url.rstrip("/"),
-            token,
-        )
+        address = email.strip().lower()
+        link = f"{runtime.settings.public_base_url.rstrip('/')}/console/reset/{token}"
+        settings = runtime.settings
+        if mail.configured(settings):
+            message = mail.reset_message(settings, address, link)
+            after_commit(session, lambda: mail.send_later(settings, message))
+        else:
+            # No mail server: the link goes to the server's log, for its operator to pass on
+            # (`banatie users reset-link EMAIL` prints one too).
+            log.warning("password reset link for %s: %s", address, link)
     return render(request, viewer, "reset_request.html", sent=True, email=email)
 
 
