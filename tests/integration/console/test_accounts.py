@@ -8,7 +8,9 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from banatie.accounts.models import Project
+from banatie.app import create_app
 from banatie.db.transactions import unit_of_work
+from banatie.settings import Settings
 from banatie.users import service as users
 from tests.integration.console.helpers import (
     console_client,
@@ -196,3 +198,19 @@ async def test_log_in_never_redirects_off_the_console(
             },
         )
     assert response.status_code == 303 and response.headers["location"] == "/console"
+
+
+async def test_cookies_are_secure_behind_https(settings: Settings) -> None:
+    application = create_app(settings.model_copy(update={"public_base_url": "https://img.example"}))
+    try:
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="https://img.example"
+        ) as browser:
+            page = await browser.get("/console/signup")
+            assert "secure" in page.headers["set-cookie"].lower()  # the signed-out CSRF cookie
+            response = await sign_up(browser, "sec@example.com")
+            cookie = response.headers["set-cookie"].lower()
+            assert "banatie_session=" in cookie and "secure" in cookie and "httponly" in cookie
+    finally:
+        await application.state.runtime.close()
