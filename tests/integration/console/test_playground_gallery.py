@@ -164,3 +164,32 @@ async def test_flow_timeline_and_live_url_builder(client: httpx.AsyncClient) -> 
         client, "/console/wes/main/live", "/console/wes/main/live/url", {"scope": "x", "prompt": ""}
     )
     assert bad.status_code == 400 and 'role="alert"' in bad.text
+
+
+async def test_reference_images_by_alias_and_upload(client: httpx.AsyncClient) -> None:
+    await sign_up(client, "xan@example.com")
+    first = await _generate(client, "xan", {"prompt": "a round logo"})
+    logo_id = re.search(r"/images/([0-9a-f-]{36})/focal", first.text)
+    assert logo_id
+    path = f"/console/xan/main/images/{logo_id.group(1)}"
+    await post_form(client, path, f"{path}/alias", {"alias": "@logo"})
+    page = await client.get("/console/xan/main/playground")
+    assert '<option value="@logo">@logo</option>' in page.text
+    png = (await client.get(f"/cdn/xan/main/img/{logo_id.group(1)}?w=64&format=png")).content
+    made = await client.post(
+        GENERATE,
+        data={
+            "org": "xan",
+            "project": "main",
+            "prompt": "a coffee cup",
+            "reference_images": "@logo",
+            "csrf_token": csrf_of(page),
+        },
+        files={"reference_upload": ("sketch.png", png, "image/png")},
+        headers={"X-Fragment": "1"},
+    )
+    assert made.status_code == 201, made.text
+    refs = re.search(r"<dt>References</dt><dd>(.*?)</dd>", made.text)
+    assert refs and "@logo" in refs.group(1) and refs.group(1).count("<a ") == 2
+    uploaded = await client.get("/console/xan/main/gallery?source=uploaded")
+    assert "1 image<" in uploaded.text
