@@ -254,6 +254,13 @@ def test_every_page_passes_axe(browser: Any, server: Server) -> None:
     ):
         page.goto(path)
         problems += check_page(page, name)
+    page.get_by_role("button", name="Create invitation link").click()
+    invite = page.locator("#invite-link").inner_text()
+    problems += check_page(page, "invitation")
+    page.goto(invite)
+    problems += check_page(page, "invite")
+    page.goto("/console/no-such-org")
+    problems += check_page(page, "error")
     page.goto(f"{base}/live")
     page.get_by_label("Prompt").fill("a hot air balloon over fields")
     page.get_by_role("button", name="Build URL").click()
