@@ -13,11 +13,10 @@ from banatie.console.web import ConsoleRoute, CsrfDep, ViewerDep, get_user, redi
 from banatie.deps import RuntimeDep, SessionDep
 from banatie.errors import ValidationError
 from banatie.generation import service as generations
-from banatie.generation.present import present_generation
-from banatie.images import repository as image_repository
+from banatie.generation.presenters import present_result
 from banatie.images import service as images
+from banatie.images.presenters import present_image
 from banatie.images.schemas import FocalPoint, ImageUpdate
-from banatie.namespaces import repository as namespace_repository
 from banatie.namespaces import service as namespaces
 from banatie.providers.ports import TEMPLATES
 from banatie.quota import service as quota
@@ -38,16 +37,12 @@ SOURCES = ("generated", "uploaded", "openai")
 
 async def _aliased(session: SessionDep, page: ProjectPage) -> list[str]:
     """The project's aliases for the reference picker (from its latest images)."""
-    rows, _ = await image_repository.list_images(
-        session, page.project.id, flow_id=None, source=None, limit=100, offset=0
-    )
+    rows, _ = await images.list_images(session, page.project, limit=100, offset=0)
     return sorted(image.alias for image in rows if image.alias)
 
 
 async def _namespace_slugs(session: SessionDep, page: ProjectPage) -> list[str]:
-    rows, _ = await namespace_repository.list_namespaces(
-        session, page.project.id, limit=100, offset=0
-    )
+    rows, _ = await namespaces.list_namespaces(session, page.project, limit=100, offset=0)
     return [row.slug for row in rows]
 
 
@@ -127,7 +122,7 @@ async def generate(
         ),
         flow_id=generations.NEW_FLOW,
     )
-    out = await present_generation(runtime, session, page.project, result.generation, result.image)
+    out = await present_result(session, runtime.settings, page.project, result)
     return templates.TemplateResponse(
         request,
         "_generation.html",
@@ -162,20 +157,20 @@ async def gallery(
         rows = [await images.resolve_ref(session, page.project, alias.strip())]
         total = 1
     else:
-        rows, total = await image_repository.list_images(
+        rows, total = await images.list_images(
             session,
-            page.project.id,
+            page.project,
             flow_id=flow or None,
             source=source or None,
+            namespace=namespace or None,
             limit=GALLERY_PAGE_SIZE,
             offset=offset,
-            namespace=namespaces.as_filter(namespace or None),
         )
     return page.render(
         request,
         "gallery.html",
         page="gallery",
-        images=[images.present(row, page.project, runtime.settings) for row in rows],
+        images=[present_image(row, page.project, runtime.settings) for row in rows],
         total=total,
         offset=offset,
         page_size=GALLERY_PAGE_SIZE,
@@ -200,7 +195,7 @@ async def _image_page(
     **context: object,
 ) -> Response:
     image = await images.resolve_ref(session, page.project, ref)
-    out = images.present(image, page.project, runtime.settings)
+    out = present_image(image, page.project, runtime.settings)
     return page.render(
         request,
         "image.html",

@@ -11,15 +11,16 @@ from banatie.console.context import ProjectPageDep
 from banatie.console.web import ConsoleRoute, CsrfDep
 from banatie.deps import RuntimeDep, SessionDep
 from banatie.errors import ApiError
-from banatie.flows import repository as flow_repository
-from banatie.generation import repository as generation_repository
-from banatie.generation.present import present_generation
-from banatie.images import repository as image_repository
+from banatie.flows import manage as flows_service
+from banatie.flows.presenters import present_flows
+from banatie.generation import service as generations
+from banatie.generation.presenters import present_generations
 from banatie.images import service as images
+from banatie.images.presenters import present_image
 from banatie.live import links, signing
 from banatie.live import repository as live_repository
 from banatie.live.schemas import LiveUrlRequest
-from banatie.namespaces import repository as namespace_repository
+from banatie.namespaces import service as namespaces_service
 from banatie.providers.ports import TEMPLATES
 from banatie.quota.usage import report as usage_report
 
@@ -45,23 +46,21 @@ async def flows(
     session: SessionDep,
     flow: str | None = None,
 ) -> Response:
-    rows, total = await flow_repository.list_flows(session, page.project.id, limit=30, offset=0)
-    stats = await flow_repository.stats(session, [row.id for row in rows])
+    rows, total = await flows_service.list_flows(session, page.project, limit=30, offset=0)
     steps = []
     if flow:
-        generations, _ = await generation_repository.list_generations(
-            session, page.project.id, flow_id=flow, status=None, limit=100, offset=0
+        found, _ = await generations.list_generations(
+            session, page.project, flow_id=flow, limit=100, offset=0
         )
-        steps = [
-            await present_generation(runtime, session, page.project, generation)
-            for generation in reversed(generations)  # oldest first, as the flow went
-        ]
+        # Oldest first, as the flow went.
+        steps = await present_generations(
+            session, runtime.settings, page.project, list(reversed(found))
+        )
     return page.render(
         request,
         "flows.html",
         page="flows",
-        flows=rows,
-        stats=stats,
+        flows=await present_flows(session, page.project, rows),
         total=total,
         selected=flow,
         steps=steps,
@@ -72,22 +71,14 @@ async def flows(
 async def namespaces(
     request: Request, page: ProjectPageDep, runtime: RuntimeDep, session: SessionDep
 ) -> Response:
-    rows, _ = await namespace_repository.list_namespaces(
-        session, page.project.id, limit=100, offset=0
-    )
+    rows, _ = await namespaces_service.list_namespaces(session, page.project, limit=100, offset=0)
     previews = {}
     for row in rows:
-        found, count = await image_repository.list_images(
-            session,
-            page.project.id,
-            flow_id=None,
-            source=None,
-            limit=PREVIEW_COUNT,
-            offset=0,
-            namespace=row.slug,
+        found, count = await images.list_images(
+            session, page.project, namespace=row.slug, limit=PREVIEW_COUNT, offset=0
         )
         previews[row.slug] = (
-            [images.present(image, page.project, runtime.settings) for image in found],
+            [present_image(image, page.project, runtime.settings) for image in found],
             count,
         )
     return page.render(
@@ -111,7 +102,7 @@ async def _live_page(
             session, scope.id, status="ready", limit=PREVIEW_COUNT, offset=0
         )
         entries[scope.id] = [
-            images.present(image, page.project, runtime.settings) for _, image in found if image
+            present_image(image, page.project, runtime.settings) for _, image in found if image
         ]
     return page.render(
         request,

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts import repository as accounts
 from banatie.accounts import service as accounts_service
-from banatie.accounts.errors import KeyNotFound, OrganizationNotFound, ProjectNotFound
+from banatie.accounts.errors import KeyNotFound, OrganizationNotFound
 from banatie.accounts.models import ApiKey, Organization, Project
 from banatie.db.base import utcnow
 from banatie.errors import Forbidden, NotFound, ValidationError
@@ -293,10 +293,7 @@ def require_owner(membership: Membership) -> Membership:
 
 
 async def project_of(session: AsyncSession, membership: Membership, project_slug: str) -> Project:
-    project = await accounts.get_project_by_slug(session, membership.organization_id, project_slug)
-    if project is None:
-        raise ProjectNotFound(f"no project {project_slug!r}")
-    return project
+    return await accounts_service.get_project(session, membership.organization, project_slug)
 
 
 async def projects_of(session: AsyncSession, membership: Membership) -> list[Project]:
@@ -447,7 +444,7 @@ async def invitations(session: AsyncSession, membership: Membership) -> list[Inv
 
 
 async def project_keys(session: AsyncSession, project: Project) -> list[ApiKey]:
-    keys = await accounts.list_keys(session, project.organization_id)
+    keys = await accounts_service.list_keys(session, project.organization)
     return [key for key in keys if key.project_id == project.id]
 
 
