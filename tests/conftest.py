@@ -24,7 +24,7 @@ PG_ADMIN_URL = os.environ.get(
     "BANATIE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 TABLES = (
-    "workers, blob_deletions, bootstrap, usage_records, generations, images, flows, namespaces, "
+    "users, workers, blob_deletions, bootstrap, usage_records, generations, images, flows, namespaces, "
     "api_keys, "
     "projects, organizations"
 )

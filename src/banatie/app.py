@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from banatie import __version__, system
 from banatie.accounts.router import router as keys_router
+from banatie.console import app as console
 from banatie.delivery.fastpath import DeliveryFastPath
 from banatie.delivery.router import router as delivery_router
 from banatie.edge import ApiCors, BodyLimit, ResponseHeaders, UrlGuard
@@ -70,6 +71,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             # Several images (and a mask) in one multipart body.
             EDITS_PATH: settings.max_upload_request_bytes * (settings.max_reference_images + 1),
             mcp_http.MCP_PATH: settings.max_mcp_request_bytes,
+            # The playground's Generate: a prompt and one reference image.
+            console.GENERATE_PATH: settings.max_upload_request_bytes,
         },
     )
     app.add_middleware(UrlGuard)
@@ -90,5 +93,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         openai_router,
     ):
         app.include_router(router)
+    console.install(app)
     install_docs(app)
     return app

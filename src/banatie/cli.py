@@ -1,4 +1,5 @@
-"""`banatie serve | migrate | keys | plans | doctor | gc | mcp`: the operator's entry points."""
+"""`banatie serve | migrate | keys | plans | users | doctor | gc | mcp`: the operator's entry
+points."""
 
 from __future__ import annotations
 
@@ -37,6 +38,10 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 app.add_typer(keys_app, name="keys")
 plans_app = typer.Typer(help="List plans and set their limits.", no_args_is_help=True)
 app.add_typer(plans_app, name="plans")
+users_app = typer.Typer(
+    help="Console users: create, list, set roles, reset links.", no_args_is_help=True
+)
+app.add_typer(users_app, name="users")
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)  # unwrapped: a path in a message stays whole
 
@@ -318,6 +323,71 @@ def _limit(effective: object, stored: object) -> str:
     """The limit in force; `*` marks one that comes from a setting, not the plan's row."""
     shown = "unlimited" if effective is None else str(effective)
     return f"{shown} *" if stored is None and effective is not None else shown
+
+
+class Role(StrEnum):
+    owner = "owner"
+    member = "member"
+
+
+@users_app.command("create")
+def users_create(
+    email: str,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="BANATIE_USER_PASSWORD",
+            help="at least 10 characters (asked for when not given)",
+        ),
+    ],
+    organization: Annotated[
+        str | None,
+        typer.Option(
+            "--org", help="an existing organization (e.g. default); none: a new one, as sign-up"
+        ),
+    ] = None,
+    role: Annotated[Role, typer.Option(help="the role in --org")] = Role.member,
+) -> None:
+    """Create a console user (the first user of an installation: `--org default --role owner`)."""
+    from banatie.users import cli_ops
+
+    where = _run(cli_ops.create_user(_settings(), email, password, organization, role.value))
+    console.print(f"user {email.strip().lower()} created: {where}", highlight=False)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List console users and their organizations."""
+    from banatie.users import cli_ops
+
+    table = Table("email", "created", "organizations (role)")
+    for row in _run(cli_ops.list_users(_settings())):
+        table.add_row(row.email, row.created, ", ".join(row.organizations) or "none")
+    console.print(table)
+
+
+@users_app.command("set-role")
+def users_set_role(
+    email: str,
+    organization: Annotated[str, typer.Option("--org", help="organization slug")],
+    role: Annotated[Role, typer.Option()],
+) -> None:
+    """Give a user a role in an organization (adding them when they are not a member)."""
+    from banatie.users import cli_ops
+
+    _run(cli_ops.set_role(_settings(), email, organization, role.value))
+    console.print(f"{email.strip().lower()} is {role.value} of {organization}", highlight=False)
+
+
+@users_app.command("reset-link")
+def users_reset_link(email: str) -> None:
+    """Print a one-time password reset link (valid 1 hour; this server sends no mail)."""
+    from banatie.users import cli_ops
+
+    typer.echo(_run(cli_ops.reset_link(_settings(), email)))
 
 
 @app.command()

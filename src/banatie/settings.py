@@ -116,6 +116,23 @@ class Settings(BaseSettings):
     blob_gc_min_age_seconds: float = Field(default=3600.0, ge=0)
     blob_gc_interval_seconds: float = Field(default=3600.0, ge=0)
 
+    # Web console (/console, docs/console.md): a signed-in browser's session lasts this long;
+    # log-in attempts are counted per client IP and per account named (`limits` syntax).
+    console_session_days: int = Field(default=14, ge=1, le=365)
+    console_login_rate_per_ip: str = "30/15minutes"
+    console_login_rate_per_account: str = "10/15minutes"
+    # Unset: Secure cookies exactly when BANATIE_PUBLIC_BASE_URL is https.
+    console_secure_cookies: bool | None = None
+    # Mail for password reset links; without a host the link goes to the server log.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "Banatie <no-reply@localhost>"
+    # "starttls" (port 587), "tls" (implicit, port 465) or "none" (a local relay).
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_timeout_seconds: float = 10.0
+
     alias_cache_seconds: int = 60
     # `name:query;name:query`; empty keeps the built-in presets (thumbnail, card, hero, og, avatar).
     delivery_presets: str | None = None
@@ -198,6 +215,12 @@ class Settings(BaseSettings):
     def max_mcp_request_bytes(self) -> int:
         """A tool call: an upload in base64 (4/3 of the file) and its JSON-RPC framing."""
         return max(self.max_json_body_bytes, self.max_upload_bytes * 4 // 3 + 64 * 1024)
+
+    @property
+    def console_cookies_secure(self) -> bool:
+        if self.console_secure_cookies is not None:
+            return self.console_secure_cookies
+        return self.public_base_url.lower().startswith("https://")
 
     @cached_property
     def is_postgres(self) -> bool:

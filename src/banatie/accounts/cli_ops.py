@@ -24,7 +24,7 @@ from banatie.settings import Settings
 
 
 @asynccontextmanager
-async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
+async def open_session(settings: Settings) -> AsyncIterator[AsyncSession]:
     check_ready(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -49,7 +49,7 @@ async def create_key(
     name: str | None,
     expires_in_days: int | None,
 ) -> tuple[str, ApiKey]:
-    async with _session(settings) as session:
+    async with open_session(settings) as session:
         organization = await service.ensure_organization(session, organization_slug)
         project = (
             await service.ensure_project(session, organization, project_slug)
@@ -68,20 +68,20 @@ async def create_key(
 
 
 async def list_keys(settings: Settings, organization_slug: str) -> list[KeyOut]:
-    async with _session(settings) as session:
+    async with open_session(settings) as session:
         organization = await _organization(session, organization_slug)
         return [present_key(key) for key in await service.list_keys(session, organization)]
 
 
 async def revoke_key(settings: Settings, organization_slug: str, reference: str) -> KeyOut:
-    async with _session(settings) as session:
+    async with open_session(settings) as session:
         organization = await _organization(session, organization_slug)
         record = await service.revoke_key(session, organization, reference, by_prefix=True)
         return present_key(record)
 
 
 async def list_plans(settings: Settings) -> list[tuple[Plan, Limits]]:
-    async with _session(settings) as session:
+    async with open_session(settings) as session:
         return [
             (plan, quota.effective_limits(plan, settings))
             for plan in await quota.list_plans(session)
@@ -96,7 +96,7 @@ async def set_plan(
     rate_limit: str | None,
     storage_mb: int | None,
 ) -> Plan:
-    async with _session(settings) as session:
+    async with open_session(settings) as session:
         return await quota.upsert_plan(
             session,
             slug,

@@ -103,3 +103,10 @@ async def count_keys(session: AsyncSession) -> int:
 async def touch_keys(session: AsyncSession, used: dict[str, datetime]) -> None:
     for key_id, at in used.items():
         await session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=at))
+
+
+async def list_projects(session: AsyncSession, organization_id: str) -> Sequence[Project]:
+    result = await session.execute(
+        select(Project).where(Project.organization_id == organization_id).order_by(Project.slug)
+    )
+    return result.unique().scalars().all()

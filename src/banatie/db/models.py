@@ -11,6 +11,7 @@ from banatie.mcp.models import McpContext
 from banatie.namespaces.models import Namespace
 from banatie.quota.models import Plan, UsageRecord
 from banatie.recovery.models import BlobDeletion, Worker
+from banatie.users.models import ConsoleSession, Invitation, Membership, PasswordReset, User
 
 __all__ = [
     "ApiKey",
@@ -18,18 +19,23 @@ __all__ = [
     "BlobDeletion",
     "Bootstrap",
     "CdnPurge",
+    "ConsoleSession",
     "Flow",
     "Generation",
     "Image",
     "ImageVariant",
+    "Invitation",
     "LiveEntry",
     "LiveScope",
     "LiveSettings",
     "McpContext",
+    "Membership",
     "Namespace",
     "Organization",
+    "PasswordReset",
     "Plan",
     "Project",
     "UsageRecord",
+    "User",
     "Worker",
 ]
