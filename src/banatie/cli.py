@@ -102,16 +102,31 @@ def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="PORT", help="port to listen on")] = 8000,
     workers: Annotated[
-        int, typer.Option(envvar="BANATIE_WORKERS", help="worker processes", min=1)
-    ] = 1,
+        int | None,
+        typer.Option(
+            envvar="BANATIE_WORKERS",
+            help="worker processes (default: one per CPU core; each has its own in-memory "
+            "caches, see docs/performance.md)",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Migrate, make sure a first key exists, then serve the API, the CDN origin and the docs."""
     import uvicorn
 
+    from banatie import serving
     from banatie.accounts.first_run import ensure_first_run
     from banatie.live.client_ip import uvicorn_proxy_options
 
     settings = _settings()
+    cores = serving.cpu_count()
+    workers = workers or cores
+    if "cpu_workers" not in settings.model_fields_set:
+        # The workers share the cores: libvips threads per process = cores / workers. Through
+        # the environment, so that uvicorn's worker processes read it too.
+        settings.cpu_workers = serving.cpu_workers_per_process(workers, cores)
+        os.environ["BANATIE_CPU_WORKERS"] = str(settings.cpu_workers)
     if "public_base_url" not in settings.model_fields_set:
         shown_host = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
         settings.public_base_url = f"http://{shown_host}:{port}"
@@ -121,15 +136,14 @@ def serve(
         _print_first_run(settings, first)
     from banatie.app import create_app
 
-    console.print(f"Banatie on {settings.public_base_url} ({_db_label(settings)})")
+    processes = f"{workers} worker process{'es' if workers > 1 else ''}"
+    console.print(f"Banatie on {settings.public_base_url} ({_db_label(settings)}, {processes})")
     # X-Forwarded-For is believed from BANATIE_TRUSTED_PROXIES only (banatie.live.client_ip).
     proxies = uvicorn_proxy_options(settings.trusted_proxies)
     # uvicorn's logging, plus Banatie's own INFO lines (e.g. which Gemini models were chosen).
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["loggers"]["banatie"] = {"handlers": ["default"], "level": "INFO"}
     if workers > 1:
-        import os
-
         os.environ.setdefault("BANATIE_PUBLIC_BASE_URL", settings.public_base_url)
         uvicorn.run(
             "banatie.app:create_app",

@@ -35,12 +35,22 @@ class Server:
 
 
 def start_server(
-    data_dir: Path, port: int, extra_env: dict[str, str] | None = None, *, port_env: bool = False
+    data_dir: Path,
+    port: int,
+    extra_env: dict[str, str] | None = None,
+    *,
+    port_env: bool = False,
+    workers: int | None = 1,
 ) -> Server:
-    """`banatie serve` on `port`, given as `--port` or, with `port_env`, as PORT (containers)."""
+    """`banatie serve` on `port`, given as `--port` or, with `port_env`, as PORT (containers);
+    `workers=None`: as many worker processes as `serve` chooses (one per core)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BANATIE_")}
     env["BANATIE_DATA_DIR"] = str(data_dir)
     env["BANATIE_FIRST_RUN_KEY_FILE"] = str(data_dir / "first-run-key.txt")
+    # One process (the default is one per core): a test that kills the server kills all of it,
+    # and what one request changed is what the next sees. Several processes: test_serve.py.
+    if workers is not None:
+        env["BANATIE_WORKERS"] = str(workers)
     env.update(extra_env or {})
     if port_env:
         env["PORT"] = str(port)

@@ -111,7 +111,8 @@ class Reader:
 
 @pytest.fixture
 def home(tmp_path: Path) -> dict[str, str]:
-    """An environment with no BANATIE_* setting and a fresh home: the default data dir is new."""
+    """An environment with no BANATIE_* setting but one worker, and a fresh home: the default
+    data dir is new."""
     env = {
         name: value
         for name, value in os.environ.items()
@@ -122,6 +123,9 @@ def home(tmp_path: Path) -> dict[str, str]:
     # --fail-with-body: an HTTP error fails the command (and the block) but still shows the body.
     (home / ".curlrc").write_text("fail-with-body\nshow-error\nmax-time = 120\n")
     env.update(HOME=str(home), PYTHONUNBUFFERED="1", COLUMNS="120")
+    # One server process (the default is one per core), so that a README step that changes an
+    # image is seen by the next at once; several processes are tested in test_serve.py.
+    env["BANATIE_WORKERS"] = "1"
     return env
 
 

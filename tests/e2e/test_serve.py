@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from banatie.serving import cpu_count
 from tests.e2e.conftest import free_port, start_server, stop_server
 
 pytestmark = pytest.mark.slow
@@ -45,3 +46,31 @@ def test_curl_walkthrough(tmp_path: Path) -> None:
     assert f"curl -s -X POST http://localhost:{port}/api/v1/generations" in first_output
     again = start_server(tmp_path / "var", port)
     assert "bnt_" not in stop_server(again)
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            children = [int(c) for c in (task / "children").read_text().split()]
+            found += children
+            todo += children
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_serve_runs_one_worker_process_per_core_by_default(tmp_path: Path) -> None:
+    port = free_port()
+    server = start_server(tmp_path / "var", port, workers=None)
+    try:
+        workers = [
+            pid
+            for pid in _descendants(server.process.pid)
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        assert len(workers) == cpu_count()
+        assert httpx.get(f"{server.base_url}/health", timeout=10).status_code == 200
+    finally:
+        output = stop_server(server)
+    processes = f"{cpu_count()} worker process"
+    assert processes in " ".join(output.split())

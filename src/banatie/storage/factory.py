@@ -18,7 +18,6 @@ from urllib.parse import urlparse
 from banatie.settings import parse_storage_url
 from banatie.storage.base import BlobStore
 from banatie.storage.local import LocalBlobStore
-from banatie.storage.s3 import S3BlobStore
 
 _S3_OPTIONS = frozenset(
     {"endpoint", "endpoint_url", "region", "access_key_id", "secret_access_key", "session_token"}
@@ -60,6 +59,8 @@ def _open_s3(url: str, bucket: str, options: dict[str, str], *, create: bool) ->
         raise ValueError(
             f"unknown s3 storage option(s) {sorted(unknown)}; known: {sorted(_S3_OPTIONS)}"
         )
+    from banatie.storage.s3 import S3BlobStore  # boto3 loads only where S3 is the store
+
     return S3BlobStore(
         bucket,
         endpoint_url=options.get("endpoint") or options.get("endpoint_url") or None,

@@ -23,14 +23,15 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Generic, Literal, TypeVar
-
-from google.genai import types
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from banatie.providers.capabilities import Dimensions, ImageCapabilities
 from banatie.providers.errors import ModelUnavailable, ProviderError
 from banatie.providers.ports import ASPECT_RATIO_SIZES
 from banatie.settings import Settings
+
+if TYPE_CHECKING:
+    from google.genai import types
 
 logger = logging.getLogger("banatie.providers.gemini")
 
@@ -56,6 +57,8 @@ class TextCapabilities:
 
     def thinking_config(self) -> types.ThinkingConfig | None:
         """The agents' small JSON tasks need no thinking, and thinking adds seconds."""
+        from google.genai import types  # here: this module's tables load without google-genai
+
         if self.fastest_thinking is None or self.thinking == "none":
             return None
         if self.thinking == "budget":
