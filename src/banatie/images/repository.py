@@ -34,6 +34,17 @@ async def get_many(session: AsyncSession, project_id: str, ids: Sequence[str]) -
     return list(result.scalars().all())
 
 
+async def list_aliased(session: AsyncSession, project_id: str, *, limit: int) -> list[Image]:
+    """The project's images that hold a project alias, by alias."""
+    rows = await session.scalars(
+        select(Image)
+        .where(Image.project_id == project_id, Image.alias.is_not(None))
+        .order_by(Image.alias)
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
 async def list_images(
     session: AsyncSession,
     project_id: str,

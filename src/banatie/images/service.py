@@ -61,6 +61,11 @@ async def list_images(
     )
 
 
+async def list_aliased(session: AsyncSession, project: Project, *, limit: int) -> list[Image]:
+    """The project's images that hold a project alias (`@logo`), by alias."""
+    return await repository.list_aliased(session, project.id, limit=limit)
+
+
 async def resolve_ref(session: AsyncSession, project: Project, ref: str) -> Image:
     """An image id, or an alias with or without its `@`; another project's image is a 404."""
     image: Image | None

@@ -15,11 +15,9 @@ from mcp.server import ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import ListResourcesResult, PaginatedRequestParams, Resource
-from sqlalchemy import select
 
 from banatie.errors import ApiError, NotFound
 from banatie.images import service as images
-from banatie.images.models import Image
 from banatie.mcp.calls import Call, caller, headers_of
 from banatie.mcp.results import image_result
 from banatie.namespaces import service as namespaces
@@ -38,12 +36,7 @@ async def project_resources(rt: Runtime, headers: Mapping[str, str]) -> list[Res
     project key."""
     try:
         async with caller(rt, headers) as call:
-            rows = await call.session.scalars(
-                select(Image)
-                .where(Image.project_id == call.project.id, Image.alias.is_not(None))
-                .order_by(Image.alias)
-                .limit(MAX_LISTED)
-            )
+            rows = await images.list_aliased(call.session, call.project, limit=MAX_LISTED)
             listed = [
                 Resource(
                     uri=f"banatie://images/{row.alias}",

@@ -3,6 +3,7 @@ per code, Retry-After parsing."""
 
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -14,9 +15,12 @@ from banatie.delivery import signing as server_signing
 from banatie.live import signing as server_live_signing
 from banatie_sdk import (
     AliasConflictError,
+    AsyncBanatie,
+    AsyncFlow,
     Banatie,
     BanatieError,
     ContentBlockedError,
+    Flow,
     InternalServerError,
     NotFoundError,
     PermissionDeniedError,
@@ -114,3 +118,29 @@ def test_the_sdk_signs_exactly_the_parameters_the_server_signs() -> None:
     server stopped signing would make the SDK's signatures differ)."""
     assert TRANSFORM_PARAMS == server_signing.SIGNED_PARAMS
     assert LIVE_PARAMS == server_live_signing.LIVE_PARAMS
+
+
+def _calls_of(obj: object) -> dict[str, list[tuple[str, object, object]]]:
+    """Public methods of `obj` with their parameters (name, kind, default)."""
+    found: dict[str, list[tuple[str, object, object]]] = {}
+    for name in dir(obj):
+        member = getattr(obj, name)
+        if name.startswith("_") or not callable(member) or isinstance(member, type):
+            continue
+        if name.startswith("model_") or name in {"copy", "dict", "json", "construct"}:
+            continue  # pydantic's own
+        parameters = inspect.signature(member).parameters.values()
+        found[name] = [(p.name, p.kind, p.default) for p in parameters]
+    return found
+
+
+def test_the_sync_and_async_clients_offer_the_same_calls() -> None:
+    """The two clients are written twice (one awaits): the same resources, methods and
+    parameters in both, so neither falls behind."""
+    sync, asynchronous = Banatie(api_key="bnt_x"), AsyncBanatie(api_key="bnt_x")
+    for path in ("", "generations", "images", "live", "live.scopes", "flows", "namespaces"):
+        ours, theirs = sync, asynchronous
+        for part in filter(None, path.split(".")):
+            ours, theirs = getattr(ours, part), getattr(theirs, part)
+        assert _calls_of(ours) == _calls_of(theirs), path or "client"
+    assert _calls_of(Flow) == _calls_of(AsyncFlow)
