@@ -203,7 +203,8 @@ def test_a_form_without_its_csrf_token_is_refused(browser: Any, server: Server) 
 
 
 def check_page(page: Any, name: str) -> list[str]:
-    """axe-core's serious and critical violations of the page (and screenshots if asked)."""
+    """axe-core's serious and critical violations of the page, and whether it fits a phone's
+    width (and screenshots if asked)."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
@@ -212,6 +213,12 @@ def check_page(page: Any, name: str) -> list[str]:
         for v in results.response["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+    # Usable on a phone: nothing but the scrollable tabs and tables is wider than the screen.
+    page.set_viewport_size(PHONE)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > PHONE["width"]:
+        problems.append(f"{name}: {width} px wide at {PHONE['width']} px")
+    page.set_viewport_size(DESKTOP)
     if SCREENSHOTS:
         folder = Path(SCREENSHOTS)
         folder.mkdir(parents=True, exist_ok=True)
