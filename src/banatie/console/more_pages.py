@@ -17,11 +17,12 @@ from banatie.generation import service as generations
 from banatie.generation.presenters import present_generations
 from banatie.images import service as images
 from banatie.images.presenters import present_image
-from banatie.live import links, signing
-from banatie.live import repository as live_repository
+from banatie.live import admin, links, signing
+from banatie.live.cache_key import normalize_scope
 from banatie.live.schemas import LiveUrlRequest
 from banatie.namespaces import service as namespaces_service
 from banatie.providers.ports import TEMPLATES
+from banatie.quota import service as quota
 from banatie.quota.usage import report as usage_report
 
 router = APIRouter(
@@ -94,14 +95,13 @@ async def _live_page(
     status_code: int = 200,
     **context: object,
 ) -> Response:
-    scopes, _ = await live_repository.list_scopes(session, page.project.id, limit=100, offset=0)
-    stats = await live_repository.scope_stats(session, [scope.id for scope in scopes])
+    views, _ = await admin.list_scopes(session, page.project, limit=100, offset=0)
     entries = {}
-    for scope in scopes:
-        found, _ = await live_repository.list_entries(
-            session, scope.id, status="ready", limit=PREVIEW_COUNT, offset=0
+    for view in views:
+        found, _ = await admin.list_images(
+            session, view.scope, status="ready", limit=PREVIEW_COUNT, offset=0
         )
-        entries[scope.id] = [
+        entries[view.scope.id] = [
             present_image(image, page.project, runtime.settings) for _, image in found if image
         ]
     return page.render(
@@ -109,8 +109,7 @@ async def _live_page(
         "live.html",
         status_code,
         page="live",
-        scopes=scopes,
-        stats=stats,
+        scopes=views,
         entries=entries,
         templates_=TEMPLATES,
         cdn_base=runtime.settings.delivery_base_url,
@@ -156,3 +155,23 @@ async def build_live_url(
             request, page, runtime, session, exc.status, error=exc.message, form=form
         )
     return await _live_page(request, page, runtime, session, built=built, form=form)
+
+
+@router.post("/live/{scope}/regenerate", dependencies=[CsrfDep])
+async def regenerate_scope(
+    scope: str,
+    request: Request,
+    page: ProjectPageDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+) -> Response:
+    """Regenerate every ready image of a scope (each charged), as POST
+    /api/v1/live/scopes/{slug}/regenerate does; the live URLs move to the new images."""
+    await quota.count_generation_request(
+        session, page.project, runtime.settings, runtime.rate_limiter
+    )
+    found = await admin.get_scope(session, page.project, normalize_scope(scope))
+    done, failed = await admin.regenerate_scope(runtime, session, page.project, found, None)
+    notice = f"Regenerated {len(done)} image{'' if len(done) == 1 else 's'} of {found.slug}."
+    error = "; ".join(f"{f.image_id}: {f.message}" for f in failed) or None
+    return await _live_page(request, page, runtime, session, notice=notice, error=error)

@@ -193,3 +193,32 @@ async def test_reference_images_by_alias_and_upload(client: httpx.AsyncClient) -
     assert refs and "@logo" in refs.group(1) and refs.group(1).count("<a ") == 2
     uploaded = await client.get("/console/xan/main/gallery?source=uploaded")
     assert "1 image<" in uploaded.text
+
+
+async def test_live_scope_regenerate(client: httpx.AsyncClient) -> None:
+    await sign_up(client, "yara@example.com")
+    built = await post_form(
+        client,
+        "/console/yara/main/live",
+        "/console/yara/main/live/url",
+        {"scope": "hero", "prompt": "a mountain lake"},
+    )
+    url = re.search(r'<code id="live-url">([^<]+)</code>', built.text)
+    assert url
+    first = await client.get(url.group(1).replace("&amp;", "&"))
+    assert first.status_code == 200
+    before = (await client.get("/console/yara/main/live")).text
+    old_ids = set(re.findall(r"/images/([0-9a-f-]{36})", before))
+    assert len(old_ids) == 1
+    again = await post_form(
+        client, "/console/yara/main/live", "/console/yara/main/live/hero/regenerate", {}
+    )
+    assert again.status_code == 200 and "Regenerated 1 image of hero." in again.text
+    new_ids = set(re.findall(r"/images/([0-9a-f-]{36})", again.text))
+    assert len(new_ids) == 1 and new_ids != old_ids
+    usage = await client.get("/console/yara/main/usage")
+    assert "<strong>2</strong> of 100" in usage.text  # the miss and the regeneration
+    missing = await post_form(
+        client, "/console/yara/main/live", "/console/yara/main/live/nope/regenerate", {}
+    )
+    assert missing.status_code == 404
