@@ -40,8 +40,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         runtime.delivery.outbox.start()  # sends CDN purges; stopped by runtime.close()
         if runtime.recovery is not None:  # this process as a worker (banatie.recovery)
             await runtime.recovery.start()
-        if runtime.providers is not None:
-            runtime.providers.start()  # resolves the Gemini models in the background
+        runtime.providers.start()  # resolves the Gemini models in the background
         async with mcp_transport:
             yield
         await runtime.close()

@@ -83,7 +83,7 @@ async def _diagnose(rt: Runtime, check_seconds: float) -> list[Check]:
             check_seconds,
         ),
     ]
-    gemini = rt.providers.gemini if rt.providers is not None else None
+    gemini = rt.providers.gemini
     models: dict[str, tuple[str, Status, str]] = {}  # one resolution per kind of model
     for component, port, kind in (
         ("synthesizer", rt.synthesizer, "image"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -26,19 +26,34 @@ class Runtime:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     blobs: BlobStore
-    synthesizer: ImageSynthesizer
-    enhancer: PromptEnhancer
-    analyzer: AssetAnalyzer
+    # The provider adapters make_providers chose (and the Gemini client they share); closed with
+    # the runtime. `synthesizer`, `enhancer` and `analyzer` below read them.
+    providers: Providers
     rate_limiter: RateLimiter
     # CDN purger, purge outbox worker, in-flight variant renders (banatie.delivery.state).
     delivery: Delivery
     key_tracker: LastUsedTracker
     live: LiveState = field(default_factory=LiveState)
-    # What make_providers built (the shared Gemini client lives there); closed with the runtime.
-    providers: Providers | None = None
     # This process as a worker: heartbeat, recovery of dead workers' work, orphan blob sweeps.
     # Started by the app's lifespan.
     recovery: Recovery | None = None
+
+    @property
+    def synthesizer(self) -> ImageSynthesizer:
+        return self.providers.synthesizer
+
+    @synthesizer.setter
+    def synthesizer(self, adapter: ImageSynthesizer) -> None:
+        """Swap the adapter in a running process (a test makes the model fail this way)."""
+        self.providers = replace(self.providers, synthesizer=adapter)
+
+    @property
+    def enhancer(self) -> PromptEnhancer:
+        return self.providers.enhancer
+
+    @property
+    def analyzer(self) -> AssetAnalyzer:
+        return self.providers.analyzer
 
     @property
     def instance(self) -> str:
@@ -56,8 +71,7 @@ class Runtime:
         if self.recovery is not None:
             await self.recovery.stop()  # after the live flights: gives up what they left
         await self.delivery.close()
-        if self.providers is not None:
-            await self.providers.aclose()
+        await self.providers.aclose()
         await self.blobs.close()
         await self.engine.dispose()
 
@@ -79,9 +93,6 @@ def build_runtime(settings: Settings) -> Runtime:
         engine=engine,
         sessionmaker=sessionmaker,
         blobs=blobs,
-        synthesizer=providers.synthesizer,
-        enhancer=providers.enhancer,
-        analyzer=providers.analyzer,
         rate_limiter=RateLimiter(settings.redis_url, settings.rate_limit_on_error),
         key_tracker=LastUsedTracker(sessionmaker),
         live=live,

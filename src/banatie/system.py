@@ -86,7 +86,7 @@ async def info(runtime: RuntimeDep) -> dict[str, Any]:
 async def _models(runtime: Runtime) -> dict[str, Any]:
     """The models in use: the local synthesizer's name, or Gemini's resolved image and text
     models (with how each was chosen, or why it cannot be had)."""
-    gemini = runtime.providers.gemini if runtime.providers is not None else None
+    gemini = runtime.providers.gemini
     if gemini is None:
         return {"image": {"model": (await runtime.synthesizer.capabilities()).model}}
     found: dict[str, Any] = {}
