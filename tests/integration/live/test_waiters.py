@@ -13,6 +13,7 @@ from sqlalchemy import select
 from banatie.accounts.models import Project
 from tests.conftest import Keys
 from tests.integration.live.conftest import ClientFactory, live_url
+from tests.support.synthesizers import HeldSynthesizer
 
 
 async def test_waiters_share_the_leaders_ip_refusal(
@@ -64,3 +65,24 @@ async def test_waiters_from_many_spent_ips_each_get_their_429(
         responses = await asyncio.gather(*(visitor.get(url) for visitor in visitors))
     answers = Counter((r.status_code, r.json()["error"]["code"]) for r in responses)
     assert answers == {(429, "RATE_LIMIT_EXCEEDED"): 30}, answers
+
+
+async def test_waiters_are_answered_when_the_server_stops_mid_generation(
+    client: httpx.AsyncClient, keys: Keys, app: FastAPI
+) -> None:
+    """Shutting down cancels the shared generation: every request waiting on it gets a 503 it
+    can retry (elsewhere), not a dropped connection."""
+    runtime = app.state.runtime
+    held = HeldSynthesizer(runtime.synthesizer)
+    runtime.synthesizer = held
+    url = live_url("never finished here")
+    waiting = [asyncio.create_task(client.get(url)) for _ in range(3)]
+    for _ in range(1000):  # until the generation is in flight (at most 10 s)
+        if held.started:
+            break
+        await asyncio.sleep(0.01)
+    assert held.started == 1
+    await runtime.live.close()
+    responses = await asyncio.gather(*waiting)
+    answers = Counter((r.status_code, r.json()["error"]["code"]) for r in responses)
+    assert answers == {(503, "UNAVAILABLE"): 3}, answers
