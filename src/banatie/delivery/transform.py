@@ -1,7 +1,7 @@
 """Render a :class:`TransformSpec` with libvips: resize, crop, pad, re-encode, strip metadata.
 
 :func:`render` is synchronous CPU work; callers run it through
-:func:`banatie.imaging.pool.run_cpu`. Parsing, normalising, negotiation and geometry live in
+:meth:`banatie.imaging.pool.CpuPool.run`. Parsing, normalising, negotiation and geometry live in
 :mod:`banatie.delivery.params` and are re-exported here, so callers need one import.
 
 Speed: one header read (to learn the upright source size), then one ``thumbnail_buffer`` call

@@ -288,6 +288,38 @@ async def test_file_io_runs_off_the_event_loop(
     assert threads and loop_thread not in threads
 
 
+async def test_small_reads_stay_on_the_event_loop(
+    store: LocalBlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cached variant is read inline (no thread hand-off); a big blob still takes a thread."""
+    await store.put(VARIANT, b"\x00variant\nbytes", "image/webp")
+    await store.put(KEY, b"x" * 2048, "image/png")
+    loop_thread = threading.get_ident()
+    threads: list[int] = []
+    real_open = os.open
+
+    def spy(path: str, flags: int, *args: int) -> int:
+        threads.append(threading.get_ident())
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", spy)
+    assert await store.read_small(VARIANT, 1024) == b"\x00variant\nbytes"
+    assert threads == [loop_thread]
+    with pytest.raises(BlobNotFound):
+        await store.read_small(f"{VARIANT}/missing", 1024)
+    assert await store.read_small(KEY, 1024) == b"x" * 2048  # bigger than asked: read whole
+
+
+async def test_small_reads_report_what_get_reports(store: LocalBlobStore) -> None:
+    with pytest.raises(ValueError):
+        await store.read_small("../escape", 1024)  # the store's key rules still apply
+    bad = store.root / "odd"
+    bad.mkdir(parents=True)
+    (bad / BLOB_FILE).write_bytes(b"no header line")
+    with pytest.raises(OSError):
+        await store.read_small("odd", 1024)
+
+
 async def test_durable_mode(tmp_path: Path) -> None:
     store = LocalBlobStore(tmp_path)
     await store.put(KEY, b"fsynced", "image/png")
