@@ -22,7 +22,7 @@ import pyvips
 
 from banatie.imaging.pool import CpuPool
 from banatie.providers.capabilities import ImageCapabilities, scaled_sizes
-from banatie.providers.errors import ProviderError
+from banatie.providers.errors import ProviderError, UnsupportedByModel
 from banatie.providers.local.compose import (
     apply_grade,
     draw_subject,
@@ -231,8 +231,8 @@ class LocalSynthesizer:
 
     async def synthesize(self, request: SynthesisRequest) -> SynthesizedImage:
         size = LOCAL_CAPABILITIES.dimensions(request.aspect_ratio, request.image_size)
-        if size is None:
-            raise ValueError(
+        if size is None:  # as a remote model answers a ratio it lacks (UnsupportedByModel)
+            raise UnsupportedByModel(
                 f"unknown aspect ratio {request.aspect_ratio!r} or image size "
                 f"{request.image_size!r}; valid aspect ratios: "
                 f"{', '.join(LOCAL_CAPABILITIES.aspect_ratios)}, "

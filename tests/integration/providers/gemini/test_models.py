@@ -73,8 +73,9 @@ def test_else_the_newest_listed_flash_model_of_the_kind() -> None:
         "gemini-8-flash",
         "newest listed",
     )
-    assert choose("image", listed("gemini-7-flash-image", "gemini-7.5-flash-image-exp"))[0] == (
-        "gemini-7.5-flash-image-exp"
+    assert choose("image", listed("gemini-7-flash-image", "gemini-7.5-flash-image-exp")) == (
+        "gemini-7.5-flash-image-exp",
+        "newest listed",
     )
     assert choose("image", listed("gemini-7-pro-image", "imagen-9.0-generate")) is None
     assert choose("text", listed("gemini-embedding-009", "gemma-9-27b-it")) is None
