@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from banatie.concurrency.single_flight import SingleFlight
+from banatie.db import transactions
 from banatie.delivery import outbox as cdn_purges
 from banatie.delivery.cache import ImageRowCache
 from banatie.delivery.cdn import CdnPurger, CloudflareCdnPurger, NoopCdnPurger
@@ -53,7 +54,12 @@ class Delivery:
         refs = [r for r in refs if r]
         if refs:
             self.rows.changed()
+            # And again once committed: a request may have cached the old row in between.
+            transactions.after_commit(session, self._forget_rows)
         await cdn_purges.enqueue(session, image, refs, reason)
+
+    async def _forget_rows(self) -> None:
+        self.rows.changed()
 
     def render_slots(self) -> asyncio.Semaphore:
         """Renders in progress (original read, render, store) per event loop: one more than the
