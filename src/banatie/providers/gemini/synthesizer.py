@@ -6,13 +6,13 @@ from google.genai import types
 
 from banatie.providers.capabilities import ImageCapabilities
 from banatie.providers.errors import ProviderError, UnsupportedByModel
-from banatie.providers.gemini.client import (
-    GeminiClient,
+from banatie.providers.gemini.answers import (
     candidate_parts,
     first_candidate,
     raise_for_unfinished,
     usage_counts,
 )
+from banatie.providers.gemini.client import GeminiClient
 from banatie.providers.gemini.models import ResolvedModel
 from banatie.providers.ports import ReferenceImage, SynthesisRequest, SynthesizedImage
 from banatie.settings import Settings
