@@ -24,7 +24,8 @@ from typing import Any
 from google.genai import types
 
 from banatie.providers.gemini.client import GeminiClient
-from banatie.providers.gemini.models import ResolvedModel, TextCapabilities
+from banatie.providers.gemini.families import TextCapabilities
+from banatie.providers.gemini.models import ResolvedModel
 from banatie.providers.ports import AnalysisRequest, AssetAnalysis, AssetAnalyzer
 from banatie.settings import Settings
 

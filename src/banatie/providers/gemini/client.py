@@ -58,14 +58,12 @@ from banatie.providers.gemini.failures import (
     retry_delay,
     short,
 )
+from banatie.providers.gemini.families import C, TextCapabilities, bare_id
 from banatie.providers.gemini.models import (
-    C,
     ListedModel,
     ModelListingUnsupported,
     ModelResolver,
     ResolvedModel,
-    TextCapabilities,
-    bare_id,
 )
 from banatie.settings import Settings
 

@@ -16,7 +16,8 @@ from google.genai import types
 
 from banatie.providers.errors import ProviderError
 from banatie.providers.gemini.client import GeminiClient
-from banatie.providers.gemini.models import ResolvedModel, TextCapabilities
+from banatie.providers.gemini.families import TextCapabilities
+from banatie.providers.gemini.models import ResolvedModel
 from banatie.providers.ports import TEMPLATES, EnhancedPrompt, EnhancementRequest
 from banatie.settings import Settings
 

@@ -15,14 +15,13 @@ from banatie.providers.errors import ModelUnavailable, ProviderError
 from banatie.providers.gemini.analyzer import GeminiAnalyzer
 from banatie.providers.gemini.client import GeminiClient
 from banatie.providers.gemini.enhancer import GeminiEnhancer
-from banatie.providers.gemini.models import (
+from banatie.providers.gemini.families import (
     IMAGE_FAMILIES,
-    ListedModel,
-    choose,
     image_capabilities,
     parse_model_id,
     text_capabilities,
 )
+from banatie.providers.gemini.models import ListedModel, choose
 from banatie.providers.gemini.synthesizer import GeminiSynthesizer
 from banatie.providers.local.analyzer import LocalAnalyzer
 from banatie.providers.ports import AnalysisRequest, EnhancementRequest, SynthesisRequest
