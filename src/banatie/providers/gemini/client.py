@@ -338,3 +338,17 @@ def json_request(
         thinking_config=capabilities.thinking_config(),
     )
     return [types.Content(role="user", parts=parts)], config
+
+
+class GeminiAdapter:
+    """What every Gemini adapter holds: the settings and the client (shared, or its own),
+    which it closes."""
+
+    name = "gemini"
+
+    def __init__(self, settings: Settings, *, client: GeminiClient | None = None) -> None:
+        self.settings = settings
+        self.client = client or GeminiClient(settings)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
