@@ -23,10 +23,10 @@ from banatie.settings import Settings
 PG_ADMIN_URL = os.environ.get(
     "BANATIE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+# Every table a test writes (the rest go with CASCADE); `plans` keeps the seeded free plan.
 TABLES = (
-    "users, workers, blob_deletions, bootstrap, usage_records, generations, images, flows, namespaces, "
-    "api_keys, "
-    "projects, organizations"
+    "users, workers, blob_deletions, cdn_purges, bootstrap, usage_records, generations, images, "
+    "flows, namespaces, api_keys, projects, organizations"
 )
 
 
@@ -89,7 +89,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=tmp_path / "var",
         database_url=database_url,
         public_base_url="http://testserver",

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from banatie.accounts.auth import LastUsedTracker
 from banatie.db.engine import make_engine, make_sessionmaker
 from banatie.delivery.state import Delivery, build_delivery
-from banatie.imaging import pool
+from banatie.imaging.pool import CpuPool
 from banatie.live.state import LiveState
 from banatie.providers.factory import Providers, make_providers
 from banatie.providers.ports import AssetAnalyzer, ImageSynthesizer, PromptEnhancer
@@ -30,6 +30,8 @@ class Runtime:
     # the runtime. `synthesizer`, `enhancer` and `analyzer` below read them.
     providers: Providers
     rate_limiter: RateLimiter
+    # The bounded thread pool for pixel work (libvips), shared with the embedded providers.
+    cpu: CpuPool
     # CDN purger, purge outbox worker, in-flight variant renders (banatie.delivery.state).
     delivery: Delivery
     key_tracker: LastUsedTracker
@@ -77,10 +79,10 @@ class Runtime:
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    pool.configure(settings.cpu_workers)
+    cpu = CpuPool(settings.cpu_workers)
     engine = make_engine(settings.resolved_database_url)
     sessionmaker = make_sessionmaker(engine)
-    providers = make_providers(settings)
+    providers = make_providers(settings, cpu)
     blobs = open_blob_store(settings.resolved_storage_url)
     live = LiveState(
         settings.live_lru_size,
@@ -94,6 +96,7 @@ def build_runtime(settings: Settings) -> Runtime:
         sessionmaker=sessionmaker,
         blobs=blobs,
         rate_limiter=RateLimiter(settings.redis_url, settings.rate_limit_on_error),
+        cpu=cpu,
         key_tracker=LastUsedTracker(sessionmaker),
         live=live,
         delivery=build_delivery(settings, engine, sessionmaker),

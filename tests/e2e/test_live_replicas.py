@@ -28,7 +28,7 @@ def test_two_serve_processes_share_one_generation(tmp_path: Path, fresh_database
     }
     # Migrate and make the first-run project here, so both servers can start side by side.
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=fresh_database,
         data_dir=tmp_path,
     )

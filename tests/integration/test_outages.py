@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from moto.server import ThreadedMotoServer
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from banatie.app import create_app
 from banatie.recovery.deletions import drain
@@ -75,7 +75,7 @@ async def test_redis_down(settings: Settings, keys: Keys, closed_port: int, on_e
 
 async def test_database_down(tmp_path: Path, closed_port: int) -> None:
     down = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=tmp_path / "var",
         database_url=f"postgresql://postgres@127.0.0.1:{closed_port}/banatie",
         public_base_url="http://testserver",
@@ -171,9 +171,7 @@ async def test_s3_down(
 
     s3_server.start()
     async with rt.sessionmaker() as session:
-        await session.execute(
-            BlobDeletion.__table__.update().values(next_attempt_at=BlobDeletion.created_at)
-        )
+        await session.execute(update(BlobDeletion).values(next_attempt_at=BlobDeletion.created_at))
         await session.commit()
     assert await drain(rt.sessionmaker, rt.blobs) == 1
     assert [b async for b in rt.blobs.list_blobs(key)] == []

@@ -52,7 +52,9 @@ class CloudflareState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     base_url: str = ""
 
-    def fail_next(self, count: int = 1, *, status: int = 500, retry_after: int | None = None):
+    def fail_next(
+        self, count: int = 1, *, status: int = 500, retry_after: int | None = None
+    ) -> None:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         with self.lock:
             self._failures.extend([(status, headers)] * count)
@@ -85,7 +87,9 @@ def _handler(state: CloudflareState) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             return None
 
-        def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
+        def _send(
+            self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+        ) -> None:
             raw = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -178,6 +182,7 @@ def running_cloudflare_server(
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     host, port = server.server_address[:2]
+    assert isinstance(host, str)
     state.base_url = f"http://{host}:{port}/client/v4"
     try:
         yield state

@@ -51,15 +51,10 @@ async def create_key(
 ) -> tuple[str, ApiKey]:
     async with open_session(settings) as session:
         organization = await service.ensure_organization(session, organization_slug)
-        project = (
-            await service.ensure_project(session, organization, project_slug)
-            if project_slug
-            else None
-        )
         issued = await service.issue_key(
             session,
             organization=organization,
-            project=project,
+            project_slug=project_slug,
             key_type=key_type,
             name=name,
             expires_in_days=expires_in_days,

@@ -33,13 +33,10 @@ async def ensure_first_run(settings: Settings) -> FirstRun | None:
             organization = await service.ensure_organization(
                 session, settings.first_run_organization
             )
-            project = await service.ensure_project(
-                session, organization, settings.first_run_project
-            )
             issued = await service.issue_key(
                 session,
                 organization=organization,
-                project=project,
+                project_slug=settings.first_run_project,
                 key_type="project",
                 name="first-run key",
                 expires_in_days=None,
@@ -51,6 +48,7 @@ async def ensure_first_run(settings: Settings) -> FirstRun | None:
         settings.first_run_key_file.write_text(issued.secret + "\n")
         settings.first_run_key_file.chmod(0o600)
     record = issued.record
+    assert record.project is not None  # a project key
     return FirstRun(
-        organization.slug, project.slug, issued.secret, record.created_at, record.expires_at
+        organization.slug, record.project.slug, issued.secret, record.created_at, record.expires_at
     )

@@ -74,20 +74,22 @@ async def issue_key(
     session: AsyncSession,
     *,
     organization: Organization,
-    project: Project | None,
+    project_slug: str | None,
     key_type: str,
     name: str | None,
     expires_in_days: int | None,
     created_by: str | None = None,
 ) -> IssuedKey:
+    """A key of `organization`; `project_slug` names its project (made if missing)."""
     if key_type not in ("master", "project"):
         raise ValidationError("type must be 'master' or 'project'")
-    if key_type == "project" and project is None:
+    if key_type == "project" and not project_slug:
         raise ValidationError("a project key needs projectSlug")
     if expires_in_days is None and key_type == "project":
         expires_in_days = DEFAULT_PROJECT_KEY_DAYS
     if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
         raise ValidationError("expiresInDays must be between 1 and 3650")
+    project = await ensure_project(session, organization, project_slug) if project_slug else None
     secret = key_material.generate_key()
     now = utcnow()
     record = ApiKey(
@@ -136,7 +138,7 @@ async def bootstrap_master_key(
     return await issue_key(
         session,
         organization=organization,
-        project=None,
+        project_slug=None,
         key_type="master",
         name=name or "initial master key",
         expires_in_days=None,
@@ -179,17 +181,15 @@ async def create_key_as_master(
             f"this master key administers organization {organization.slug!r} only; "
             f"use `banatie keys create` on the server to create {organization_slug!r}"
         )
-    project = await ensure_project(session, organization, project_slug) if project_slug else None
-    issued = await issue_key(
+    return await issue_key(
         session,
         organization=organization,
-        project=project,
+        project_slug=project_slug,
         key_type=key_type,
         name=name,
         expires_in_days=expires_in_days,
         created_by=master.id,
     )
-    return issued
 
 
 async def revoke_key(

@@ -226,7 +226,7 @@ async def set_alias(
     alias: Annotated[str, Form()] = "",
 ) -> Response:
     image = await images.resolve_ref(session, page.project, ref)
-    moved_from = await images.set_alias(session, image, alias.strip() or None)
+    moved_from = await images.set_alias(runtime.delivery, session, image, alias.strip() or None)
     notice = f"Alias set to {image.alias}." if image.alias else "Alias removed."
     if moved_from:
         notice += f" It moved from image {moved_from}."
@@ -258,6 +258,7 @@ async def set_focal_point(
         raise ValidationError("the focal point is x and y between 0 and 1") from exc
     image = await images.resolve_ref(session, page.project, ref)
     await images.update(
+        runtime.delivery,
         session,
         image,
         ImageUpdate(focal_point=point),

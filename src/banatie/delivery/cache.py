@@ -9,8 +9,8 @@ reads its blob, and a deleted image's blobs are gone at once.
 Staleness is bounded and accounted for:
 
 * in this process, every change that matters to delivery (delete, alias move or removal, focal
-  point) goes through :func:`banatie.delivery.outbox.enqueue`, which calls :func:`changed` and
-  so empties every cache of the process;
+  point) goes through :meth:`banatie.delivery.state.Delivery.urls_changed`, which queues the CDN
+  purge and calls :meth:`ImageRowCache.changed` on the runtime's cache, so it forgets every row;
 * in other processes and replicas a row is at most one TTL old; that is why the purge outbox
   holds each purge back by the TTL (plus a margin) before telling the CDN — a CDN refetch after
   the purge can never meet a stale row.
@@ -26,20 +26,19 @@ from banatie.delivery.repository import ImageRow
 
 MAX_ENTRIES: Final = 4096
 
-_epoch = 0
-
-
-def changed() -> None:
-    """Something delivery depends on changed in this process: forget every cached row."""
-    global _epoch
-    _epoch += 1
-
 
 class ImageRowCache:
     def __init__(self, ttl_seconds: float, max_entries: int = MAX_ENTRIES) -> None:
         self.ttl = max(0.0, ttl_seconds)
         self.max_entries = max_entries
         self._rows: OrderedDict[tuple[str, str, str], tuple[float, int, ImageRow]] = OrderedDict()
+        # Bumped by every change: a row read before a change is never kept after it.
+        self._epoch = 0
+
+    def changed(self) -> None:
+        """Something delivery depends on changed in this process: forget every cached row."""
+        self._epoch += 1
+        self._rows.clear()
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -52,19 +51,18 @@ class ImageRowCache:
         if entry is None:
             return None
         stored_at, epoch, row = entry
-        if epoch != _epoch or time.monotonic() - stored_at > self.ttl:
+        if epoch != self._epoch or time.monotonic() - stored_at > self.ttl:
             del self._rows[key]
             return None
         return row
 
-    @staticmethod
-    def token() -> int:
+    def token(self) -> int:
         """Take before reading a row from the database; give it to :meth:`put`."""
-        return _epoch
+        return self._epoch
 
     def put(self, org: str, project: str, ref: str, row: ImageRow, token: int) -> None:
         """Keep `row` unless something changed since `token` was taken (it may be stale)."""
-        if not self.ttl or token != _epoch:
+        if not self.ttl or token != self._epoch:
             return
         self._rows[(org, project, ref)] = (time.monotonic(), token, row)
         self._rows.move_to_end((org, project, ref))

@@ -1,8 +1,9 @@
 """CDN purges through a durable outbox: never lost, never blocking a request.
 
 A change that makes cached URLs wrong (an image deleted, an alias moved or removed, a focal
-point changed) calls :func:`enqueue` on the request's session, so the purge row is committed in
-the same transaction as the change itself: if the change is committed, so is its purge.
+point changed) calls :meth:`banatie.delivery.state.Delivery.urls_changed`, which calls
+:func:`enqueue` on the request's session, so the purge row is committed in the same transaction
+as the change itself: if the change is committed, so is its purge.
 
 :class:`PurgeOutbox` runs in the app's lifespan (every process, every replica). It claims due
 rows (an optimistic ``version`` bump, so two workers never send one row at the same time), turns
@@ -31,7 +32,7 @@ from banatie.accounts.models import Organization, Project
 from banatie.db import transactions
 from banatie.db.base import utcnow
 from banatie.db.transactions import unit_of_work
-from banatie.delivery import cache, presets
+from banatie.delivery import presets
 from banatie.delivery.cdn import CdnPurger, PurgeError, PurgeRequest
 from banatie.delivery.models import DECODED_FORMAT, CdnPurge, ImageVariant
 from banatie.images.models import Image
@@ -65,7 +66,6 @@ async def enqueue(session: AsyncSession, image: Image, refs: Iterable[str], reas
     refs = list(dict.fromkeys(r for r in refs if r))
     if not refs:
         return
-    cache.changed()  # this process stops reusing image rows at once (banatie.delivery.cache)
     slugs = (
         await session.execute(
             select(Organization.slug, Project.slug)

@@ -7,7 +7,8 @@ Per request, in order, stopping at the first that answers:
 3. negotiate the format, hash the variant, compare ``If-None-Match`` (304, no blob I/O);
 4. read the variant blob (a hit: no decoding, no database write);
 5. a miss: check the cap on unsigned variants, then render once per process (single-flight)
-   in the libvips pool, store the blob atomically, record the variant, answer.
+   in the libvips pool, store the blob atomically, record the variant, answer
+   (:mod:`banatie.delivery.rendering`).
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from typing import Final
 
-from banatie.accounts.models import Project
-from banatie.delivery import signing
-from banatie.delivery.blobs import read_inline
+from banatie.delivery import rendering, signing
+from banatie.delivery.conditional import not_modified
 from banatie.delivery.outbox import alias_tag, image_tag
 from banatie.delivery.params import (
     MIME_TYPES,
@@ -32,28 +31,18 @@ from banatie.delivery.params import (
     TransformSpec,
     check_output_size,
 )
-from banatie.delivery.repository import ImageRow, Reservation
+from banatie.delivery.repository import ImageRow
 from banatie.delivery.transform import (
-    DECODED_CONTENT_TYPE,
-    RenderError,
-    decode_once,
-    decoded_size,
     negotiate_format,
-    render,
-    worth_decoding_once,
 )
 from banatie.delivery.urls import image_path
 from banatie.delivery.variants import (
-    DECODED_NAME,
-    decoded_key,
     focal_matters,
     variant_hash,
     variant_key,
 )
-from banatie.errors import ApiError, NotFound, ValidationError
+from banatie.errors import NotFound, ValidationError
 from banatie.images.aliases import is_uuid
-from banatie.imaging.pool import run_cpu
-from banatie.quota import service as quota
 from banatie.runtime import Runtime
 from banatie.storage.base import BlobNotFound
 
@@ -61,6 +50,8 @@ log = logging.getLogger(__name__)
 
 IMMUTABLE: Final = "public, max-age=31536000, immutable"
 ONE_YEAR: Final = 31536000
+#: A stored variant up to this size is read the store's quickest way (BlobStore.read_small).
+VARIANT_READ_MAX_BYTES: Final = 512 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,52 +94,6 @@ class Reply:
     headers: dict[str, str]
     body: bytes = b""
     media_type: str | None = None
-
-
-class VariantLimitExceeded(ApiError):
-    status = 403
-    code = "VARIANT_LIMIT_EXCEEDED"
-
-
-class TransformFailed(ApiError):
-    status = 422
-    code = "TRANSFORM_FAILED"
-
-
-def _failed(image: ImageRow, exc: RenderError) -> TransformFailed:
-    """The stored original cannot be decoded: libvips' words go to the log, not the client."""
-    log.warning("image %s cannot be transformed: %s", image.id, exc)
-    return TransformFailed(
-        f"image {image.id} cannot be transformed: its stored bytes cannot be decoded"
-    )
-
-
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    if if_none_match.strip() == "*":
-        return True
-    candidates = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
-    return etag in candidates
-
-
-def not_modified(
-    request: DeliveryRequest, etag: str, last_modified: datetime, *, use_date: bool
-) -> bool:
-    """RFC 9110 §13.2.2: If-None-Match decides when present; else If-Modified-Since."""
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
-        return etag_matches(if_none_match, etag)
-    since = request.headers.get("if-modified-since")
-    if not use_date or not since:
-        return False
-    try:
-        when = parsedate_to_datetime(since)
-    except (TypeError, ValueError, IndexError):
-        return False
-    if when.tzinfo is None:
-        return False
-    return last_modified.replace(microsecond=0) <= when
 
 
 def _bad(exc: TransformError) -> ValidationError:
@@ -232,7 +177,7 @@ async def _original(
     etag = f'"{image.file_hash}"'
     headers["ETag"] = etag
     headers["Last-Modified"] = format_datetime(image.created_at, usegmt=True)
-    if not_modified(request, etag, image.created_at, use_date=not by_alias):
+    if not_modified(request.headers, etag, image.created_at, use_date=not by_alias):
         return Reply(304, headers)
     if request.method == "HEAD":
         headers["Content-Length"] = str(image.size_bytes)
@@ -280,14 +225,12 @@ async def _variant(
     headers["Last-Modified"] = format_datetime(modified, usegmt=True)
     if spec.format == "auto":
         headers["Vary"] = "Accept"
-    if not_modified(request, etag, modified, use_date=not by_alias):
+    if not_modified(request.headers, etag, modified, use_date=not by_alias):
         return Reply(304, headers)
 
     # Hit: the stored bytes, as they are.
     try:
-        data = read_inline(rt.blobs, key)
-        if data is None:
-            data = await rt.blobs.get(key)
+        data = await rt.blobs.read_small(key, VARIANT_READ_MAX_BYTES)
     except BlobNotFound:
         pass
     else:
@@ -308,7 +251,7 @@ async def _variant(
             return await rt.blobs.get(key), False
         except BlobNotFound:
             pass
-        data = await _render_and_store(
+        data = await rendering.render_and_store(
             rt, image, keyed, output_format, key, digest, canonical, counted, signed, mark
         )
         return data, True
@@ -333,115 +276,3 @@ async def _watermark(rt: Runtime, request: DeliveryRequest, spec: TransformSpec)
             f"watermark {mark.ref} is not an image of {request.org}/{request.project}",
             details={"param": "watermark"},
         ) from exc
-
-
-async def _original_bytes(rt: Runtime, image: ImageRow) -> bytes:
-    try:
-        return await rt.blobs.get(image.storage_key)
-    except BlobNotFound as exc:
-        raise NotFound(f"image {image.id} has no stored bytes", code="IMAGE_NOT_FOUND") from exc
-
-
-async def _source(rt: Runtime, image: ImageRow) -> bytes:
-    """What the renderer reads: the decoded pixels of a PNG (made on its first miss, stored,
-    shared by every later variant and replica), or the original bytes. Decoded pixels are kept
-    only up to BANATIE_DECODED_CACHE_MAX_PIXELS and while they fit in the project's storage."""
-    limit = rt.settings.decoded_cache_max_pixels
-    if not worth_decoding_once(image.mime_type, image.width, image.height, limit):
-        return await _original_bytes(rt, image)
-    key = decoded_key(image.storage_key)
-    try:
-        return await rt.blobs.get(key)
-    except BlobNotFound:
-        pass
-    if not await _room_for(rt, image, decoded_size(image.width, image.height, image.has_alpha)):
-        return await _original_bytes(rt, image)
-
-    async def decode() -> bytes:
-        try:  # a flight that just finished may have stored them
-            return await rt.blobs.get(key)
-        except BlobNotFound:
-            pass
-        original = await _original_bytes(rt, image)
-        try:
-            decoded = await run_cpu(decode_once, original)
-        except RenderError as exc:
-            raise _failed(image, exc) from exc
-        await rt.blobs.put(key, decoded, DECODED_CONTENT_TYPE)
-        if not await rt.delivery.lookup.record_decoded(image.id, DECODED_NAME, len(decoded)):
-            await rt.blobs.delete(key)  # the image was deleted meanwhile
-            raise NotFound(f"image {image.id} not found", code="IMAGE_NOT_FOUND")
-        return decoded
-
-    data, _ = await rt.delivery.flights.run(key, decode)
-    return data
-
-
-async def _room_for(rt: Runtime, image: ImageRow, size: int) -> bool:
-    async with rt.sessionmaker() as session:
-        project = await session.get(Project, image.project_id)
-        return project is not None and await quota.has_room(session, project, rt.settings, size)
-
-
-async def _render_and_store(
-    rt: Runtime,
-    image: ImageRow,
-    spec: TransformSpec,
-    output_format: OutputFormat,
-    key: str,
-    digest: str,
-    canonical: str,
-    counted: bool,
-    signed: bool,
-    mark: ImageRow | None,
-) -> bytes:
-    lookup = rt.delivery.lookup
-    cap = rt.settings.max_variants_per_image
-    # The row first: the cap on unsigned variants is decided in the database, atomically.
-    reservation = await lookup.reserve_variant(
-        image_id=image.id,
-        variant_hash=digest,
-        spec=canonical,
-        output_format=output_format,
-        counted=counted,
-        signed=signed,
-        cap=cap,
-    )
-    if reservation is Reservation.FULL:
-        raise VariantLimitExceeded(
-            f"image {image.id} already has {cap} distinct unsigned variants, the most allowed "
-            f"(BANATIE_MAX_VARIANTS_PER_IMAGE={cap}); use a preset, an existing variant, or a "
-            "signed URL"
-        )
-    if reservation is Reservation.GONE:
-        raise NotFound(f"image {image.id} not found", code="IMAGE_NOT_FOUND")
-    try:
-        # Only as many originals in memory as can be rendered at once: a burst of misses waits
-        # here holding nothing, instead of each holding a decoded-size buffer while it queues.
-        async with rt.delivery.render_slots():
-            source = await _source(rt, image)
-            watermark = None if mark is None else await _original_bytes(rt, mark)
-            try:
-                data = await run_cpu(
-                    render,
-                    source,
-                    spec,
-                    output_format=output_format,
-                    focal=(image.focal_x, image.focal_y),
-                    watermark=watermark,
-                )
-            except RenderError as exc:
-                raise _failed(image, exc) from exc
-            del source, watermark
-        # Atomic put: a reader sees the whole variant or none, and a failure leaves nothing.
-        await rt.blobs.put(key, data, MIME_TYPES[output_format])
-    except BaseException:
-        if reservation is Reservation.NEW:
-            await lookup.release_variant(image.id, digest)
-        raise
-    if not await lookup.finish_variant(image.id, digest, len(data)):
-        # The image was deleted while we rendered: leave nothing behind.
-        await rt.blobs.delete(key)
-        await rt.blobs.delete(decoded_key(image.storage_key))
-        raise NotFound(f"image {image.id} not found", code="IMAGE_NOT_FOUND")
-    return data

@@ -1,9 +1,11 @@
 """What delivery keeps for the life of the process: the CDN purger, the purge outbox worker,
-in-flight variant renders and the canonical forms of the configured presets."""
+the image-row cache, in-flight variant renders and the canonical forms of the configured
+presets. All of it belongs to one :class:`Delivery` (one per runtime), none to a module."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import parse_qsl
@@ -11,6 +13,8 @@ from urllib.parse import parse_qsl
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from banatie.concurrency.single_flight import SingleFlight
+from banatie.db import transactions
+from banatie.delivery import outbox as cdn_purges
 from banatie.delivery.cache import ImageRowCache
 from banatie.delivery.cdn import CdnPurger, CloudflareCdnPurger, NoopCdnPurger
 from banatie.delivery.outbox import PurgeOutbox
@@ -18,6 +22,7 @@ from banatie.delivery.params import TransformSpec, parse_transform
 from banatie.delivery.presets import srcset_query, srcset_widths
 from banatie.delivery.repository import DeliveryDb
 from banatie.delivery.transform import tune_process
+from banatie.images.models import Image
 from banatie.settings import Settings
 
 
@@ -34,6 +39,27 @@ class Delivery:
     #: Preset name (lower case) -> its parameters, for ``preset=name`` in URLs.
     preset_params: dict[str, dict[str, str]]
     _slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = field(default_factory=dict)
+    #: Canonical form of a srcset query, remembered (a published-URL check on every miss).
+    _srcset_canonical: Callable[[str], str] = field(
+        default_factory=lambda: lru_cache(maxsize=256)(_canonical)
+    )
+
+    async def urls_changed(
+        self, session: AsyncSession, image: Image, refs: Iterable[str], reason: str
+    ) -> None:
+        """The URLs `refs` of `image` (its id and/or aliases) now serve something else, or
+        nothing: this process stops reusing image rows at once (:class:`ImageRowCache`) and the
+        CDN purge is queued in `session`'s transaction (committed with the change, by the
+        caller). The one call every such change makes."""
+        refs = [r for r in refs if r]
+        if refs:
+            self.rows.changed()
+            # And again once committed: a request may have cached the old row in between.
+            transactions.after_commit(session, self._forget_rows)
+        await cdn_purges.enqueue(session, image, refs, reason)
+
+    async def _forget_rows(self) -> None:
+        self.rows.changed()
 
     def render_slots(self) -> asyncio.Semaphore:
         """Renders in progress (original read, render, store) per event loop: one more than the
@@ -58,7 +84,9 @@ class Delivery:
         canonical = spec.canonical()
         if canonical in self.preset_specs:
             return True
-        return any(canonical == _canonical(srcset_query(w)) for w in srcset_widths(image_width))
+        return any(
+            canonical == self._srcset_canonical(srcset_query(w)) for w in srcset_widths(image_width)
+        )
 
     async def close(self) -> None:
         await self.outbox.stop()
@@ -66,7 +94,6 @@ class Delivery:
         await self.lookup.close()
 
 
-@lru_cache(maxsize=256)
 def _canonical(query: str) -> str:
     return parse_transform(dict(parse_qsl(query)), max_dimension=1 << 20, max_dpr=16.0).canonical()
 

@@ -1,7 +1,7 @@
 """Render a :class:`TransformSpec` with libvips: resize, crop, pad, re-encode, strip metadata.
 
 :func:`render` is synchronous CPU work; callers run it through
-:func:`banatie.imaging.pool.run_cpu`. Parsing, normalising, negotiation and geometry live in
+:meth:`banatie.imaging.pool.CpuPool.run`. Parsing, normalising, negotiation and geometry live in
 :mod:`banatie.delivery.params` and are re-exported here, so callers need one import.
 
 Speed: one header read (to learn the upright source size), then one ``thumbnail_buffer`` call
@@ -181,6 +181,18 @@ def _background(image: pyvips.Image, rgb: tuple[int, int, int], alpha: int | Non
     return colour
 
 
+def _pad(image: pyvips.Image, layout: Layout, background: list[float]) -> pyvips.Image:
+    """Place ``image`` on the layout's canvas, the rest filled with ``background``."""
+    return image.embed(
+        layout.pad_left,
+        layout.pad_top,
+        layout.width,
+        layout.height,
+        extend="background",
+        background=background,
+    )
+
+
 def _encode(image: pyvips.Image, output_format: str, quality: int) -> bytes:
     if output_format == "jpeg":
         data = image.jpegsave_buffer(Q=quality, optimize_coding=True, keep=_KEEP_NONE)
@@ -349,14 +361,7 @@ def _finish(
         if image.hasalpha():
             image = image.flatten(background=_background(image, matte, None))
         if layout.pads:
-            image = image.embed(
-                layout.pad_left,
-                layout.pad_top,
-                layout.width,
-                layout.height,
-                extend="background",
-                background=_background(image, matte, None),
-            )
+            image = _pad(image, layout, _background(image, matte, None))
     elif layout.pads:
         rgb = colour[:3]
         if image.bands < 3 and len(set(rgb)) > 1:
@@ -364,14 +369,7 @@ def _finish(
         if colour[3] < 255 and not image.hasalpha():
             image = image.addalpha()
         alpha = colour[3] if image.hasalpha() else None
-        image = image.embed(
-            layout.pad_left,
-            layout.pad_top,
-            layout.width,
-            layout.height,
-            extend="background",
-            background=_background(image, rgb, alpha),
-        )
+        image = _pad(image, layout, _background(image, rgb, alpha))
 
     if (image.width, image.height) != (layout.width, layout.height):
         # Defensive: a rounding disagreement with libvips must never change the promised size.

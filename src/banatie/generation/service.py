@@ -31,7 +31,6 @@ from banatie.images import repository as image_repository
 from banatie.images import service as images
 from banatie.images.aliases import is_uuid, normalize_alias
 from banatie.images.models import Image
-from banatie.imaging.pool import run_cpu
 from banatie.imaging.probe import InvalidImage, probe
 from banatie.namespaces import service as namespaces
 from banatie.namespaces.models import Namespace
@@ -310,7 +309,9 @@ async def _run(
         generation.model = synthesized.model
         generation.token_usage = dict(synthesized.usage)
         try:
-            header = await run_cpu(probe, synthesized.data, max_pixels=rt.settings.max_image_pixels)
+            header = await rt.cpu.run(
+                probe, synthesized.data, max_pixels=rt.settings.max_image_pixels
+            )
         except InvalidImage as exc:
             raise ProviderError(f"the image model returned an unusable image: {exc}") from exc
         analysis = await images.analyze(
@@ -351,13 +352,13 @@ async def _run(
         await quota.check_storage(session, project, rt.settings, len(synthesized.data))
         moved_from = None
         if replacing is not None:  # same id: its alias and flow aliases stay where they are
-            replaced = await images.replace_content(session, replacing, image)
+            replaced = await images.replace_content(rt.delivery, session, replacing, image)
         else:
             session.add(image)
             await session.flush()
             alias = generation.alias or (previous.alias if previous else None)
             if alias:
-                moved_from = await images.assign_alias(session, image, alias)
+                moved_from = await images.assign_alias(rt.delivery, session, image, alias)
         if flow is not None:
             flow_aliases = dict(flow.aliases or {})
             if previous is not None:

@@ -106,7 +106,7 @@ async def update_image(
 ) -> Envelope[ImageOut]:
     image = await service.resolve_ref(session, project, ref)
     image = await service.update(
-        session, image, changes, max_meta_bytes=runtime.settings.max_meta_bytes
+        runtime.delivery, session, image, changes, max_meta_bytes=runtime.settings.max_meta_bytes
     )
     return ok(present_image(image, project, runtime.settings))
 
@@ -122,7 +122,7 @@ async def set_image_alias(
     image = await service.resolve_ref(session, project, ref)
     if body.alias is not None and not body.alias.strip():
         raise ValidationError("alias must not be empty; send null to remove it")
-    moved_from = await service.set_alias(session, image, body.alias)
+    moved_from = await service.set_alias(runtime.delivery, session, image, body.alias)
     return ok(
         ImageAliasResult(
             image=present_image(image, project, runtime.settings), alias_moved_from=moved_from

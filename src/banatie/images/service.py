@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banatie.accounts.models import Project
 from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
-from banatie.delivery import outbox as cdn_purges
+from banatie.delivery.state import Delivery
 from banatie.delivery.urls import storage_key
 from banatie.errors import StorageDown, StorageError, ValidationError
 from banatie.flows import service as flows
@@ -25,7 +25,6 @@ from banatie.images.aliases import is_uuid, normalize_alias
 from banatie.images.errors import AliasConflict, ImageNotFound
 from banatie.images.models import Image
 from banatie.images.schemas import ImageUpdate
-from banatie.imaging.pool import run_cpu
 from banatie.imaging.probe import InvalidImage, probe, verify_decodes
 from banatie.namespaces import service as namespaces
 from banatie.providers.ports import AnalysisRequest, AssetAnalysis
@@ -78,11 +77,13 @@ async def resolve_ref(session: AsyncSession, project: Project, ref: str) -> Imag
     return image
 
 
-async def assign_alias(session: AsyncSession, image: Image, alias: str | None) -> str | None:
+async def assign_alias(
+    delivery: Delivery, session: AsyncSession, image: Image, alias: str | None
+) -> str | None:
     """Give `image` the alias; if another image holds it, it moves. Returns the previous holder."""
     if alias is None:
         if image.alias:
-            await cdn_purges.enqueue(session, image, [image.alias], "alias removed")
+            await delivery.urls_changed(session, image, [image.alias], "alias removed")
         image.alias = None
         await session.flush()
         return None
@@ -92,12 +93,12 @@ async def assign_alias(session: AsyncSession, image: Image, alias: str | None) -
     holder = await repository.get_by_alias(session, image.project_id, alias)
     moved_from = None
     if holder is not None and holder.id != image.id:
-        await cdn_purges.enqueue(session, holder, [alias], "alias moved")
+        await delivery.urls_changed(session, holder, [alias], "alias moved")
         holder.alias = None
         await session.flush()
         moved_from = holder.id
     if image.alias:  # the image leaves its previous alias
-        await cdn_purges.enqueue(session, image, [image.alias], "alias moved")
+        await delivery.urls_changed(session, image, [image.alias], "alias moved")
     image.alias = alias
     try:
         await session.flush()
@@ -225,7 +226,7 @@ async def upload(
         )
     try:
         header = probe(data, max_pixels=settings.max_image_pixels)
-        await run_cpu(verify_decodes, data)
+        await rt.cpu.run(verify_decodes, data)
     except InvalidImage as exc:
         raise ValidationError(str(exc)) from exc
     alias = normalize_alias(alias) if alias else None
@@ -250,7 +251,7 @@ async def upload(
         await quota.check_storage(session, project, settings, len(data))
         session.add(image)
         await session.flush()
-        moved = await assign_alias(session, image, alias) if alias else None
+        moved = await assign_alias(rt.delivery, session, image, alias) if alias else None
         if flow is not None and flow_alias:
             flow.aliases = {**flow.aliases, flow_alias: image.id}
             flow.updated_at = utcnow()
@@ -263,12 +264,17 @@ async def upload(
 
 
 async def update(
-    session: AsyncSession, image: Image, changes: ImageUpdate, *, max_meta_bytes: int
+    delivery: Delivery,
+    session: AsyncSession,
+    image: Image,
+    changes: ImageUpdate,
+    *,
+    max_meta_bytes: int,
 ) -> Image:
     if changes.focal_point is not None:
         if (image.focal_x, image.focal_y) != (changes.focal_point.x, changes.focal_point.y):
             refs = [image.id, image.alias or ""]
-            await cdn_purges.enqueue(session, image, refs, "focal point changed")
+            await delivery.urls_changed(session, image, refs, "focal point changed")
         image.focal_x, image.focal_y = changes.focal_point.x, changes.focal_point.y
         image.analyzer = "manual"
     if changes.alt_text is not None:
@@ -284,8 +290,10 @@ async def update(
     return image
 
 
-async def set_alias(session: AsyncSession, image: Image, alias: str | None) -> str | None:
-    moved_from = await assign_alias(session, image, alias)
+async def set_alias(
+    delivery: Delivery, session: AsyncSession, image: Image, alias: str | None
+) -> str | None:
+    moved_from = await assign_alias(delivery, session, image, alias)
     image.updated_at = utcnow()
     await session.flush()
     return moved_from
@@ -297,7 +305,8 @@ async def delete(rt: Runtime, session: AsyncSession, image: Image) -> None:
     crash) in between leaves the blob deletion in the outbox, retried until done, never a row
     pointing at nothing."""
     image_id, key = image.id, image.storage_key
-    await cdn_purges.enqueue(session, image, [image_id, image.alias or ""], "image deleted")
+    refs = [image_id, image.alias or ""]
+    await rt.delivery.urls_changed(session, image, refs, "image deleted")
     deletion = blob_deletions.enqueue(session, key)
     await session.delete(image)
     await session.flush()
@@ -351,12 +360,14 @@ class Replaced:
     deletion_id: str
 
 
-async def replace_content(session: AsyncSession, image: Image, fresh: Image) -> Replaced:
+async def replace_content(
+    delivery: Delivery, session: AsyncSession, image: Image, fresh: Image
+) -> Replaced:
     """Give `image` the content of `fresh` (same id, alias and URLs) in the caller's
     transaction: the CDN purge of its URLs and the deletion of its old blobs and variants are
     queued with it; :func:`drop_replaced` finishes once it is committed."""
     refs = [image.id, image.alias or ""]
-    await cdn_purges.enqueue(session, image, refs, "regenerated in place")  # before the rows go
+    await delivery.urls_changed(session, image, refs, "regenerated in place")  # before rows go
     await repository.forget_variants(session, image.id)
     old_key = image.storage_key
     deletion = blob_deletions.enqueue(session, old_key)

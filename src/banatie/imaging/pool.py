@@ -1,4 +1,9 @@
-"""CPU-bound image work (libvips) runs here: a bounded thread pool, never the event loop."""
+"""CPU-bound image work (libvips) runs here: a bounded thread pool, never the event loop.
+
+One :class:`CpuPool` per runtime (``Runtime.cpu``), sized by ``BANATIE_CPU_WORKERS``; the
+embedded providers are given the same pool, so synthesis, analysis and delivery renders share
+one bound on the threads doing pixel work.
+"""
 
 from __future__ import annotations
 
@@ -13,29 +18,26 @@ import anyio.to_thread
 P = ParamSpec("P")
 T = TypeVar("T")
 
-_workers = 2
-# One limiter per event loop: tests and the CLI may run several loops in one process.
-_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
-    weakref.WeakKeyDictionary()
-)
+DEFAULT_WORKERS = 2
 
 
-def configure(workers: int) -> None:
-    global _workers
-    _workers = max(1, workers)
-    _limiters.clear()
+class CpuPool:
+    def __init__(self, workers: int = DEFAULT_WORKERS) -> None:
+        self.workers = max(1, workers)
+        # One limiter per event loop: tests and the CLI may run several loops in one process.
+        self._limiters: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, anyio.CapacityLimiter
+        ] = weakref.WeakKeyDictionary()
 
+    def _limiter(self) -> anyio.CapacityLimiter:
+        loop = asyncio.get_running_loop()
+        limiter = self._limiters.get(loop)
+        if limiter is None:
+            limiter = self._limiters[loop] = anyio.CapacityLimiter(self.workers)
+        return limiter
 
-def _limiter() -> anyio.CapacityLimiter:
-    loop = asyncio.get_running_loop()
-    limiter = _limiters.get(loop)
-    if limiter is None:
-        limiter = _limiters[loop] = anyio.CapacityLimiter(_workers)
-    return limiter
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        def call() -> T:
+            return fn(*args, **kwargs)
 
-
-async def run_cpu(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    def call() -> T:
-        return fn(*args, **kwargs)
-
-    return await anyio.to_thread.run_sync(call, limiter=_limiter())
+        return await anyio.to_thread.run_sync(call, limiter=self._limiter())

@@ -15,8 +15,8 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from banatie.delivery.conditional import etag_matches
 from banatie.delivery.outbox import image_tag
-from banatie.delivery.service import etag_matches
 from banatie.errors import ApiError
 from banatie.live.cache_key import parse_live_request
 from banatie.live.signing import LIVE_PARAMS, SIGNED

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from banatie.delivery import service as delivery
-from banatie.delivery.service import etag_matches
+from banatie.delivery.conditional import etag_matches
 from banatie.errors import ApiError, outage
 from banatie.images.errors import ImageNotFound
 from banatie.live import service

@@ -167,7 +167,7 @@ def register(server: MCPServer, rt: Runtime) -> None:
             found = await images.resolve_ref(call.session, call.project, image)
             if alias is not None and not alias.strip():
                 raise ValidationError("alias must not be empty; send null to remove it")
-            moved_from = await images.set_alias(call.session, found, alias)
+            moved_from = await images.set_alias(call.rt.delivery, call.session, found, alias)
             result = AliasResult(
                 image=image_result(call.rt, call.project, found), alias_moved_from=moved_from
             )

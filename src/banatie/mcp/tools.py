@@ -23,7 +23,7 @@ from banatie.mcp import context
 from banatie.mcp.calls import Call, run
 from banatie.mcp.results import image_result, preview, tool_result
 from banatie.mcp.schemas import GenerationResult
-from banatie.providers.gemini.models import GEMINI_3_1K
+from banatie.providers.gemini.families import GEMINI_3_1K
 from banatie.providers.ports import ASPECT_RATIO_SIZES, TEMPLATES
 from banatie.quota import usage
 from banatie.quota.schemas import UsageOut

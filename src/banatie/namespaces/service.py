@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banatie.accounts.models import Project
 from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
-from banatie.delivery import outbox as cdn_purges
 from banatie.errors import ValidationError
 from banatie.images import repository as images
 from banatie.images.aliases import is_uuid
@@ -179,7 +178,7 @@ async def update(
     for name, value in values.items():
         setattr(namespace, name, value)
     namespace.updated_at = utcnow()
-    keys = await _retire_live(session, project, namespace.slug) if restyled else []
+    keys = await _retire_live(rt, session, project, namespace.slug) if restyled else []
     await session.flush()
     _forget(rt, session, keys)
     return namespace
@@ -190,20 +189,22 @@ async def delete(rt: Runtime, session: AsyncSession, project: Project, namespace
     forgotten (asked again, they answer that the namespace does not exist). Returns how many
     images were kept."""
     kept = await repository.release_members(session, project.id, namespace.slug)
-    keys = await _retire_live(session, project, namespace.slug)
+    keys = await _retire_live(rt, session, project, namespace.slug)
     await session.delete(namespace)
     await session.flush()
     _forget(rt, session, keys)
     return kept
 
 
-async def _retire_live(session: AsyncSession, project: Project, slug: str) -> list[str]:
+async def _retire_live(
+    rt: Runtime, session: AsyncSession, project: Project, slug: str
+) -> list[str]:
     """Detach the namespace's live entries and purge what the CDN holds of their URLs (live
     responses carry their image's Cache-Tag). Returns the cache keys to forget."""
     entries = await repository.detach_live_entries(session, project.id, slug)
     image_ids = [entry.image_id for entry in entries if entry.image_id]
     for image in await images.get_many(session, project.id, image_ids):
-        await cdn_purges.enqueue(session, image, [image.id], "namespace restyled")
+        await rt.delivery.urls_changed(session, image, [image.id], "namespace restyled")
     return [entry.cache_key for entry in entries]
 
 

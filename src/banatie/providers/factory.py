@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from banatie.imaging.pool import CpuPool
 from banatie.providers.ports import AssetAnalyzer, ImageSynthesizer, PromptEnhancer
 from banatie.settings import Settings
 
@@ -34,14 +35,16 @@ class Providers:
             await self.gemini.aclose()
 
 
-def make_providers(settings: Settings) -> Providers:
+def make_providers(settings: Settings, cpu: CpuPool | None = None) -> Providers:
+    """`cpu`: the pool the embedded adapters do pixel work in (the runtime's)."""
     from banatie.providers.local.analyzer import LocalAnalyzer
     from banatie.providers.local.enhancer import RuleBasedEnhancer
     from banatie.providers.local.synthesizer import LocalSynthesizer
 
-    local_analyzer = LocalAnalyzer()
+    cpu = cpu or CpuPool(settings.cpu_workers)
+    local_analyzer = LocalAnalyzer(cpu)
     if not settings.gemini_api_key:
-        return Providers(LocalSynthesizer(), RuleBasedEnhancer(), local_analyzer)
+        return Providers(LocalSynthesizer(cpu=cpu), RuleBasedEnhancer(), local_analyzer)
 
     from banatie.providers.gemini.analyzer import GeminiAnalyzer
     from banatie.providers.gemini.client import GeminiClient

@@ -43,6 +43,11 @@ class BlobStore(Protocol):
     async def get(self, key: str) -> bytes:
         """Raise BlobNotFound when missing."""
 
+    async def read_small(self, key: str, max_bytes: int) -> bytes:
+        """What :meth:`get` returns, by the quickest way the store has for a blob expected to be
+        at most `max_bytes` (a cached variant: tens of KB, read on every hit). A bigger blob is
+        still returned whole, the usual way. Raise BlobNotFound when missing."""
+
     async def head(self, key: str) -> BlobInfo | None: ...
 
     async def delete(self, key: str) -> None:

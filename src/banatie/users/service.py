@@ -464,7 +464,7 @@ async def create_project_key(
     issued = await accounts_service.issue_key(
         session,
         organization=membership.organization,
-        project=project,
+        project_slug=project.slug,
         key_type="project",
         name=name,
         expires_in_days=expires_in_days,

@@ -122,15 +122,15 @@ def test_an_install_with_a_master_key_counts_as_bootstrapped(
         "revoked_at) VALUES ('k1', 'o1', 'master', 'h', 'bnt_x', '2026-01-01', '2026-02-01')",
     ]
     if backend == "sqlite":
-        with sqlite3.connect(tmp_path / "old.db") as conn:
+        with sqlite3.connect(tmp_path / "old.db") as lite:
             for statement in statements:
-                conn.execute(statement)
+                lite.execute(statement)
     else:
-        with psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(url, autocommit=True) as pg:
             for statement in statements:
-                conn.execute(statement)
+                pg.execute(statement)
     migrate.upgrade(async_url)
-    settings = Settings(_env_file=None, data_dir=tmp_path / "var", database_url=url)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, data_dir=tmp_path / "var", database_url=url)
 
     async def bootstrap() -> int:
         app = create_app(settings)

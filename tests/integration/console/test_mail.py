@@ -46,7 +46,7 @@ async def mail_app(
     database_url: str, tmp_path: Path, inbox: tuple[Inbox, int]
 ) -> AsyncIterator[FastAPI]:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=tmp_path / "var",
         database_url=database_url,
         public_base_url="http://testserver",

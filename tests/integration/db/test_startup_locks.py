@@ -40,7 +40,7 @@ def test_concurrent_migrations_all_succeed(fresh_database: str) -> None:
 
 async def test_concurrent_first_runs_make_one_key(fresh_database: str, tmp_path: Path) -> None:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=fresh_database,
         data_dir=tmp_path,
     )

@@ -12,10 +12,8 @@ import numpy as np
 import pytest
 import pyvips
 from fastapi import FastAPI
-from sqlalchemy import delete
 
 from banatie.app import create_app
-from banatie.delivery.models import CdnPurge
 from banatie.delivery.router import router as delivery_router
 from banatie.errors import install_error_handlers
 from banatie.runtime import Runtime
@@ -103,7 +101,7 @@ async def app_with(settings: Settings) -> AsyncIterator[AppFactory]:
     async with AsyncExitStack() as stack:
 
         async def make(**changes: Any) -> tuple[httpx.AsyncClient, FastAPI]:
-            changed = Settings(_env_file=None, **{**settings.model_dump(), **changes})  # type: ignore[call-arg]
+            changed = Settings(_env_file=None, **{**settings.model_dump(), **changes})
             application = create_app(changed)
             stack.push_async_callback(application.state.runtime.close)
             transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
@@ -113,11 +111,3 @@ async def app_with(settings: Settings) -> AsyncIterator[AppFactory]:
             return http, application
 
         yield make
-
-
-@pytest.fixture(autouse=True)
-async def empty_outbox(app: FastAPI) -> None:
-    """PostgreSQL tests share one database: start every test with no purges pending."""
-    async with runtime_of(app).sessionmaker() as session:
-        await session.execute(delete(CdnPurge))
-        await session.commit()

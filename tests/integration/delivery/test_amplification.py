@@ -40,7 +40,7 @@ async def usage(client: httpx.AsyncClient, keys: Keys) -> dict[str, Any]:
 def decoded_blob_exists(app: Any, image: dict[str, Any]) -> bool:
     store = runtime_of(app).blobs
     assert isinstance(store, LocalBlobStore)
-    return (store.root / "acme" / "site" / "img" / image["id"] / "d").exists()
+    return (store.root / "acme" / "site" / "img" / str(image["id"]) / "d").exists()
 
 
 async def test_derived_bytes_count_against_storage_and_show_in_usage(

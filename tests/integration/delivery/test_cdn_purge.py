@@ -260,7 +260,7 @@ async def test_the_worker_runs_in_the_app_lifespan(
     from banatie.settings import Settings
 
     changed = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         **{**settings.model_dump(), **cf_settings(cloudflare, cdn_purge_poll_seconds=30)},
     )
     app = create_app(changed)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from banatie.delivery import service as delivery_service
+from banatie.delivery import rendering
 from banatie.delivery.transform import render as real_render
 from banatie.storage.local import LocalBlobStore
 from tests.conftest import Keys
@@ -255,7 +255,7 @@ async def test_concurrent_identical_misses_render_once(
         calls += 1
         return real_render(*args, **kwargs)
 
-    monkeypatch.setattr(delivery_service, "render", counting_render)
+    monkeypatch.setattr(rendering, "render", counting_render)
     url = f"/cdn/acme/site/img/{image['id']}?w=150&h=100&mode=pad&format=png"
     responses = await asyncio.gather(*(client.get(url) for _ in range(8)))
     assert {r.status_code for r in responses} == {200}
@@ -301,7 +301,7 @@ async def test_hit_does_not_touch_the_database_for_writes_or_decode(
     async def no_record(*args: Any, **kwargs: Any) -> bool:
         raise AssertionError("a hit must not write to the database")
 
-    monkeypatch.setattr(delivery_service, "render", no_render)
+    monkeypatch.setattr(rendering, "render", no_render)
     lookup = runtime_of(app).delivery.lookup
     for write in ("reserve_variant", "finish_variant", "release_variant", "record_decoded"):
         monkeypatch.setattr(lookup, write, no_record)

@@ -15,7 +15,7 @@ from tests.conftest import Keys
 def settings(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Settings:
     """The shared settings; a test may pass another Free rate limit as an indirect param."""
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=tmp_path / "var",
         database_url=database_url,
         public_base_url="http://testserver",

@@ -125,13 +125,14 @@ async def test_aspect_ratio_template_and_namespace_regenerate_meta_does_not(
 
 async def test_refusals(client: httpx.AsyncClient, keys: Keys) -> None:
     made = await generate(client, keys, prompt="a lighthouse")
-    for body, message in [
+    cases: list[tuple[dict[str, object], str]] = [
         ({"prompt": None}, "prompt must not be null"),
         ({"prompt": "  "}, "prompt must not be empty"),
         ({"aspectRatio": "7:3"}, "aspectRatio '7:3' is not supported"),
         ({"template": "poster"}, "template 'poster' is not supported"),
         ({"seed": 1}, "seed"),
-    ]:
+    ]
+    for body, message in cases:
         response = await put(client, keys, made["id"], **body)
         assert response.status_code == 400, (body, response.text)
         assert message in response.json()["error"]["message"]

@@ -42,7 +42,7 @@ async def test_parallel_regenerates_one_wins(
             await asyncio.sleep(0.05)
     finally:
         held.release()
-        rt.synthesizer = held.inner  # type: ignore[assignment]
+        rt.synthesizer = held.inner
     responses = await asyncio.gather(*tasks)
     assert held.started == 1
     statuses = Counter(r.status_code for r in responses)

@@ -188,8 +188,8 @@ async def test_another_project_sees_nothing(client: httpx.AsyncClient, keys: Key
         ("DELETE", f"/api/v1/images/{image['id']}"),
         ("PUT", f"/api/v1/images/{image['id']}/alias"),
     ]:
-        kwargs = {"json": {"alias": "@x"}} if method == "PUT" else {}
-        response = await client.request(method, path, headers=other_key, **kwargs)
+        body = {"alias": "@x"} if method == "PUT" else None
+        response = await client.request(method, path, headers=other_key, json=body)
         assert response.status_code == 404, (method, path, response.text)
         assert image["fileHash"] not in response.text and "storageUrl" not in response.text
     listed = (await client.get("/api/v1/images", headers=other_key)).json()

@@ -38,8 +38,9 @@ TOOLS = {
 
 def data(result: CallToolResult) -> dict[str, Any]:
     assert not result.is_error, result.content
-    assert result.structured_content is not None
-    return result.structured_content
+    content = result.structured_content
+    assert isinstance(content, dict)
+    return content
 
 
 def error(result: CallToolResult) -> dict[str, Any]:

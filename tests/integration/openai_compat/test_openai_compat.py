@@ -22,7 +22,8 @@ def _openai(app: FastAPI, key: str, **options: object) -> AsyncOpenAI:
     return AsyncOpenAI(
         api_key=key,
         base_url="http://testserver/openai/v1",
-        http_client=httpx.AsyncClient(transport=transport),
+        # openai 3 types this as httpx2's client; httpx's speaks the same interface.
+        http_client=httpx.AsyncClient(transport=transport),  # type: ignore[arg-type]
         **options,  # type: ignore[arg-type]
     )
 
@@ -43,7 +44,7 @@ async def test_generate_urls(oai: AsyncOpenAI, client: httpx.AsyncClient, keys: 
     result = await oai.images.generate(
         model="dall-e-3", prompt="a red fox in a snowy forest", n=2, size="1536x1024", user="u-1"
     )
-    assert len(result.data) == 2
+    assert result.data is not None and len(result.data) == 2
     for item in result.data:
         assert item.url and item.url.startswith("http://testserver/cdn/acme/site/img/")
         assert item.revised_prompt
@@ -68,6 +69,7 @@ async def test_generate_b64_json(oai: AsyncOpenAI) -> None:
     result = await oai.images.generate(
         prompt="a lighthouse at dusk", size="1024x1792", response_format="b64_json"
     )
+    assert result.data is not None
     (item,) = result.data
     assert item.url is None and item.b64_json
     assert _size(base64.b64decode(item.b64_json)) == (768, 1344)  # nearest ratio: 9:16
@@ -85,7 +87,7 @@ async def test_edit_with_images_and_mask(
         mask=("mask.png", solid_png(64, 64, (0, 0, 0)), "image/png"),
         response_format="b64_json",
     )
-    assert single.data[0].b64_json
+    assert single.data is not None and single.data[0].b64_json
     assert single.model_extra and "mask" in single.model_extra["notes"][0]
     (generation_id,) = single.model_extra["generation_ids"]
     generation = (
@@ -106,7 +108,7 @@ async def test_edit_with_images_and_mask(
         await client.get(f"/api/v1/generations/{generation_id}", headers=keys.headers())
     ).json()["data"]
     assert len(generation["referencedImages"]) == 2
-    assert several.data[0].url
+    assert several.data is not None and several.data[0].url
 
     with pytest.raises(openai.BadRequestError) as not_an_image:
         await oai.images.edit(image=("x.png", b"not an image", "image/png"), prompt="x")
@@ -118,7 +120,7 @@ async def test_models(oai: AsyncOpenAI, app: FastAPI) -> None:
     ids = [model.id async for model in oai.models.list()]
     assert capabilities.model in ids
     result = await oai.images.generate(model=ids[0], prompt="a kite")
-    assert len(result.data) == 1
+    assert result.data is not None and len(result.data) == 1
 
 
 async def test_errors_in_openai_shape(oai: AsyncOpenAI, app: FastAPI) -> None:

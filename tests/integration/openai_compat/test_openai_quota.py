@@ -28,7 +28,10 @@ async def test_quota_is_not_retried(app: FastAPI, keys: Keys) -> None:
     patient = AsyncOpenAI(  # the OpenAI SDK's default: 2 retries
         api_key=keys.project,
         base_url="http://testserver/openai/v1",
-        http_client=httpx.AsyncClient(transport=transport, event_hooks={"request": [count]}),
+        # openai 3 types this as httpx2's client; httpx's speaks the same interface.
+        http_client=httpx.AsyncClient(  # type: ignore[arg-type]
+            transport=transport, event_hooks={"request": [count]}
+        ),
     )
     await patient.images.generate(prompt="the one of this month")
     with pytest.raises(openai.RateLimitError) as limited:

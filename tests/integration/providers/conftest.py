@@ -60,7 +60,7 @@ def settings(
     http_backend: str,  # noqa: F811
 ) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=tmp_path / "var",
         database_url=database_url,
         public_base_url="http://testserver",
@@ -76,7 +76,7 @@ async def embedded_client(database_url: str, tmp_path: Path) -> AsyncIterator[ht
     """The same database (so the same keys) behind an app with the embedded adapters."""
     app = create_app(
         Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             data_dir=tmp_path / "var",  # the same blobs too, like a second replica
             database_url=database_url,
             public_base_url="http://testserver",

@@ -18,7 +18,7 @@ from tests.support.s3_server import s3_storage_url, unique_bucket_name
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, s3_endpoint: str) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=tmp_path / "var",
         database_url=database_url,
         storage_url=s3_storage_url(s3_endpoint, unique_bucket_name()),

@@ -17,7 +17,7 @@ from banatie.live.cache_key import (
     normalize_prompt,
     parse_live_request,
 )
-from banatie.providers.gemini.models import image_capabilities
+from banatie.providers.gemini.families import image_capabilities
 from banatie.providers.local.synthesizer import LOCAL_CAPABILITIES
 from banatie.providers.ports import ASPECT_RATIO_SIZES, TEMPLATES
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
 
-from banatie.live import state as live_state
 from banatie.live.state import ByteCache, CachedImage, LiveState, TTLCache
 
 
@@ -36,7 +36,7 @@ def test_ttl_cache_evicts_least_recently_used_and_expires(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock = [100.0]
-    monkeypatch.setattr(live_state.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
     cache: TTLCache[str, int] = TTLCache(2, ttl=10)
     cache.put("a", 1)
     cache.put("b", 2)
@@ -50,7 +50,7 @@ def test_ttl_cache_evicts_least_recently_used_and_expires(
 
 def test_byte_cache_is_bounded_by_size(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [0.0]
-    monkeypatch.setattr(live_state.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
     cache = ByteCache(max_bytes=10, ttl=5, max_item_bytes=6)
     cache.put("a", b"aaaa")
     cache.put("b", b"bbbb")

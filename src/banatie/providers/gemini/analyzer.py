@@ -23,8 +23,9 @@ from typing import Any
 
 from google.genai import types
 
-from banatie.providers.gemini.client import GeminiClient
-from banatie.providers.gemini.models import ResolvedModel, TextCapabilities
+from banatie.providers.gemini.client import GeminiAdapter, GeminiClient
+from banatie.providers.gemini.families import TextCapabilities
+from banatie.providers.gemini.models import ResolvedModel
 from banatie.providers.ports import AnalysisRequest, AssetAnalysis, AssetAnalyzer
 from banatie.settings import Settings
 
@@ -94,10 +95,8 @@ class GeminiAnalysisError(ValueError):
     """Gemini's analysis was unusable; the local analysis stands."""
 
 
-class GeminiAnalyzer:
+class GeminiAnalyzer(GeminiAdapter):
     """The fallback (local) analysis, with Gemini's focal point, alt text, description and tags."""
-
-    name = "gemini"
 
     def __init__(
         self,
@@ -108,16 +107,12 @@ class GeminiAnalyzer:
         max_retries: int = 0,
         timeout_seconds: float | None = None,
     ) -> None:
-        self.settings = settings
+        super().__init__(settings, client=client)
         self.fallback = fallback
-        self.client = client or GeminiClient(settings)
         # The agent is optional: by default one attempt, then the local analysis stands.
         self.max_retries = max_retries
         # Per-attempt limit for the agent (default and ceiling: settings.gemini_timeout_seconds).
         self.timeout_seconds = timeout_seconds
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
     async def analyze(self, request: AnalysisRequest) -> AssetAnalysis:
         vision = asyncio.create_task(self._vision(request))

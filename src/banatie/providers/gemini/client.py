@@ -18,21 +18,18 @@ decides what is retried, how long to wait and what the caller finally sees:
 
 Transport failures are those of whichever HTTP backend the SDK uses: httpx (or its fork httpx2)
 by default, aiohttp when it is importable. Blocked prompts and finishes without output are judged
-by the adapters (`ContentBlocked`, `IncompleteAnswer`).
+by the adapters (`ContentBlocked`, `IncompleteAnswer`). Reading answers is `answers`, reading
+failures `failures`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
-import json
 import logging
 import math
 import random
-import re
-import traceback
 from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn, TypeVar
+from typing import TypeVar
 
 from google import genai
 from google.genai import errors as genai_errors
@@ -40,20 +37,33 @@ from google.genai import types
 from pydantic import ValidationError
 
 from banatie.providers.errors import (
-    ContentBlocked,
     ProviderError,
-    ProviderRateLimited,
     ProviderRequestError,
     ProviderTimeout,
 )
+from banatie.providers.gemini.answers import (
+    IncompleteAnswer,
+    candidate_text,
+    first_candidate,
+    raise_for_unfinished,
+)
+from banatie.providers.gemini.failures import (
+    TIMEOUT_ERRORS,
+    TRANSPORT_ERRORS,
+    ModelNotFound,
+    describe,
+    exhausted,
+    is_retryable,
+    raised_reading_the_answer,
+    retry_delay,
+    short,
+)
+from banatie.providers.gemini.families import C, TextCapabilities, bare_id
 from banatie.providers.gemini.models import (
-    C,
     ListedModel,
     ModelListingUnsupported,
     ModelResolver,
     ResolvedModel,
-    TextCapabilities,
-    bare_id,
 )
 from banatie.settings import Settings
 
@@ -66,64 +76,11 @@ T = TypeVar("T")
 MAX_RETRY_WAIT_SECONDS = 20.0
 # Our own exponential backoff never waits longer than this between two attempts.
 MAX_BACKOFF_SECONDS = 16.0
-RETRY_INFO_TYPE = "type.googleapis.com/google.rpc.RetryInfo"
-# HTTP statuses worth another attempt besides 5xx.
-RETRYABLE_STATUSES = frozenset({408, 429})
 # models.list page size (the API's maximum); the SDK's pager fetches the further pages.
 LIST_PAGE_SIZE = 1000
 # Listing is a cheap GET: a short limit and one retry, since requests may wait for it.
 LIST_TIMEOUT_SECONDS = 10.0
-# Finish reasons that are policy decisions: the answer is a 422 CONTENT_BLOCKED, never retried.
-# Every other finish without the expected output (MAX_TOKENS, OTHER, IMAGE_OTHER, NO_IMAGE,
-# MALFORMED_RESPONSE, …) is a failed answer: retried once, then a 502 with the reason.
-POLICY_FINISH_REASONS = frozenset(
-    {
-        "SAFETY",
-        "IMAGE_SAFETY",
-        "PROHIBITED_CONTENT",
-        "IMAGE_PROHIBITED_CONTENT",
-        "BLOCKLIST",
-        "SPII",
-        "RECITATION",
-        "IMAGE_RECITATION",
-    }
-)
-
 Sleep = Callable[[float], Awaitable[None]]
-
-
-def _exception_types(modules: tuple[str, ...], name: str) -> tuple[type[BaseException], ...]:
-    """`name` from each of `modules` that is importable (the SDK's optional HTTP backends)."""
-    found: list[type[BaseException]] = []
-    for module_name in modules:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        cls = getattr(module, name, None)
-        if isinstance(cls, type) and issubclass(cls, BaseException):
-            found.append(cls)
-    return tuple(found)
-
-
-_TIMEOUT_ERRORS: tuple[type[BaseException], ...] = (
-    TimeoutError,  # asyncio's, and aiohttp's ServerTimeoutError (also a ClientError)
-    *_exception_types(("httpx", "httpx2"), "TimeoutException"),
-)
-_TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
-    *_exception_types(("httpx", "httpx2"), "TransportError"),
-    *_exception_types(("aiohttp",), "ClientError"),
-    *_exception_types(("google.auth.exceptions",), "TransportError"),
-)
-
-
-class ModelNotFound(ProviderError):
-    """Gemini answered 404 for the model: it was retired or renamed since it was resolved."""
-
-
-class IncompleteAnswer(ProviderError):
-    """An answer without the expected output that is not a policy block (MAX_TOKENS, OTHER,
-    NO_IMAGE, …): `GeminiClient.call` tries once more, then it is the final 502."""
 
 
 class GeminiClient:
@@ -288,7 +245,7 @@ class GeminiClient:
                 async with asyncio.timeout(deadline):
                     return await request()
             except genai_errors.APIError as exc:
-                failure = _describe(exc)
+                failure = describe(exc)
                 if exc.code == 404:
                     raise ModelNotFound(
                         f"Gemini answered the {operation} request with {failure}"
@@ -298,14 +255,14 @@ class GeminiClient:
                     raise ProviderTimeout(
                         f"Gemini gave up on the {operation} request ({failure})"
                     ) from exc
-                if not _is_retryable(exc):
+                if not is_retryable(exc):
                     raise ProviderError(
                         f"Gemini rejected the {operation} request ({failure})"
                     ) from exc
                 server_delay = retry_delay(exc)
                 delay = self._backoff(attempt, server_delay)
                 if attempt >= retries or delay > MAX_RETRY_WAIT_SECONDS:
-                    raise _exhausted(exc, operation, failure, attempt + 1, delay) from exc
+                    raise exhausted(exc, operation, failure, attempt + 1, delay) from exc
                 logger.warning(
                     "Gemini %s attempt %d failed (%s); retrying in %.2fs",
                     operation,
@@ -313,11 +270,11 @@ class GeminiClient:
                     failure,
                     delay,
                 )
-            except _TIMEOUT_ERRORS as exc:
+            except TIMEOUT_ERRORS as exc:
                 raise ProviderTimeout(
                     f"Gemini did not answer the {operation} request within {deadline:g}s"
                 ) from exc
-            except _TRANSPORT_ERRORS as exc:
+            except TRANSPORT_ERRORS as exc:
                 delay = self._backoff(attempt, None)
                 if attempt >= retries:
                     raise ProviderError(
@@ -337,14 +294,14 @@ class GeminiClient:
                 ValidationError,
                 genai_errors.UnknownApiResponseError,
             ) as exc:
-                if not _raised_reading_the_answer(exc):
+                if not raised_reading_the_answer(exc):
                     raise ProviderRequestError(
                         f"the Gemini client refused the {operation} request before sending it: "
-                        f"{_short(exc)}"
+                        f"{short(exc)}"
                     ) from exc
                 # JSONDecodeError, pydantic validation of the body, undecodable base64 …
                 raise ProviderError(
-                    f"Gemini returned a malformed {operation} response: {_short(exc)}"
+                    f"Gemini returned a malformed {operation} response: {short(exc)}"
                 ) from exc
             await self._sleep(delay)
             attempt += 1
@@ -383,157 +340,15 @@ def json_request(
     return [types.Content(role="user", parts=parts)], config
 
 
-# ----------------------------------------------------------------------------- response helpers
+class GeminiAdapter:
+    """What every Gemini adapter holds: the settings and the client (shared, or its own),
+    which it closes."""
 
+    name = "gemini"
 
-def enum_name(value: Any) -> str | None:
-    """An SDK enum (or an unknown string the SDK passed through) as its wire name."""
-    if value is None:
-        return None
-    raw = getattr(value, "value", value)
-    return str(raw) if raw is not None else None
+    def __init__(self, settings: Settings, *, client: GeminiClient | None = None) -> None:
+        self.settings = settings
+        self.client = client or GeminiClient(settings)
 
-
-def raise_if_prompt_blocked(response: types.GenerateContentResponse, operation: str) -> None:
-    feedback = response.prompt_feedback
-    reason = enum_name(feedback.block_reason) if feedback is not None else None
-    if reason and reason != "BLOCKED_REASON_UNSPECIFIED":
-        message = feedback.block_reason_message if feedback is not None else None
-        detail = f": {message}" if message else ""
-        raise ContentBlocked(
-            f"Gemini blocked the {operation} prompt ({reason}){detail}", reason=reason
-        )
-
-
-def first_candidate(response: types.GenerateContentResponse, operation: str) -> types.Candidate:
-    raise_if_prompt_blocked(response, operation)
-    if not response.candidates:
-        raise ProviderError(f"Gemini returned no candidates for the {operation} request")
-    return response.candidates[0]
-
-
-def candidate_parts(candidate: types.Candidate) -> list[types.Part]:
-    return list(candidate.content.parts or []) if candidate.content is not None else []
-
-
-def candidate_text(candidate: types.Candidate) -> str:
-    """The candidate's answer text, without thought summaries."""
-    return "".join(p.text for p in candidate_parts(candidate) if p.text and not p.thought)
-
-
-def raise_for_unfinished(candidate: types.Candidate, operation: str, *, what: str) -> NoReturn:
-    """A candidate without the expected output.
-
-    A policy finish (`POLICY_FINISH_REASONS`) is `ContentBlocked`; any other (MAX_TOKENS, OTHER,
-    IMAGE_OTHER, NO_IMAGE, MALFORMED_RESPONSE, text only, …) is an `IncompleteAnswer` carrying
-    the reason. A candidate that has neither output nor a finish reason is a malformed body.
-    """
-    reason = enum_name(candidate.finish_reason)
-    if reason is None:
-        raise ProviderError(
-            f"Gemini returned a malformed {operation} response: no {what} and no finishReason"
-        )
-    if reason in ("STOP", "FINISH_REASON_UNSPECIFIED"):
-        reason = "NO_IMAGE" if what == "image" else "NO_OUTPUT"
-    detail = candidate.finish_message or candidate_text(candidate).strip()
-    suffix = f": {detail[:300]}" if detail else ""
-    if reason in POLICY_FINISH_REASONS:
-        raise ContentBlocked(f"Gemini returned no {what} ({reason}){suffix}", reason=reason)
-    raise IncompleteAnswer(f"Gemini returned no {what} ({reason}){suffix}", reason=reason)
-
-
-def usage_counts(response: types.GenerateContentResponse) -> dict[str, int]:
-    usage = response.usage_metadata
-    if usage is None:
-        return {}
-    prompt = usage.prompt_token_count or 0
-    output = usage.candidates_token_count or 0
-    counts = {
-        "promptTokens": prompt,
-        "outputTokens": output,
-        "totalTokens": usage.total_token_count or prompt + output,
-    }
-    if usage.thoughts_token_count:
-        counts["thoughtsTokens"] = usage.thoughts_token_count
-    return counts
-
-
-# ----------------------------------------------------------------------------- error helpers
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)s\s*$")
-
-
-def parse_duration(value: Any) -> float | None:
-    """A google.protobuf.Duration in JSON ("7s", "0.5s", "1.000340s") or {seconds, nanos}."""
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        return float(match.group(1)) if match else None
-    if isinstance(value, dict):
-        try:
-            return float(value.get("seconds", 0)) + float(value.get("nanos", 0)) / 1e9
-        except (TypeError, ValueError):
-            return None
-    return None
-
-
-def retry_delay(exc: genai_errors.APIError) -> float | None:
-    """The `retryDelay` of the error body's google.rpc.RetryInfo detail, in seconds."""
-    body = exc.details
-    if isinstance(body, list) and body:
-        body = body[0]
-    if not isinstance(body, dict):
-        return None
-    error = body.get("error", body)
-    details = error.get("details") if isinstance(error, dict) else None
-    if not isinstance(details, list):
-        return None
-    for detail in details:
-        if isinstance(detail, dict) and detail.get("@type") == RETRY_INFO_TYPE:
-            delay = parse_duration(detail.get("retryDelay"))
-            if delay is not None and math.isfinite(delay) and delay >= 0:
-                return delay
-    return None
-
-
-def _is_retryable(exc: genai_errors.APIError) -> bool:
-    code = exc.code if isinstance(exc.code, int) else 0
-    return code in RETRYABLE_STATUSES or 500 <= code < 600
-
-
-def _describe(exc: genai_errors.APIError) -> str:
-    status = f" {exc.status}" if exc.status else ""
-    message = f": {exc.message}" if exc.message else ""
-    return f"{exc.code}{status}{message}"
-
-
-def _exhausted(
-    exc: genai_errors.APIError, operation: str, failure: str, attempts: int, next_delay: float
-) -> ProviderError:
-    if exc.code == 429:
-        retry_after = retry_delay(exc)
-        return ProviderRateLimited(
-            f"Gemini is rate limiting the {operation} requests ({failure}); "
-            f"gave up after {attempts} attempt(s)",
-            retry_after=retry_after if retry_after is not None else round(next_delay, 3),
-        )
-    return ProviderError(
-        f"Gemini {operation} request failed after {attempts} attempt(s) ({failure})"
-    )
-
-
-def _raised_reading_the_answer(exc: BaseException) -> bool:
-    """Whether the SDK raised this while decoding Gemini's answer (a malformed response) rather
-    than while building the request (e.g. `contents are required.`)."""
-    if isinstance(exc, json.JSONDecodeError | genai_errors.UnknownApiResponseError):
-        return True
-    for frame, _ in traceback.walk_tb(exc.__traceback__):
-        name = frame.f_code.co_name
-        if name == "_from_response" or name.endswith(("_from_mldev", "_from_vertex")):
-            return True
-    return False
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).replace("\n", " ")
-    return f"{type(exc).__name__}: {text[:200]}"
+    async def aclose(self) -> None:
+        await self.client.aclose()

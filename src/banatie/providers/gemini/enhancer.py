@@ -15,10 +15,10 @@ from typing import Any
 from google.genai import types
 
 from banatie.providers.errors import ProviderError
-from banatie.providers.gemini.client import GeminiClient
-from banatie.providers.gemini.models import ResolvedModel, TextCapabilities
+from banatie.providers.gemini.client import GeminiAdapter
+from banatie.providers.gemini.families import TextCapabilities
+from banatie.providers.gemini.models import ResolvedModel
 from banatie.providers.ports import TEMPLATES, EnhancedPrompt, EnhancementRequest
-from banatie.settings import Settings
 
 logger = logging.getLogger("banatie.providers.gemini")
 
@@ -175,17 +175,8 @@ def flow_section(request: EnhancementRequest) -> str:
     )
 
 
-class GeminiEnhancer:
+class GeminiEnhancer(GeminiAdapter):
     """Detects the language, translates to English and rewrites for the image model."""
-
-    name = "gemini"
-
-    def __init__(self, settings: Settings, *, client: GeminiClient | None = None) -> None:
-        self.settings = settings
-        self.client = client or GeminiClient(settings)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
     async def enhance(self, request: EnhancementRequest) -> EnhancedPrompt:
         async def attempt(model: ResolvedModel[TextCapabilities]) -> str:

@@ -6,16 +6,15 @@ from google.genai import types
 
 from banatie.providers.capabilities import ImageCapabilities
 from banatie.providers.errors import ProviderError, UnsupportedByModel
-from banatie.providers.gemini.client import (
-    GeminiClient,
+from banatie.providers.gemini.answers import (
     candidate_parts,
     first_candidate,
     raise_for_unfinished,
     usage_counts,
 )
+from banatie.providers.gemini.client import GeminiAdapter
 from banatie.providers.gemini.models import ResolvedModel
 from banatie.providers.ports import ReferenceImage, SynthesisRequest, SynthesizedImage
-from banatie.settings import Settings
 
 # Gemini 2.5 Flash Image works best with at most three input images.
 MAX_REFERENCE_IMAGES = 3
@@ -37,7 +36,7 @@ def sniff_image_type(data: bytes) -> str | None:
     return None
 
 
-class GeminiSynthesizer:
+class GeminiSynthesizer(GeminiAdapter):
     """Prompt + up to 3 reference images -> one image, through `generate_content`.
 
     Image models refuse a system instruction, so the namespace style and negative prompt are
@@ -46,15 +45,6 @@ class GeminiSynthesizer:
     the prompt points at the right picture. The answer may mix text, thoughts (interim images
     included) and the image: the first image part that is not a thought is the result.
     """
-
-    name = "gemini"
-
-    def __init__(self, settings: Settings, *, client: GeminiClient | None = None) -> None:
-        self.settings = settings
-        self.client = client or GeminiClient(settings)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
     async def capabilities(self) -> ImageCapabilities:
         try:

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pyvips
 
-from banatie.imaging.pool import run_cpu
+from banatie.imaging.pool import CpuPool
 from banatie.providers.ports import AnalysisRequest, AssetAnalysis
 
 ALT_TEXT_MAX = 125
@@ -325,8 +325,11 @@ class LocalAnalyzer:
 
     name = "local"
 
+    def __init__(self, cpu: CpuPool | None = None) -> None:
+        self.cpu = cpu or CpuPool()
+
     async def analyze(self, request: AnalysisRequest) -> AssetAnalysis:
-        px = await run_cpu(_analyse_pixels, request.data, request.mime_type)
+        px = await self.cpu.run(_analyse_pixels, request.data, request.mime_type)
         alt = (
             alt_text_from_prompt(request.prompt)
             or alt_text_from_filename(request.filename)

@@ -20,9 +20,9 @@ import numpy as np
 import numpy.typing as npt
 import pyvips
 
-from banatie.imaging.pool import run_cpu
+from banatie.imaging.pool import CpuPool
 from banatie.providers.capabilities import ImageCapabilities, scaled_sizes
-from banatie.providers.errors import ProviderError
+from banatie.providers.errors import ProviderError, UnsupportedByModel
 from banatie.providers.local.compose import (
     apply_grade,
     draw_subject,
@@ -222,16 +222,17 @@ class LocalSynthesizer:
 
     name = "local"
 
-    def __init__(self, model: str = LOCAL_MODEL) -> None:
+    def __init__(self, model: str = LOCAL_MODEL, *, cpu: CpuPool | None = None) -> None:
         self.model = model
+        self.cpu = cpu or CpuPool()
 
     async def capabilities(self) -> ImageCapabilities:
         return LOCAL_CAPABILITIES
 
     async def synthesize(self, request: SynthesisRequest) -> SynthesizedImage:
         size = LOCAL_CAPABILITIES.dimensions(request.aspect_ratio, request.image_size)
-        if size is None:
-            raise ValueError(
+        if size is None:  # as a remote model answers a ratio it lacks (UnsupportedByModel)
+            raise UnsupportedByModel(
                 f"unknown aspect ratio {request.aspect_ratio!r} or image size "
                 f"{request.image_size!r}; valid aspect ratios: "
                 f"{', '.join(LOCAL_CAPABILITIES.aspect_ratios)}, "
@@ -242,7 +243,7 @@ class LocalSynthesizer:
                 f"at most {MAX_REFERENCE_IMAGES} reference images per generation, "
                 f"got {len(request.reference_images)}"
             )
-        data = await run_cpu(_synthesize_png, request, *size)
+        data = await self.cpu.run(_synthesize_png, request, *size)
         return SynthesizedImage(data=data, mime_type="image/png", model=self.model, usage={})
 
 

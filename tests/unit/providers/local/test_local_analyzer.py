@@ -15,7 +15,7 @@ from banatie.providers.local.analyzer import (
     colour_name,
 )
 from banatie.providers.local.synthesizer import LocalSynthesizer
-from banatie.providers.ports import AnalysisRequest, AssetAnalyzer, SynthesisRequest
+from banatie.providers.ports import AnalysisRequest, SynthesisRequest
 
 
 def to_image(pixels: npt.NDArray[np.uint8]) -> pyvips.Image:
@@ -46,11 +46,6 @@ def hex_rgb(value: str) -> npt.NDArray[np.int16]:
 @pytest.fixture
 def analyzer() -> LocalAnalyzer:
     return LocalAnalyzer()
-
-
-def test_implements_the_port(analyzer: LocalAnalyzer) -> None:
-    port: AssetAnalyzer = analyzer
-    assert port.name == "local"
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,6 @@ from banatie.providers.ports import (
     ASPECT_RATIO_SIZES,
     TEMPLATES,
     EnhancementRequest,
-    PromptEnhancer,
 )
 
 TEMPLATE_MARKERS = {
@@ -28,11 +27,6 @@ TEMPLATE_MARKERS = {
 @pytest.fixture
 def enhancer() -> RuleBasedEnhancer:
     return RuleBasedEnhancer()
-
-
-def test_implements_the_port(enhancer: RuleBasedEnhancer) -> None:
-    port: PromptEnhancer = enhancer
-    assert port.name == "rules"
 
 
 def test_every_template_has_guidance() -> None:

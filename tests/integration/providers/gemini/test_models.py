@@ -15,14 +15,13 @@ from banatie.providers.errors import ModelUnavailable, ProviderError
 from banatie.providers.gemini.analyzer import GeminiAnalyzer
 from banatie.providers.gemini.client import GeminiClient
 from banatie.providers.gemini.enhancer import GeminiEnhancer
-from banatie.providers.gemini.models import (
+from banatie.providers.gemini.families import (
     IMAGE_FAMILIES,
-    ListedModel,
-    choose,
     image_capabilities,
     parse_model_id,
     text_capabilities,
 )
+from banatie.providers.gemini.models import ListedModel, choose
 from banatie.providers.gemini.synthesizer import GeminiSynthesizer
 from banatie.providers.local.analyzer import LocalAnalyzer
 from banatie.providers.ports import AnalysisRequest, EnhancementRequest, SynthesisRequest
@@ -73,8 +72,9 @@ def test_else_the_newest_listed_flash_model_of_the_kind() -> None:
         "gemini-8-flash",
         "newest listed",
     )
-    assert choose("image", listed("gemini-7-flash-image", "gemini-7.5-flash-image-exp"))[0] == (
-        "gemini-7.5-flash-image-exp"
+    assert choose("image", listed("gemini-7-flash-image", "gemini-7.5-flash-image-exp")) == (
+        "gemini-7.5-flash-image-exp",
+        "newest listed",
     )
     assert choose("image", listed("gemini-7-pro-image", "imagen-9.0-generate")) is None
     assert choose("text", listed("gemini-embedding-009", "gemma-9-27b-it")) is None

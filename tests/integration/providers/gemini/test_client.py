@@ -17,7 +17,8 @@ from banatie.providers.errors import (
     ProviderRequestError,
     ProviderTimeout,
 )
-from banatie.providers.gemini.client import MAX_RETRY_WAIT_SECONDS, GeminiClient, parse_duration
+from banatie.providers.gemini.client import MAX_RETRY_WAIT_SECONDS, GeminiClient
+from banatie.providers.gemini.failures import parse_duration
 from banatie.providers.gemini.synthesizer import GeminiSynthesizer
 from banatie.providers.ports import SynthesisRequest
 from banatie.settings import Settings

@@ -1,10 +1,11 @@
+"""The Gemini adapters against the wire-format server (the one-certificate trust store comes
+from ../conftest.py)."""
+
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import certifi
 import pytest
 
 from banatie.providers.gemini.client import GeminiClient
@@ -18,20 +19,6 @@ from tests.support.gemini_server import (  # noqa: F401  (fixtures)
 )
 
 SettingsFactory = Callable[..., Settings]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def small_trust_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """google-genai builds two SSL contexts per client from the whole CA bundle (~80 ms); these
-    tests speak plain HTTP to 127.0.0.1, so a one-certificate bundle keeps each client cheap."""
-    bundle = Path(certifi.where()).read_text()
-    end = "-----END CERTIFICATE-----\n"
-    first = bundle[bundle.index("-----BEGIN CERTIFICATE-----") : bundle.index(end) + len(end)]
-    path = tmp_path_factory.mktemp("tls") / "one-ca.pem"
-    path.write_text(first)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SSL_CERT_FILE", str(path))
-        yield
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ import pytest
 import pyvips
 
 from banatie.providers.errors import ContentBlocked, ProviderError, UnsupportedByModel
-from banatie.providers.gemini.client import GeminiClient, IncompleteAnswer
-from banatie.providers.gemini.models import image_capabilities
+from banatie.providers.gemini.answers import IncompleteAnswer
+from banatie.providers.gemini.client import GeminiClient
+from banatie.providers.gemini.families import image_capabilities
 from banatie.providers.gemini.synthesizer import GeminiSynthesizer
 from banatie.providers.ports import ASPECT_RATIO_SIZES, ReferenceImage, SynthesisRequest
 from banatie.settings import Settings

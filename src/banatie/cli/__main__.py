@@ -1,0 +1,5 @@
+"""`python -m banatie.cli …`, as the `banatie` command."""
+
+from banatie.cli import app
+
+app()
