@@ -18,7 +18,8 @@ from banatie.delivery.transform import (
     worth_decoding_once,
 )
 from banatie.delivery.variants import DECODED_NAME, decoded_key
-from banatie.errors import ApiError, NotFound
+from banatie.errors import ApiError
+from banatie.images.errors import ImageNotFound
 from banatie.quota import service as quota
 from banatie.runtime import Runtime
 from banatie.storage.base import BlobNotFound
@@ -48,7 +49,7 @@ async def original_bytes(rt: Runtime, image: ImageRow) -> bytes:
     try:
         return await rt.blobs.get(image.storage_key)
     except BlobNotFound as exc:
-        raise NotFound(f"image {image.id} has no stored bytes", code="IMAGE_NOT_FOUND") from exc
+        raise ImageNotFound(f"image {image.id} has no stored bytes") from exc
 
 
 async def _source(rt: Runtime, image: ImageRow) -> bytes:
@@ -79,7 +80,7 @@ async def _source(rt: Runtime, image: ImageRow) -> bytes:
         await rt.blobs.put(key, decoded, DECODED_CONTENT_TYPE)
         if not await rt.delivery.lookup.record_decoded(image.id, DECODED_NAME, len(decoded)):
             await rt.blobs.delete(key)  # the image was deleted meanwhile
-            raise NotFound(f"image {image.id} not found", code="IMAGE_NOT_FOUND")
+            raise ImageNotFound(f"image {image.id} not found")
         return decoded
 
     data, _ = await rt.delivery.flights.run(key, decode)
@@ -123,7 +124,7 @@ async def render_and_store(
             "signed URL"
         )
     if reservation is Reservation.GONE:
-        raise NotFound(f"image {image.id} not found", code="IMAGE_NOT_FOUND")
+        raise ImageNotFound(f"image {image.id} not found")
     try:
         # Only as many originals in memory as can be rendered at once: a burst of misses waits
         # here holding nothing, instead of each holding a decoded-size buffer while it queues.
@@ -152,5 +153,5 @@ async def render_and_store(
         # The image was deleted while we rendered: leave nothing behind.
         await rt.blobs.delete(key)
         await rt.blobs.delete(decoded_key(image.storage_key))
-        raise NotFound(f"image {image.id} not found", code="IMAGE_NOT_FOUND")
+        raise ImageNotFound(f"image {image.id} not found")
     return data

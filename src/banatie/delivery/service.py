@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from email.utils import format_datetime
 from typing import Final
 
+from banatie.accounts.errors import ProjectNotFound
 from banatie.delivery import rendering, signing
 from banatie.delivery.conditional import not_modified
 from banatie.delivery.outbox import alias_tag, image_tag
@@ -43,6 +44,7 @@ from banatie.delivery.variants import (
 )
 from banatie.errors import NotFound, ValidationError
 from banatie.images.aliases import is_uuid
+from banatie.images.errors import ImageNotFound
 from banatie.runtime import Runtime
 from banatie.storage.base import BlobNotFound
 
@@ -119,7 +121,7 @@ def _cache_control(rt: Runtime, by_alias: bool, expires_at: int | None) -> str:
 
 async def _find(rt: Runtime, org: str, project: str, ref: str) -> ImageRow:
     if not ref.startswith("@") and not is_uuid(ref):
-        raise NotFound(f"image {ref!r} not found", code="IMAGE_NOT_FOUND")
+        raise ImageNotFound(f"image {ref!r} not found")
     cached = rt.delivery.rows.get(org, project, ref)
     if cached is not None:
         return cached
@@ -129,8 +131,8 @@ async def _find(rt: Runtime, org: str, project: str, ref: str) -> ImageRow:
         rt.delivery.rows.put(org, project, ref, image, token)
     else:
         if not await rt.delivery.lookup.project_exists(org, project):
-            raise NotFound(f"project {org}/{project} not found", code="PROJECT_NOT_FOUND")
-        raise NotFound(f"image {ref!r} not found", code="IMAGE_NOT_FOUND")
+            raise ProjectNotFound(f"project {org}/{project} not found")
+        raise ImageNotFound(f"image {ref!r} not found")
     return image
 
 
@@ -185,7 +187,7 @@ async def _original(
     try:
         data = await rt.blobs.get(image.storage_key)
     except BlobNotFound as exc:
-        raise NotFound(f"image {image.id} has no stored bytes", code="IMAGE_NOT_FOUND") from exc
+        raise ImageNotFound(f"image {image.id} has no stored bytes") from exc
     return Reply(200, headers, data, image.mime_type)
 
 
