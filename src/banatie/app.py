@@ -23,6 +23,7 @@ from banatie.live.http import cdn_router as live_cdn_router
 from banatie.live.router import router as live_router
 from banatie.mcp import server as mcp_http
 from banatie.namespaces.router import router as namespaces_router
+from banatie.observability.middleware import RequestObservability
 from banatie.openai_compat.router import EDITS_PATH
 from banatie.openai_compat.router import router as openai_router
 from banatie.openapi import install_docs, operation_id
@@ -76,6 +77,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.add_middleware(UrlGuard)
     app.add_middleware(ResponseHeaders)
+    # Outermost: the request id, the access line and the metrics of every answer above.
+    app.add_middleware(
+        RequestObservability,
+        fast_path_routes=[*delivery_router.routes, *live_cdn_router.routes],
+    )
     install_error_handlers(app)
     for router in (
         system.router,

@@ -1,0 +1,52 @@
+"""`banatie serve` as an operator runs it: JSON log lines, one access line per request with the
+request's id, no key in the log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import free_port, start_server, stop_server
+
+pytestmark = pytest.mark.slow
+
+
+def test_json_logs_of_a_served_request(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "var", free_port(), {"BANATIE_LOG_FORMAT": "json"})
+    try:
+        headers = {"X-API-Key": server.key, "X-Request-ID": "e2e-gen-1"}
+        created = httpx.post(
+            f"{server.base_url}/api/v1/generations",
+            headers=headers,
+            json={"prompt": "a lighthouse at dusk"},
+            timeout=60,
+        )
+        assert created.status_code == 201, created.text
+        assert created.headers["X-Request-ID"] == "e2e-gen-1"
+        refused = httpx.get(
+            f"{server.base_url}/api/v1/images",
+            headers={"Authorization": f"Bearer {server.key}x"},
+            timeout=10,
+        )
+        assert refused.status_code == 401
+    finally:
+        output = stop_server(server)
+    # The first-run banner (stdout, printed once for the operator) is the only place the key
+    # appears; every log line after it is JSON.
+    banner, _, log = output.partition("\n{")
+    assert server.key in banner
+    records = [json.loads("{" + log.split("\n", 1)[0])]
+    records += [json.loads(line) for line in log.split("\n")[1:] if line.strip()]
+    assert server.key not in log
+    assert records[0]["message"].startswith("Banatie on http://")
+    loggers = {record["logger"] for record in records}
+    assert {"uvicorn.error", "banatie.access"} <= loggers
+    access = [r for r in records if r["logger"] == "banatie.access"]
+    (generation,) = [r for r in access if r["request_id"] == "e2e-gen-1"]
+    assert generation["route"] == "/api/v1/generations" and generation["status"] == 201
+    assert generation["project"] == "default/main"
+    (unauthorized,) = [r for r in access if r["route"] == "/api/v1/images"]
+    assert unauthorized["status"] == 401 and unauthorized["error_code"] == "UNAUTHORIZED"
