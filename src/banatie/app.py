@@ -23,7 +23,9 @@ from banatie.live.http import cdn_router as live_cdn_router
 from banatie.live.router import router as live_router
 from banatie.mcp import server as mcp_http
 from banatie.namespaces.router import router as namespaces_router
+from banatie.observability import metrics
 from banatie.observability.middleware import RequestObservability
+from banatie.observability.router import router as metrics_router
 from banatie.openai_compat.router import EDITS_PATH
 from banatie.openai_compat.router import router as openai_router
 from banatie.openapi import install_docs, operation_id
@@ -45,6 +47,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         async with mcp_transport:
             yield
         await runtime.close()
+        metrics.process_stopped()
 
     app = FastAPI(
         title="Banatie",
@@ -81,6 +84,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(
         RequestObservability,
         fast_path_routes=[*delivery_router.routes, *live_cdn_router.routes],
+        tracing=runtime.tracing,
     )
     install_error_handlers(app)
     for router in (
@@ -99,5 +103,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     ):
         app.include_router(router)
     console.install(app)
+    if settings.metrics_enabled:
+        app.include_router(metrics_router)
     install_docs(app)
     return app

@@ -168,6 +168,9 @@ class Settings(BaseSettings):
     # On SIGTERM a server stops accepting connections and lets requests in flight finish for
     # this long, then cancels them; its unfinished work is given back to the other replicas.
     shutdown_timeout_seconds: float = Field(default=30.0, ge=0)
+    # `/metrics` (Prometheus); with a token it answers only `Authorization: Bearer <token>`.
+    metrics_enabled: bool = True
+    metrics_token: str | None = None
 
     # MCP (docs/mcp.md): `upload_image` may fetch a URL; private, loopback and link-local
     # addresses are refused (SSRF) unless this allows them (a trusted, private deployment).
@@ -204,6 +207,7 @@ class Settings(BaseSettings):
             self.gemini_api_key,
             self.delivery_signing_key,
             self.cloudflare_api_token,
+            self.metrics_token,
             _password(self.database_url),
             _password(self.redis_url),
             _storage_secret(self.storage_url),

@@ -92,13 +92,14 @@ class TextFormatter(logging.Formatter):
 
 
 class JsonLinesFormatter(JsonFormatter):
-    """One JSON object a line: `time`, `level`, `logger`, `message`, `request_id`, the fields
+    """One JSON object a line: `time`, `level`, `logger`, `message`, `process` (the pid: which
+    worker of `serve --workers N`), `request_id`, the fields
     the record carries (an access line's `method`, `route`, `status`, `duration_ms`, …) and
     `exc_info` as text."""
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
         super().__init__(
-            ["levelname", "name", "message"],
+            ["levelname", "name", "message", "process"],
             rename_fields={"levelname": "level", "name": "logger"},
             timestamp="time",
             # uvicorn's coloured copy of its message.

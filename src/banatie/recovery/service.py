@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from banatie.db.base import utcnow
 from banatie.db.transactions import unit_of_work
+from banatie.observability import metrics
 from banatie.recovery import deletions, gc, host, repository
 from banatie.settings import Settings
 from banatie.storage.base import BlobStore
@@ -77,6 +78,7 @@ async def sweep(
         released = await repository.release_claims(session, dead_ids)
         await repository.forget_workers(session, dead)
     report = SweepReport(len(dead_ids), interrupted, released)
+    metrics.generations_interrupted(interrupted)
     if interrupted or released:
         log.warning(
             "recovered the work of %d stopped server process(es): %d generation(s) marked "
