@@ -167,7 +167,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # On SIGTERM a server stops accepting connections and lets requests in flight finish for
     # this long, then cancels them; its unfinished work is given back to the other replicas.
-    shutdown_timeout_seconds: float = Field(default=30.0, ge=0)
+    shutdown_timeout_seconds: float = Field(default=25.0, ge=0)
     # `/metrics` (Prometheus); with a token it answers only `Authorization: Bearer <token>`.
     metrics_enabled: bool = True
     metrics_token: str | None = None

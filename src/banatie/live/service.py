@@ -179,6 +179,13 @@ async def _generate(
         # that waiters elsewhere decide under their own limits.
         await claims.release(rt, entry_id)
         raise
+    except asyncio.CancelledError:
+        # This process is stopping: give the claim back, so that a visitor waiting for it on
+        # another replica has it generated there now (its generation is failed INTERRUPTED
+        # by the shutdown's own sweep).
+        with contextlib.suppress(Exception):
+            await claims.release(rt, entry_id)
+        raise
     except BaseException as exc:
         with contextlib.suppress(Exception):
             await claims.fail(rt, entry_id, *_failure(exc))
@@ -210,7 +217,5 @@ def generation_input(
 
 def _failure(exc: BaseException) -> tuple[int, str, str]:
     """What waiters on other replicas are told of a generation that failed here."""
-    if isinstance(exc, asyncio.CancelledError):
-        return 503, "UNAVAILABLE", "the generation was interrupted"
     problem = problem_of(exc)  # the API's one mapping (a provider's error, a dependency down)
     return problem.status, problem.code, problem.message
