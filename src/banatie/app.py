@@ -17,6 +17,7 @@ from banatie.enhance.router import router as enhance_router
 from banatie.errors import install_error_handlers
 from banatie.flows.router import router as flows_router
 from banatie.generation.router import router as generations_router
+from banatie.idempotency.middleware import IdempotentPosts
 from banatie.images.router import router as images_router
 from banatie.live.fastpath import LiveHitFastPath
 from banatie.live.http import cdn_router as live_cdn_router
@@ -60,6 +61,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     mcp_transport = mcp_http.mount(app, runtime)  # streamable HTTP at /mcp (docs/mcp.md)
+    # Innermost: a POST with an Idempotency-Key runs once (banatie.idempotency).
+    app.add_middleware(IdempotentPosts, runtime=runtime)
     app.add_middleware(LiveHitFastPath, runtime=runtime)  # warm live URL hits, plain ASGI
     app.add_middleware(DeliveryFastPath, runtime=runtime)  # /cdn/…/img/…, plain ASGI
     # The edge (outermost last): CORS, body limits before parsing and auth, NUL-free URLs,

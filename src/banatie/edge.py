@@ -41,6 +41,7 @@ API_EXPOSED: Final = (
     "RateLimit",
     "RateLimit-Policy",
     "X-Request-ID",
+    "Idempotent-Replayed",
 )
 
 
@@ -204,6 +205,7 @@ class ApiCors(CORSMiddleware):
                 "Content-Type",
                 "If-None-Match",
                 "X-Request-ID",
+                "Idempotency-Key",
             ),
             expose_headers=API_EXPOSED,
             max_age=3600,
