@@ -44,8 +44,10 @@ async def _stage(tracing: Tracing, stage: str, adapter: str, call: Awaitable[T])
 
 
 class _Wrapper:
-    """Anything the port does not declare (an adapter's client, its settings) is the inner
-    adapter's."""
+    """A transparent proxy: anything the port does not declare (an adapter's client, its
+    settings) is the inner adapter's, and `isinstance(wrapper, LocalBlobStore)` holds as it
+    does for the adapter (what `mock` and `wrapt` proxies do), so code that asks which
+    adapter runs still gets its answer."""
 
     def __init__(self, inner: Any, tracing: Tracing) -> None:
         self.inner = inner
@@ -54,6 +56,10 @@ class _Wrapper:
 
     def __getattr__(self, attribute: str) -> Any:
         return getattr(self.inner, attribute)
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return type(self.inner)
 
 
 class MeasuredSynthesizer(_Wrapper):
