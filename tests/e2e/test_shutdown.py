@@ -90,7 +90,7 @@ def test_work_cut_short_by_the_timeout_is_given_back_at_once(
     tmp_path: Path, fresh_database: str
 ) -> None:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=fresh_database,
         data_dir=tmp_path,
     )
