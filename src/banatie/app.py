@@ -17,12 +17,16 @@ from banatie.enhance.router import router as enhance_router
 from banatie.errors import install_error_handlers
 from banatie.flows.router import router as flows_router
 from banatie.generation.router import router as generations_router
+from banatie.idempotency.middleware import IdempotentPosts
 from banatie.images.router import router as images_router
 from banatie.live.fastpath import LiveHitFastPath
 from banatie.live.http import cdn_router as live_cdn_router
 from banatie.live.router import router as live_router
 from banatie.mcp import server as mcp_http
 from banatie.namespaces.router import router as namespaces_router
+from banatie.observability import metrics
+from banatie.observability.middleware import RequestObservability
+from banatie.observability.router import router as metrics_router
 from banatie.openai_compat.router import EDITS_PATH
 from banatie.openai_compat.router import router as openai_router
 from banatie.openapi import install_docs, operation_id
@@ -44,6 +48,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         async with mcp_transport:
             yield
         await runtime.close()
+        metrics.process_stopped()
 
     app = FastAPI(
         title="Banatie",
@@ -56,6 +61,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     mcp_transport = mcp_http.mount(app, runtime)  # streamable HTTP at /mcp (docs/mcp.md)
+    # Innermost: a POST with an Idempotency-Key runs once (banatie.idempotency).
+    app.add_middleware(IdempotentPosts, runtime=runtime)
     app.add_middleware(LiveHitFastPath, runtime=runtime)  # warm live URL hits, plain ASGI
     app.add_middleware(DeliveryFastPath, runtime=runtime)  # /cdn/…/img/…, plain ASGI
     # The edge (outermost last): CORS, body limits before parsing and auth, NUL-free URLs,
@@ -76,6 +83,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.add_middleware(UrlGuard)
     app.add_middleware(ResponseHeaders)
+    # Outermost: the request id, the access line and the metrics of every answer above.
+    app.add_middleware(
+        RequestObservability,
+        fast_path_routes=[*delivery_router.routes, *live_cdn_router.routes],
+        tracing=runtime.tracing,
+    )
     install_error_handlers(app)
     for router in (
         system.router,
@@ -93,5 +106,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     ):
         app.include_router(router)
     console.install(app)
+    if settings.metrics_enabled:
+        app.include_router(metrics_router)
     install_docs(app)
     return app

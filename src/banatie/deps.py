@@ -13,6 +13,7 @@ from banatie.accounts.auth import Principal, authenticate, read_key, require_mas
 from banatie.accounts.models import Project
 from banatie.db.transactions import unit_of_work
 from banatie.errors import Forbidden
+from banatie.observability import context
 from banatie.runtime import Runtime
 
 
@@ -58,7 +59,10 @@ async def get_principal(
     _key: Annotated[str | None, Security(API_KEY_HEADER)],
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
 ) -> Principal:
-    return await authenticate(session, read_key(request), runtime.key_tracker)
+    principal = await authenticate(session, read_key(request), runtime.key_tracker)
+    project = principal.project.slug if principal.project is not None else None
+    context.note_project(principal.organization.slug, project)  # for the access line
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -30,7 +30,8 @@ CDN_PREFIX: Final = "/cdn/"
 #: What `/cdn` answers may do in a browser that opens them as a document: nothing.
 CDN_CSP: Final = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 CDN_EXPOSED: Final = (
-    "ETag, Last-Modified, X-Cache-Status, X-Image-Id, X-Generation-Id, X-Scope, X-Variant-Cache"
+    "ETag, Last-Modified, X-Cache-Status, X-Image-Id, X-Generation-Id, X-Scope, X-Variant-Cache,"
+    " X-Request-ID"
 )
 API_EXPOSED: Final = (
     "Retry-After",
@@ -39,6 +40,8 @@ API_EXPOSED: Final = (
     "X-RateLimit-Reset",
     "RateLimit",
     "RateLimit-Policy",
+    "X-Request-ID",
+    "Idempotent-Replayed",
 )
 
 
@@ -196,7 +199,14 @@ class ApiCors(CORSMiddleware):
             app,
             allow_origins=origins,
             allow_methods=("GET", "HEAD", "POST", "PUT", "DELETE"),
-            allow_headers=("X-API-Key", "Authorization", "Content-Type", "If-None-Match"),
+            allow_headers=(
+                "X-API-Key",
+                "Authorization",
+                "Content-Type",
+                "If-None-Match",
+                "X-Request-ID",
+                "Idempotency-Key",
+            ),
             expose_headers=API_EXPOSED,
             max_age=3600,
         )

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_errors
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from banatie.observability import context
 from banatie.providers.errors import ProviderError
 from banatie.storage.base import StorageUnavailable
 
@@ -134,10 +135,18 @@ def problem_of(exc: BaseException) -> Problem:
     return Problem(500, "INTERNAL_ERROR", "internal error")
 
 
-def error_body(message: str, code: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+def error_body(
+    message: str, code: str, details: dict[str, Any] | None = None, request_id: str | None = None
+) -> dict[str, Any]:
+    """The v1 error envelope; `requestId` (the request's, unless given) names the request in
+    the server's logs."""
     error: dict[str, Any] = {"message": message, "code": code}
     if details:
         error["details"] = details
+    request_id = request_id or context.request_id()
+    if request_id:
+        error["requestId"] = request_id
+    context.note_error(code)
     return {"success": False, "error": error}
 
 
@@ -192,13 +201,19 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(dependency_error, _outage)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        # Answered outside the app's middleware (Starlette's ServerErrorMiddleware).
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Answered outside the app's middleware (Starlette's ServerErrorMiddleware), after the
+        # request's context ended: its id comes from the scope.
         headers = {"X-Content-Type-Options": "nosniff"}
+        info = request.scope.get(context.SCOPE_KEY)
+        request_id = info.request_id if isinstance(info, context.RequestInfo) else None
+        if request_id:
+            headers[context.HEADER] = request_id
         down = outage(exc)  # raised by a fast path (plain ASGI middleware)
         if down is not None:
-            log.warning("%s: %s", down.code, exc)
-            body = error_body(down.message, down.code)
+            log.warning("%s: %s", down.code, exc, extra={"request_id": request_id})
+            body = error_body(down.message, down.code, request_id=request_id)
             return _json(down.status, body, {**headers, **down.headers})
-        log.exception("unhandled error", exc_info=exc)
-        return _json(500, error_body("internal error", "INTERNAL_ERROR"), headers)
+        log.exception("unhandled error", exc_info=exc, extra={"request_id": request_id})
+        body = error_body("internal error", "INTERNAL_ERROR", request_id=request_id)
+        return _json(500, body, headers)

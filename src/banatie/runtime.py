@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -11,6 +12,9 @@ from banatie.db.engine import make_engine, make_sessionmaker
 from banatie.delivery.state import Delivery, build_delivery
 from banatie.imaging.pool import CpuPool
 from banatie.live.state import LiveState
+from banatie.observability import instrumented
+from banatie.observability.tracing import Tracing
+from banatie.observability.tracing import from_environment as tracing_from_environment
 from banatie.providers.factory import Providers, make_providers
 from banatie.providers.ports import AssetAnalyzer, ImageSynthesizer, PromptEnhancer
 from banatie.quota.rate_limit import RateLimiter
@@ -39,6 +43,8 @@ class Runtime:
     # This process as a worker: heartbeat, recovery of dead workers' work, orphan blob sweeps.
     # Started by the app's lifespan.
     recovery: Recovery | None = None
+    # OpenTelemetry spans, when OTEL_EXPORTER_OTLP_ENDPOINT is set (banatie.observability).
+    tracing: Tracing = field(default_factory=Tracing)
 
     @property
     def synthesizer(self) -> ImageSynthesizer:
@@ -76,14 +82,23 @@ class Runtime:
         await self.providers.aclose()
         await self.blobs.close()
         await self.engine.dispose()
+        self.tracing.shutdown()  # sends the spans still buffered
 
 
 def build_runtime(settings: Settings) -> Runtime:
     cpu = CpuPool(settings.cpu_workers)
     engine = make_engine(settings.resolved_database_url)
     sessionmaker = make_sessionmaker(engine)
-    providers = make_providers(settings, cpu)
-    blobs = open_blob_store(settings.resolved_storage_url)
+    tracing = tracing_from_environment(os.environ)
+    # Every adapter is timed, counted and traced (banatie.observability.instrumented).
+    made = make_providers(settings, cpu)
+    providers = replace(
+        made,
+        synthesizer=instrumented.MeasuredSynthesizer(made.synthesizer, tracing),
+        enhancer=instrumented.MeasuredEnhancer(made.enhancer, tracing),
+        analyzer=instrumented.MeasuredAnalyzer(made.analyzer, tracing),
+    )
+    blobs = instrumented.MeasuredBlobStore(open_blob_store(settings.resolved_storage_url), tracing)
     live = LiveState(
         settings.live_lru_size,
         settings.live_lru_ttl_seconds,
@@ -102,4 +117,5 @@ def build_runtime(settings: Settings) -> Runtime:
         delivery=build_delivery(settings, engine, sessionmaker),
         providers=providers,
         recovery=Recovery(sessionmaker, blobs, settings, live.instance),
+        tracing=tracing,
     )

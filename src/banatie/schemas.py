@@ -67,6 +67,8 @@ class ErrorInfo(CamelModel):
     message: str
     code: str
     details: dict[str, Any] | None = None
+    # The request's id (its `X-Request-ID`), as the server's log lines name it.
+    request_id: str | None = None
 
 
 class ErrorEnvelope(CamelModel):

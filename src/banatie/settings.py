@@ -161,10 +161,32 @@ class Settings(BaseSettings):
     # Image rows behind /cdn URLs are reused this long per process (0: off); purges wait for it.
     delivery_metadata_ttl_seconds: float = 1.0
 
+    # Operations (docs/operations.md): `text` lines for people, `json` (one object a line)
+    # for log collectors; Banatie's own loggers log at `log_level`.
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # On SIGTERM a server stops accepting connections and lets requests in flight finish for
+    # this long, then cancels them; its unfinished work is given back to the other replicas.
+    shutdown_timeout_seconds: float = Field(default=25.0, ge=0)
+    # `/metrics` (Prometheus); with a token it answers only `Authorization: Bearer <token>`.
+    metrics_enabled: bool = True
+    metrics_token: str | None = None
+
     # MCP (docs/mcp.md): `upload_image` may fetch a URL; private, loopback and link-local
     # addresses are refused (SSRF) unless this allows them (a trusted, private deployment).
     fetch_private_urls: bool = False
     fetch_timeout_seconds: float = 20.0
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _case_insensitive(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        return (
+            value.upper()
+            if value.lower() in ("debug", "info", "warning", "error")
+            else value.lower()
+        )
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -177,6 +199,19 @@ class Settings(BaseSettings):
         if value is not None:
             networks(value, "BANATIE_LIVE_OWNER_IPS")
         return value
+
+    @property
+    def secrets(self) -> tuple[str | None, ...]:
+        """Configured secrets, which log lines never show (banatie.observability.logs)."""
+        return (
+            self.gemini_api_key,
+            self.delivery_signing_key,
+            self.cloudflare_api_token,
+            self.metrics_token,
+            _password(self.database_url),
+            _password(self.redis_url),
+            _storage_secret(self.storage_url),
+        )
 
     @property
     def resolved_database_url(self) -> str:
@@ -225,6 +260,20 @@ class Settings(BaseSettings):
     @cached_property
     def is_postgres(self) -> bool:
         return self.resolved_database_url.startswith("postgresql")
+
+
+def _password(url: str | None) -> str | None:
+    try:
+        return urlparse(url).password if url else None
+    except ValueError:
+        return None
+
+
+def _storage_secret(url: str | None) -> str | None:
+    try:
+        return parse_storage_url(url)[2].get("secret_access_key") if url else None
+    except ValueError:
+        return None
 
 
 def to_async_url(url: str) -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import copy
+import logging.config
 import os
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -45,6 +45,8 @@ def serve(
     from banatie import serving
     from banatie.accounts.first_run import ensure_first_run
     from banatie.live.client_ip import uvicorn_proxy_options
+    from banatie.observability.logs import logging_config
+    from banatie.observability.multiprocess import metrics_directory
 
     settings = load_settings()
     cores = serving.cpu_count()
@@ -61,28 +63,38 @@ def serve(
     first = run(ensure_first_run(settings))
     if first is not None:
         _print_first_run(settings, first)
-    from banatie.app import create_app
-
     processes = f"{workers} worker process{'es' if workers > 1 else ''}"
-    console.print(f"Banatie on {settings.public_base_url} ({_db_label(settings)}, {processes})")
     # X-Forwarded-For is believed from BANATIE_TRUSTED_PROXIES only (banatie.live.client_ip).
     proxies = uvicorn_proxy_options(settings.trusted_proxies)
-    # uvicorn's logging, plus Banatie's own INFO lines (e.g. which Gemini models were chosen).
-    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    log_config["loggers"]["banatie"] = {"handlers": ["default"], "level": "INFO"}
-    if workers > 1:
-        os.environ.setdefault("BANATIE_PUBLIC_BASE_URL", settings.public_base_url)
-        uvicorn.run(
-            "banatie.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_config=log_config,
-            **proxies,
+    # One handler for uvicorn's, Banatie's and the libraries' lines: text or JSON, each line
+    # with its request id, secrets scrubbed; banatie.access replaces uvicorn's access lines.
+    log_config = logging_config(settings.log_format, settings.log_level, settings.secrets)
+    if settings.log_format == "json":  # a log collector reads every line as JSON
+        logging.config.dictConfig(log_config)
+        logging.getLogger("banatie.serve").info(
+            "Banatie on %s (%s, %s)", settings.public_base_url, _db_label(settings), processes
         )
     else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=log_config, **proxies)
+        console.print(f"Banatie on {settings.public_base_url} ({_db_label(settings)}, {processes})")
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": log_config,
+        "access_log": False,
+        # SIGTERM: stop accepting, let requests in flight finish this long, then cancel them
+        # (the app's shutdown gives their work back to the other replicas).
+        "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
+        **proxies,
+    }
+    # Several workers add their metrics up through files (banatie.observability.multiprocess).
+    with metrics_directory(workers):
+        if workers > 1:
+            os.environ.setdefault("BANATIE_PUBLIC_BASE_URL", settings.public_base_url)
+            uvicorn.run("banatie.app:create_app", factory=True, workers=workers, **options)
+        else:
+            from banatie.app import create_app
+
+            uvicorn.run(create_app(settings), **options)
 
 
 def _db_label(settings: Settings) -> str:

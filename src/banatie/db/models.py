@@ -5,6 +5,7 @@ from banatie.db.base import Base
 from banatie.delivery.models import CdnPurge, ImageVariant
 from banatie.flows.models import Flow
 from banatie.generation.models import Generation
+from banatie.idempotency.models import IdempotencyKey
 from banatie.images.models import Image
 from banatie.live.models import LiveEntry, LiveScope, LiveSettings
 from banatie.mcp.models import McpContext
@@ -22,6 +23,7 @@ __all__ = [
     "ConsoleSession",
     "Flow",
     "Generation",
+    "IdempotencyKey",
     "Image",
     "ImageVariant",
     "Invitation",

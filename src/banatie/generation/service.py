@@ -34,6 +34,7 @@ from banatie.images.models import Image
 from banatie.imaging.probe import InvalidImage, probe
 from banatie.namespaces import service as namespaces
 from banatie.namespaces.models import Namespace
+from banatie.observability import metrics
 from banatie.providers.capabilities import ImageCapabilities
 from banatie.providers.errors import ProviderError
 from banatie.providers.ports import (
@@ -377,6 +378,7 @@ async def _run(
         await quota.charge(session, generation_id=generation.id, attempt=attempt)
         return moved_from
 
+    persisting = time.perf_counter()
     try:
         async with transactions.step(session, why=STORED):
             moved_from = await images.write_blob_then_rows(
@@ -397,6 +399,9 @@ async def _run(
             session, generation_id, "INTERNAL_ERROR", "storing the image failed", started
         )
         raise
+    persisted = time.perf_counter() - persisting
+    metrics.stage_finished("persist", rt.blobs.name, "ok", persisted)
+    metrics.generation_finished("success", generation.model)
     if replacing is not None and replaced is not None:
         await images.drop_replaced(rt, replaced)
         return GenerationResult(generation, replacing, None)
@@ -430,7 +435,9 @@ async def _mark_failed(
         fresh.error_message = message[:2000]
         fresh.processing_time_ms = int((time.perf_counter() - started) * 1000)
         fresh.updated_at = utcnow()
+        model = fresh.model
         await transactions.commit_early(session, why="a failed attempt is recorded as failed")
+        metrics.generation_finished("failed", model, code)
     except Exception:
         log.exception("could not record generation %s as failed", generation_id)
         with contextlib.suppress(Exception):

@@ -49,6 +49,7 @@ from banatie.live.errors import (
 from banatie.live.lookup import find_ready, lookup, project_ref
 from banatie.live.policy import Budget, Visit, admit
 from banatie.live.state import CachedImage, ProjectRef
+from banatie.observability import metrics
 from banatie.quota import service as quota
 from banatie.quota.rate_limit import RateLimitState
 from banatie.runtime import Runtime
@@ -97,6 +98,8 @@ async def miss(
             outcome, led = await rt.live.flights.run(
                 key, lambda: _flight(rt, ref, key, request, budget)
             )
+            if not led:
+                metrics.LIVE_JOINS.labels("process").inc()
         except IpRateLimited as exc:
             # The leader's client IP was over its budget: one from the same IP (the leader
             # itself among them) gets that answer, any other waiter tries under its own.
@@ -125,6 +128,8 @@ async def _flight(
             if isinstance(claim, claims.Claimed):
                 outcome = await _generate(rt, ref, key, request, budget, claim.entry_id)
                 break
+            if not waited:
+                metrics.LIVE_JOINS.labels("replica").inc()
             waited = True
             ready = await claims.wait(rt, key, request.scope, deadline)
             if ready is not None:
@@ -174,6 +179,13 @@ async def _generate(
         # that waiters elsewhere decide under their own limits.
         await claims.release(rt, entry_id)
         raise
+    except asyncio.CancelledError:
+        # This process is stopping: give the claim back, so that a visitor waiting for it on
+        # another replica has it generated there now (its generation is failed INTERRUPTED
+        # by the shutdown's own sweep).
+        with contextlib.suppress(Exception):
+            await claims.release(rt, entry_id)
+        raise
     except BaseException as exc:
         with contextlib.suppress(Exception):
             await claims.fail(rt, entry_id, *_failure(exc))
@@ -205,7 +217,5 @@ def generation_input(
 
 def _failure(exc: BaseException) -> tuple[int, str, str]:
     """What waiters on other replicas are told of a generation that failed here."""
-    if isinstance(exc, asyncio.CancelledError):
-        return 503, "UNAVAILABLE", "the generation was interrupted"
     problem = problem_of(exc)  # the API's one mapping (a provider's error, a dependency down)
     return problem.status, problem.code, problem.message

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from banatie.db.base import utcnow
 from banatie.db.transactions import unit_of_work
+from banatie.idempotency import repository as idempotency
+from banatie.observability import metrics
 from banatie.recovery import deletions, gc, host, repository
 from banatie.settings import Settings
 from banatie.storage.base import BlobStore
@@ -77,6 +79,7 @@ async def sweep(
         released = await repository.release_claims(session, dead_ids)
         await repository.forget_workers(session, dead)
     report = SweepReport(len(dead_ids), interrupted, released)
+    metrics.generations_interrupted(interrupted)
     if interrupted or released:
         log.warning(
             "recovered the work of %d stopped server process(es): %d generation(s) marked "
@@ -164,6 +167,8 @@ class Recovery:
                         await self._register()
                 await sweep(self.sessionmaker, self.settings, me=self.instance)
                 await deletions.drain(self.sessionmaker, self.blobs)
+                async with unit_of_work(self.sessionmaker) as session:
+                    await idempotency.forget_expired(session, utcnow() - idempotency.KEEP)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database hiccup must not stop the heartbeat for good

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from banatie.app import create_app
 from banatie.delivery.router import router as delivery_router
 from banatie.errors import install_error_handlers
+from banatie.observability.middleware import RequestObservability
 from banatie.runtime import Runtime
 from banatie.settings import Settings
 from tests.conftest import Keys
@@ -86,6 +87,7 @@ async def route_only(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     plain = FastAPI()
     plain.state.runtime = runtime_of(app)
     install_error_handlers(plain)
+    plain.add_middleware(RequestObservability)  # errors name the request, as in the app
     plain.include_router(delivery_router)
     transport = httpx.ASGITransport(app=plain, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as route:

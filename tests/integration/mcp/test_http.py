@@ -291,13 +291,14 @@ def test_keys_are_read_and_scoped_as_by_the_rest_routes(mcp_server: McpServer) -
     )
     assert bearer.status_code == 200 and '"generate_image"' in bearer.text
     # A master key administers the organization; it holds no project to generate in.
+    same = {"X-Request-ID": "one-request"}  # named in both error bodies
     master = httpx.post(
         mcp_server.mcp_url,
-        headers={"X-API-Key": mcp_server.master_key, "Accept": accept},
+        headers={"X-API-Key": mcp_server.master_key, "Accept": accept, **same},
         json=message,
     )
     with rest(mcp_server, mcp_server.master_key) as api:
-        by_rest = api.get("/images")
+        by_rest = api.get("/images", headers=same)
     assert master.status_code == by_rest.status_code == 403
     assert master.json()["error"] == by_rest.json()["error"]
 
