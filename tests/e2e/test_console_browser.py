@@ -112,7 +112,12 @@ def test_journey_from_sign_up_to_a_live_url(browser: Any, server: Server, tmp_pa
     assert answer.value.status == 201
     page.get_by_text("Enhanced prompt").wait_for()
     assert not page.locator("#progress.on").is_visible()
-    loaded = page.eval_on_selector("#result .figure img", "i => i.complete && i.naturalWidth")
+    # The result's <img> is inserted with the answer; its bytes arrive a moment later.
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#result .figure img');"
+        " return i !== null && i.complete && i.naturalWidth > 0; }"
+    )
+    loaded = page.eval_on_selector("#result .figure img", "i => i.naturalWidth")
     assert loaded == 1344
     focal = page.locator("[data-focal-url]").get_attribute("data-focal-url")
     image_id = focal.rsplit("/", 2)[-2]
