@@ -119,12 +119,15 @@ def sdk_env(server: SdkServer) -> dict[str, str]:
 
 
 @pytest.fixture(scope="package")
-def js_built() -> Path:
-    """A fresh clone has no node_modules: `npm ci` installs the lock file's TypeScript and
-    builds the SDK (its `prepare` script)."""
-    run([npm(), "ci", "--no-audit", "--no-fund"], JS)
-    assert (JS / "dist" / "index.d.ts").exists()
-    return JS
+def js_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of sdk/js where `npm ci` installs the lock file's TypeScript and builds the SDK
+    (its `prepare` script), as in a fresh clone. A copy per test process: `npm ci` empties
+    node_modules first, so two xdist workers sharing the checkout's folder break each other."""
+    folder = tmp_path_factory.mktemp("js-sdk") / "js"
+    shutil.copytree(JS, folder, ignore=shutil.ignore_patterns("node_modules", "dist", "*.tgz"))
+    run([npm(), "ci", "--no-audit", "--no-fund"], folder)
+    assert (folder / "dist" / "index.d.ts").exists()
+    return folder
 
 
 @pytest.fixture(scope="package")
