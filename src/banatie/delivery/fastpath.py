@@ -70,8 +70,9 @@ class DeliveryFastPath:
         return path, scope["query_string"], accept
 
     async def _warm_hit(self, scope: Scope, send: Send) -> bool:
-        if not self.warm.max_bytes or not scope["path"].startswith("/cdn/"):
-            return False
+        path: str = scope["path"]
+        if not self.warm.max_bytes or not path.startswith("/cdn/") or "/img/" not in path:
+            return False  # a live URL, say, goes on to its own fast path untouched
         key = self._warm_key(scope)
         if key is None:
             return False
