@@ -308,13 +308,13 @@ def serve_env(workdir: Path, port: int, extra: dict[str, str] | None = None) -> 
 
 
 def start_serve(workdir: Path, *, extra_env: dict[str, str] | None = None) -> Server:
-    """`banatie serve --no-access-log` (every other option its default: one worker per core),
+    """`banatie serve` with its defaults (one worker per core), as a user starts it,
     on a free loopback port; migrates and writes the first key to `workdir/banatie-key.txt`."""
     port = free_port()
     command = [sys.executable, "-m", "banatie.cli", "serve", "--port", str(port)]
     return spawn(
         "banatie",
-        [*command, "--no-access-log"],
+        command,
         serve_env(workdir, port, extra_env),
         port,
         log=workdir / "banatie-serve.log",
