@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -327,9 +328,7 @@ def start_granian(
 ) -> Server:
     """The same app (`banatie.app:create_app`) on granian's ASGI server, same workers and data
     dir; granian is installed into the project's venv from PyPI on first use."""
-    try:
-        import granian  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("granian") is None:  # not a project dependency
         print("installing granian (pip install granian, first run only) ...", flush=True)
         subprocess.run(
             [sys.executable, "-m", "pip", "install", "-q", "granian"],
