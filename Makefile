@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint pytest bench bench-live clean
+.PHONY: install run test lint pytest bench bench-delivery bench-live clean
 
 # Chromium: Debian's package for the live URL browser test (never `playwright install`);
 # curl and jq: the README's examples, which tests/e2e/test_readme.py runs.
@@ -41,7 +41,11 @@ pytest: install
 
 test: lint pytest
 
+# Every target of docs/performance.md against its peer, in one run (< 10 min; BENCH_ARGS=--quick).
 bench: install
+	$(BIN)/python -m bench.targets $(BENCH_ARGS)
+
+bench-delivery: install
 	$(BIN)/python -m bench.delivery
 
 bench-live: install

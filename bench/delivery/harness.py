@@ -117,19 +117,25 @@ def run_wrk(
 
 
 async def _httpx_load(
-    base_url: str, paths: list[str], seconds: float, connections: int
+    base_url: str, paths: list[str], seconds: float | None, connections: int
 ) -> LoadResult:
+    """Round-robin over `paths` for `seconds`; with `seconds=None`, each path exactly once."""
     latencies: list[float] = []
     errors = 0
     counter = 0
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=120) as client:
         start = time.perf_counter()
-        deadline = start + seconds
+        deadline = None if seconds is None else start + seconds
+
+        def more() -> bool:
+            if deadline is None:
+                return counter < len(paths)
+            return time.perf_counter() < deadline
 
         async def worker() -> None:
             nonlocal counter, errors
-            while time.perf_counter() < deadline:
+            while more():
                 path = paths[counter % len(paths)]
                 counter += 1
                 began = time.perf_counter()
@@ -152,7 +158,7 @@ async def _httpx_load(
         p50_ms=latencies[n // 2] * 1000 if n else 0.0,
         p99_ms=latencies[min(n - 1, int(n * 0.99))] * 1000 if n else 0.0,
         errors=errors,
-        tool="httpx",
+        tool="httpx" if seconds is not None else "httpx, each path once",
     )
 
 
@@ -291,3 +297,18 @@ def wait_http(url: str, timeout: float = 60.0) -> None:
 
 def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def measure_once(pid: int, base_url: str, paths: list[str], *, connections: int) -> LoadResult:
+    """Every path requested exactly once by `connections` concurrent clients (a miss stays a
+    miss: no path is repeated), with the server's CPU per request and peak RSS."""
+    pids = process_tree(pid)
+    cpu_before = cpu_seconds(pids)
+    with RssSampler(pid) as rss:
+        result = asyncio.run(_httpx_load(base_url, paths, None, connections))
+    cpu = cpu_seconds(process_tree(pid)) - cpu_before
+    result.cpu_ms = cpu * 1000 / result.requests if result.requests else 0.0
+    result.peak_rss_mb = rss.peak_total_mb
+    result.peak_process_rss_mb = rss.peak_process_mb
+    result.processes = rss.processes
+    return result

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -85,15 +87,15 @@ def _banatie_env(data_dir: Path, port: int, extra: dict[str, str] | None) -> dic
     return env
 
 
-def run_uvicorn(env: dict[str, str], port: int, *, workers: int, log: Path) -> Server:
-    """`banatie.app:create_app` under uvicorn on a loopback port; returns once /health answers.
-    Shared by the delivery and live benchmarks."""
+def _asgi_server(
+    name: str, program: list[str], env: dict[str, str], port: int, *, workers: int, log: Path
+) -> Server:
+    """`banatie.app:create_app` under an ASGI server (`python -m uvicorn|granian` + its own
+    options) on a loopback port, access log off; returns once /health answers."""
     command = [
         sys.executable,
         "-m",
-        "uvicorn",
-        "banatie.app:create_app",
-        "--factory",
+        *program,
         "--host",
         "127.0.0.1",
         "--port",
@@ -104,17 +106,37 @@ def run_uvicorn(env: dict[str, str], port: int, *, workers: int, log: Path) -> S
         "--log-level",
         "warning",
     ]
+    return spawn(name, command, env, port, log=log)
+
+
+def spawn(
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    port: int,
+    *,
+    log: Path,
+    cwd: Path = ROOT,
+    health: str = "/health",
+) -> Server:
+    """Start a server in its own process group; returns once `health` answers."""
     with log.open("ab") as out:
         process = subprocess.Popen(
-            command, env=env, cwd=ROOT, stdout=out, stderr=out, start_new_session=True
+            command, env=env, cwd=cwd, stdout=out, stderr=out, start_new_session=True
         )
-    server = Server("banatie", process, f"http://127.0.0.1:{port}", log)
+    server = Server(name, process, f"http://127.0.0.1:{port}", log)
     try:
-        wait_http(f"{server.base_url}/health")
+        wait_http(f"{server.base_url}{health}", timeout=180)
     except BaseException:
         server.stop()
         raise
     return server
+
+
+def run_uvicorn(env: dict[str, str], port: int, *, workers: int, log: Path) -> Server:
+    """`banatie.app:create_app` under uvicorn; shared by the delivery and live benchmarks."""
+    program = ["uvicorn", "banatie.app:create_app", "--factory"]
+    return _asgi_server("banatie", program, env, port, workers=workers, log=log)
 
 
 def launch_banatie(
@@ -212,11 +234,16 @@ PRESERVE_EXIF_INFO = False
 """
 
 
-def start_thumbor(workdir: Path, source: bytes, *, processes: int = 2) -> Server:
+def start_thumbor(
+    workdir: Path, source: bytes, *, processes: int = 2, more: dict[str, bytes] | None = None
+) -> Server:
+    """thumbor serving `source` as bench.png (and `more`, name -> bytes, beside it)."""
     exe = ensure_thumbor()
     images = workdir / "thumbor-images"
     images.mkdir(parents=True, exist_ok=True)
     (images / "bench.png").write_bytes(source)
+    for name, data in (more or {}).items():
+        (images / name).write_bytes(data)
     conf = workdir / "thumbor.conf"
     conf.write_text(
         THUMBOR_CONF.format(images=str(images), results=str(workdir / "thumbor-results"))
@@ -260,3 +287,102 @@ async def warm(base_url: str, paths: list[str], concurrency: int = 4) -> None:
                 response.raise_for_status()
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+# -- `banatie serve`, as a user starts it; the same app under granian -------------------------
+
+
+def serve_env(workdir: Path, port: int, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """A Banatie data dir in `workdir`, signed URLs, and the abuse limits lifted (the benchmark
+    is one client IP making thousands of requests)."""
+    env = _banatie_env(workdir / "banatie", port, extra)
+    env.update(
+        BANATIE_FIRST_RUN_KEY_FILE=str(workdir / "banatie-key.txt"),
+        BANATIE_LIVE_IP_RATE_LIMIT="1000000/hour",
+        BANATIE_FREE_RATE_LIMIT="1000000/minute",
+        BANATIE_FREE_MONTHLY_GENERATIONS="1000000",
+        BANATIE_MAX_UPLOAD_BYTES=str(32 * 1024 * 1024),  # the 2752x1536 PNG of the AVIF case
+        BANATIE_FREE_STORAGE_MB="100000",  # hundreds of images and their decoded pixels
+    )
+    env.update(extra or {})
+    return env
+
+
+def start_serve(workdir: Path, *, extra_env: dict[str, str] | None = None) -> Server:
+    """`banatie serve` with its defaults (one worker per core), as a user starts it,
+    on a free loopback port; migrates and writes the first key to `workdir/banatie-key.txt`."""
+    port = free_port()
+    command = [sys.executable, "-m", "banatie.cli", "serve", "--port", str(port)]
+    return spawn(
+        "banatie",
+        command,
+        serve_env(workdir, port, extra_env),
+        port,
+        log=workdir / "banatie-serve.log",
+        cwd=workdir,
+    )
+
+
+def start_granian(
+    workdir: Path, *, workers: int, extra_env: dict[str, str] | None = None
+) -> Server:
+    """The same app (`banatie.app:create_app`) on granian's ASGI server, same workers and data
+    dir; granian is installed into the project's venv from PyPI on first use."""
+    if importlib.util.find_spec("granian") is None:  # not a project dependency
+        print("installing granian (pip install granian, first run only) ...", flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "granian"],
+            check=True,
+            capture_output=True,
+        )
+    port = free_port()
+    env = serve_env(workdir, port, extra_env)
+    env["BANATIE_CPU_WORKERS"] = str(max(1, (os.cpu_count() or 1) // workers))
+    program = ["granian", "--interface", "asgi", "--factory", "banatie.app:create_app"]
+    return _asgi_server("granian", program, env, port, workers=workers, log=workdir / "g.log")
+
+
+# -- ipx 3 ------------------------------------------------------------------------------------
+
+IPX_DIR = ROOT / "bench" / "ipx"
+
+
+class IpxUnavailable(RuntimeError):
+    pass
+
+
+def ensure_ipx() -> None:
+    """ipx from npm into bench/ipx/node_modules (bench/ipx/package.json), on first use."""
+    if (IPX_DIR / "node_modules" / "ipx" / "package.json").exists():
+        return
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        raise IpxUnavailable("node and npm are needed for ipx (apt-get install nodejs npm)")
+    print("installing ipx 3 with npm into bench/ipx (first run only) ...", flush=True)
+    done = subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--prefix", str(IPX_DIR)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise IpxUnavailable(f"npm install ipx failed:\n{done.stderr[-2000:]}")
+
+
+def start_ipx(workdir: Path, images: dict[str, bytes]) -> Server:
+    ensure_ipx()
+    folder = workdir / "ipx-images"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in images.items():
+        (folder / name).write_bytes(data)
+    port = free_port()
+    command = ["node", str(IPX_DIR / "server.mjs"), str(folder), str(port)]
+    first = next(iter(images))
+    return spawn(
+        "ipx",
+        command,
+        dict(os.environ),
+        port,
+        log=workdir / "ipx.log",
+        cwd=IPX_DIR,
+        health=f"/w_8/{first}",
+    )

@@ -160,6 +160,9 @@ class Settings(BaseSettings):
     cdn_purge_max_attempts: int = 20
     # Image rows behind /cdn URLs are reused this long per process (0: off); purges wait for it.
     delivery_metadata_ttl_seconds: float = 1.0
+    # Whole replies of hot /cdn image URLs (variants and originals) kept in memory per process
+    # while their image row is cached (banatie.delivery.warm); 0 turns it off.
+    delivery_memory_cache_mb: int = Field(default=32, ge=0)
 
     # Operations (docs/operations.md): `text` lines for people, `json` (one object a line)
     # for log collectors; Banatie's own loggers log at `log_level`.

@@ -5,6 +5,10 @@ variant hit): it skips routing, dependency injection and the exception middlewar
 :class:`DeliveryRequest` straight from the ASGI scope and sends the reply in two messages. The
 logic is :func:`banatie.delivery.service.deliver`, the same the FastAPI route calls; errors are
 rendered in the API's envelope with ``Cache-Control: no-store``, as the app's handlers do.
+
+A URL answered from the store before is answered again from memory while its image row is the
+cached one (:mod:`banatie.delivery.warm`): a plain `GET` of the same text then costs one dict
+lookup and the row cache's check, as a warm live URL does.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from urllib.parse import parse_qsl, unquote
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from banatie.delivery import service
+from banatie.delivery.repository import ImageRow
+from banatie.delivery.warm import WarmKey, WarmReplies, WarmReply
 from banatie.errors import ApiError, error_body, outage
 from banatie.runtime import Runtime
 
@@ -39,14 +45,47 @@ class DeliveryFastPath:
     def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
         self.app = app
         self.runtime = runtime
+        self.warm = WarmReplies(runtime.settings.delivery_memory_cache_mb * 1024 * 1024)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            if scope["method"] == "GET" and await self._warm_hit(scope, send):
+                return
             parts = _path_parts(scope)
             if parts is not None:
                 await self._serve(scope, send, *parts)
                 return
         await self.app(scope, receive, send)
+
+    def _warm_key(self, scope: Scope) -> WarmKey | None:
+        """The URL's text and Accept, or None when the request is conditional (the full path
+        answers those: a 304 depends on the client's validators)."""
+        accept = b""
+        for name, value in scope["headers"]:
+            if name == b"accept":
+                accept = value
+            elif name in (b"if-none-match", b"if-modified-since"):
+                return None
+        path: bytes = scope.get("raw_path") or scope["path"].encode("latin-1")
+        return path, scope["query_string"], accept
+
+    async def _warm_hit(self, scope: Scope, send: Send) -> bool:
+        path: str = scope["path"]
+        if not self.warm.max_bytes or not path.startswith("/cdn/") or "/img/" not in path:
+            return False  # a live URL, say, goes on to its own fast path untouched
+        key = self._warm_key(scope)
+        if key is None:
+            return False
+        reply = self.warm.get(key)
+        if reply is None:
+            return False
+        current = self.runtime.delivery.rows.get(reply.org, reply.project, reply.ref)
+        if current is not reply.row:  # changed, or a second old: ask again
+            self.warm.discard(key)
+            return False
+        await send({"type": "http.response.start", "status": 200, "headers": reply.headers})
+        await send({"type": "http.response.body", "body": reply.body})
+        return True
 
     async def _serve(self, scope: Scope, send: Send, org: str, project: str, ref: str) -> None:
         headers = {}
@@ -81,6 +120,23 @@ class DeliveryFastPath:
         await send({"type": "http.response.start", "status": reply.status, "headers": raw})
         body = b"" if scope["method"] == "HEAD" else reply.body
         await send({"type": "http.response.body", "body": body})
+        if reply.warm is not None and scope["method"] == "GET" and self.warm.max_bytes:
+            self._remember(scope, org, project, ref, reply.warm, raw, body)
+
+    def _remember(
+        self,
+        scope: Scope,
+        org: str,
+        project: str,
+        ref: str,
+        row: ImageRow,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> None:
+        key = self._warm_key(scope)
+        # Only while the row it was made from is the cached one (not with the row cache off).
+        if key is not None and self.runtime.delivery.rows.get(org, project, ref) is row:
+            self.warm.put(key, WarmReply(row, org, project, ref, headers, body))
 
     @staticmethod
     async def _error(

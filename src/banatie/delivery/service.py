@@ -96,6 +96,9 @@ class Reply:
     headers: dict[str, str]
     body: bytes = b""
     media_type: str | None = None
+    #: The row this reply was made from, when the same URL may get the same reply for as long
+    #: as that row is the cached one (banatie.delivery.warm); None: never repeat it.
+    warm: ImageRow | None = None
 
 
 def _bad(exc: TransformError) -> ValidationError:
@@ -169,8 +172,17 @@ async def deliver(rt: Runtime, request: DeliveryRequest) -> Reply:
         "Cache-Tag": ",".join(tags),
     }
     if spec.is_identity:
-        return await _original(rt, request, image, headers, by_alias)
-    return await _variant(rt, request, image, spec, headers, by_alias=by_alias, signed=signed)
+        reply = await _original(rt, request, image, headers, by_alias)
+    else:
+        reply = await _variant(rt, request, image, spec, headers, by_alias=by_alias, signed=signed)
+    if (
+        reply.status == 200
+        and expires_at is None
+        and spec.effects.watermark is None
+        and headers.get("X-Variant-Cache", "hit") == "hit"
+    ):
+        reply.warm = image
+    return reply
 
 
 async def _original(

@@ -11,8 +11,10 @@ from fastapi import FastAPI
 
 from banatie.delivery import rendering
 from banatie.delivery import service as delivery_service
+from banatie.delivery.fastpath import DeliveryFastPath
 from banatie.delivery.transform import DECODED_MAGIC
 from banatie.delivery.transform import render as real_render
+from banatie.delivery.warm import WarmReplies
 from banatie.storage.local import LocalBlobStore
 from tests.conftest import Keys
 from tests.integration.delivery.conftest import (
@@ -151,3 +153,87 @@ async def test_row_cache_off(keys: Keys, app_with: AppFactory) -> None:
     image = await upload(client, keys)
     assert (await client.get(f"/cdn/acme/site/img/{image['id']}?w=10")).status_code == 200
     assert len(runtime_of(app).delivery.rows) == 0
+
+
+async def test_a_warm_url_is_answered_from_memory_as_the_route_answers_it(
+    client: httpx.AsyncClient, keys: Keys, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second read of a URL fills the warm replies; later reads need neither the database
+    nor the blob store, and carry the route's very bytes and headers."""
+    image = await upload(client, keys, alias="@warm")
+    runtime = runtime_of(app)
+    paths = [
+        f"/cdn/acme/site/img/{image['id']}?w=33&format=webp",
+        "/cdn/acme/site/img/@warm?w=20&h=20&mode=crop&format=png",
+        f"/cdn/acme/site/img/{image['id']}",
+    ]
+    hits = {}
+    for path in paths:
+        await client.get(path)  # a render (a miss is never repeated from memory)
+        hits[path] = await client.get(path)  # a hit, from the store: remembered
+    assert len(_warm(app)) == 3
+
+    async def no_io(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a warm hit reads nothing")
+
+    async with route_only(app) as route:
+        routed = {path: await route.get(path) for path in paths}
+        monkeypatch.setattr(runtime.blobs, "get", no_io)
+        monkeypatch.setattr(runtime.delivery.lookup, "find_image", no_io)
+        monkeypatch.setattr(delivery_service, "deliver", no_io)
+        for path in paths:
+            warm = await client.get(path)
+            assert warm.status_code == 200 and warm.content == routed[path].content, path
+            # Each response has its own request id (the edge adds it); every other header is
+            # the hit's.
+            assert warm.headers["x-request-id"] != hits[path].headers["x-request-id"]
+            mine = {k: v for k, v in warm.headers.items() if k != "x-request-id"}
+            hit = {k: v for k, v in hits[path].headers.items() if k != "x-request-id"}
+            assert mine == hit, path
+            for name in ("etag", "cache-control", "content-type", "content-length", "vary"):
+                assert warm.headers.get(name) == routed[path].headers.get(name), (path, name)
+
+
+async def test_a_warm_url_is_not_repeated_once_its_image_changes(
+    client: httpx.AsyncClient, keys: Keys, app: FastAPI
+) -> None:
+    image = await upload(client, keys, alias="@soon-gone")
+    second = await upload(client, keys)
+    by_alias = "/cdn/acme/site/img/@soon-gone?w=30&format=webp"
+    by_id = f"/cdn/acme/site/img/{image['id']}?w=30&format=webp"
+    for path in (by_alias, by_id, by_alias, by_id):
+        assert (await client.get(path)).headers["x-image-id"] == image["id"]
+    moved = await client.put(
+        f"/api/v1/images/{second['id']}/alias", headers=keys.headers(), json={"alias": "@soon-gone"}
+    )
+    assert moved.status_code == 200
+    assert (await client.get(by_alias)).headers["x-image-id"] == second["id"]
+    await client.delete(f"/api/v1/images/{image['id']}", headers=keys.headers())
+    assert (await client.get(by_id)).status_code == 404
+
+
+async def test_conditional_head_and_expiring_requests_take_the_full_path(
+    client: httpx.AsyncClient, keys: Keys, app: FastAPI
+) -> None:
+    image = await upload(client, keys)
+    path = f"/cdn/acme/site/img/{image['id']}?w=31&format=webp"
+    await client.get(path)
+    hit = await client.get(path)
+    assert len(_warm(app)) == 1
+    revalidated = await client.get(path, headers={"If-None-Match": hit.headers["etag"]})
+    assert revalidated.status_code == 304
+    head = await client.head(path)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(hit.content))
+    # An unsigned URL on a server without a signing key: `exp` is refused, never remembered.
+    assert (await client.get(f"{path}&exp=4102444800")).status_code in (200, 400)
+    assert len(_warm(app)) == 1
+
+
+def _warm(app: FastAPI) -> WarmReplies:
+    """The warm replies of the app's delivery fast path (the middleware in front of the route)."""
+    layer: Any = app.middleware_stack
+    while layer is not None and not isinstance(layer, DeliveryFastPath):
+        layer = getattr(layer, "app", None)
+    assert isinstance(layer, DeliveryFastPath)
+    return layer.warm
