@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
 from banatie.db.base import utcnow
-from banatie.generation import service
+from banatie.generation import pipeline, service
 from banatie.generation.errors import GenerationInProgress
 from banatie.generation.models import Generation
 from banatie.images import repository as image_repository
@@ -43,7 +43,7 @@ async def update(
     project: Project,
     generation: Generation,
     changes: dict[str, Any],
-) -> service.GenerationResult:
+) -> pipeline.GenerationResult:
     """Apply the given fields (those not given keep their values). `meta` alone changes no
     image; a new image field regenerates in place (charged like a regeneration)."""
     if generation.status == "processing":
@@ -58,7 +58,7 @@ async def update(
             if generation.output_image_id
             else None
         )
-        return service.GenerationResult(generation, output)
+        return pipeline.GenerationResult(generation, output)
     data = service.GenerationInput(
         prompt=changes.get("prompt", generation.original_prompt),
         aspect_ratio=changes.get("aspect_ratio", generation.aspect_ratio),

@@ -11,8 +11,8 @@ from banatie.accounts.models import Project
 from banatie.delivery.urls import image_url
 from banatie.flows.schemas import FlowContextOut
 from banatie.generation.models import Generation
+from banatie.generation.pipeline import GenerationResult
 from banatie.generation.schemas import GenerationOut, ReferencedImage
-from banatie.generation.service import GenerationResult
 from banatie.images import repository as image_repository
 from banatie.images.models import Image
 from banatie.images.presenters import present_image

@@ -1,17 +1,16 @@
-"""The generation pipeline (DESIGN.md §1): input -> enhance -> synthesize -> analyze -> persist.
+"""Generations (DESIGN.md §1): start one, regenerate it, list, read and delete them.
 
 Every channel (REST, live URLs, regeneration) goes through `create` or `regenerate`. A
-generation row is committed as `processing` before the provider is called, so a failure is
-recorded as `failed` with its error; nothing is charged and no blob or image row is left behind.
-This is the one service that commits its caller's unit of work early (`transactions.step`):
-call it with nothing pending that should roll back with a refusal.
+generation row is committed as `processing` before the provider is called, then
+`pipeline.run` produces and stores the image, so a failure is recorded as `failed` with its
+error; nothing is charged and no blob or image row is left behind. This is the one service that
+commits its caller's unit of work early (`transactions.step`): call it with nothing pending that
+should roll back with a refusal.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,28 +19,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banatie.accounts.models import Project
 from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
-from banatie.errors import ApiError, ValidationError
+from banatie.errors import ValidationError
 from banatie.flows import memory
 from banatie.flows import service as flows
 from banatie.flows.models import Flow
-from banatie.generation import references, repository, request
+from banatie.generation import pipeline, references, repository, request
 from banatie.generation.errors import GenerationInProgress, GenerationNotFound
 from banatie.generation.models import Generation
 from banatie.images import repository as image_repository
 from banatie.images import service as images
 from banatie.images.aliases import is_uuid, normalize_alias
-from banatie.images.models import Image
-from banatie.imaging.probe import InvalidImage, probe
 from banatie.namespaces import service as namespaces
-from banatie.namespaces.models import Namespace
-from banatie.observability import metrics
 from banatie.providers.capabilities import ImageCapabilities
-from banatie.providers.errors import ProviderError
-from banatie.providers.ports import (
-    EnhancementRequest,
-    ReferenceImage,
-    SynthesisRequest,
-)
 from banatie.quota import service as quota
 from banatie.runtime import Runtime
 from banatie.settings import Settings
@@ -50,12 +39,9 @@ from banatie.validation import check_meta
 log = logging.getLogger(__name__)
 
 NEW_FLOW = object()  # `flowId` omitted: start a new flow
-# The pipeline's two durable steps (banatie.db.transactions.step); the request's unit of work
-# goes on after each.
+# The pipeline's first durable step (banatie.db.transactions.step; the second is
+# `pipeline.STORED`); the request's unit of work goes on after it.
 RESERVED = "the processing row and its reservation stand before the provider is called"
-STORED = "the image and its rows stand before the old content is dropped"
-# An image's `source` by its generation's channel: the OpenAI-compatible endpoint's are "openai".
-IMAGE_SOURCES = {"openai": "openai"}
 
 
 @dataclass
@@ -73,13 +59,6 @@ class GenerationInput:
     flow_alias: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     source: str = "api"
-
-
-@dataclass(frozen=True)
-class GenerationResult:
-    generation: Generation
-    image: Image | None
-    alias_moved_from: str | None = None
 
 
 def validate_input(
@@ -123,7 +102,7 @@ async def create(
     data: GenerationInput,
     *,
     flow_id: str | object | None = NEW_FLOW,
-) -> GenerationResult:
+) -> pipeline.GenerationResult:
     namespace = await namespaces.find(session, project, data.namespace)
     if namespace is not None:  # explicit request fields win over the namespace's defaults
         data.namespace = namespace.slug
@@ -185,7 +164,7 @@ async def create(
             attempt=1,
             source=data.source,
         )
-    return await _run(rt, session, project, generation, flow, refs, namespace)
+    return await pipeline.run(rt, session, project, generation, flow, refs, namespace)
 
 
 async def regenerate(
@@ -195,7 +174,7 @@ async def regenerate(
     generation: Generation,
     *,
     in_place: bool = False,
-) -> GenerationResult:
+) -> pipeline.GenerationResult:
     """Run the same request again into a new image; the old image's alias moves to it. With
     `in_place`, the output image gets the new content instead (same id, alias and URLs).
     Concurrent regenerations of one generation: the database lets one through, the others
@@ -244,204 +223,9 @@ async def regenerate(
             enhanced=generation.auto_enhance,
         )
         generation.updated_at = utcnow()
-    return await _run(
+    return await pipeline.run(
         rt, session, project, generation, flow, refs, namespace, previous, in_place=in_place
     )
-
-
-async def _run(
-    rt: Runtime,
-    session: AsyncSession,
-    project: Project,
-    generation: Generation,
-    flow: Flow | None,
-    refs: list[references.Ref],
-    namespace: Namespace | None,
-    previous: Image | None = None,
-    *,
-    in_place: bool = False,
-) -> GenerationResult:
-    started = time.perf_counter()
-    # Read now: a rollback expires the row, and reading it later would need a query (the
-    # failure path must not fail).
-    generation_id = generation.id
-    try:
-        reference_payloads = [
-            ReferenceImage(
-                image_id=ref.image.id,
-                data=await rt.blobs.get(ref.image.storage_key),
-                mime_type=ref.image.mime_type,
-                alias=ref.image.alias,
-                role=ref.role,
-            )
-            for ref in refs
-        ]
-        prompt = generation.original_prompt
-        if generation.auto_enhance:
-            enhanced = await rt.enhancer.enhance(
-                EnhancementRequest(
-                    prompt=prompt,
-                    template=generation.template or "general",
-                    aspect_ratio=generation.aspect_ratio,
-                    reference_aliases=[
-                        r.alias for r in reference_payloads if r.alias and r.role == "reference"
-                    ],
-                    style=namespace.style_prompt if namespace else None,
-                    system_prompt=namespace.system_prompt if namespace else None,
-                    **_memory(generation),
-                )
-            )
-            prompt = enhanced.prompt
-            generation.detected_language = enhanced.language
-            generation.enhancer = rt.enhancer.name
-        generation.prompt = prompt
-        synthesized = await rt.synthesizer.synthesize(
-            SynthesisRequest(
-                prompt=prompt,
-                aspect_ratio=generation.aspect_ratio,
-                image_size=generation.image_size,
-                reference_images=reference_payloads,
-                template=generation.template,
-                style=namespace.style_prompt if namespace else None,
-                negative_prompt=namespace.negative_prompt if namespace else None,
-            )
-        )
-        generation.synthesizer = rt.synthesizer.name
-        generation.model = synthesized.model
-        generation.token_usage = dict(synthesized.usage)
-        try:
-            header = await rt.cpu.run(
-                probe, synthesized.data, max_pixels=rt.settings.max_image_pixels
-            )
-        except InvalidImage as exc:
-            raise ProviderError(f"the image model returned an unusable image: {exc}") from exc
-        analysis = await images.analyze(
-            rt,
-            synthesized.data,
-            header.mime_type,
-            prompt=generation.original_prompt,
-            filename=None,
-        )
-    except ProviderError as exc:
-        await _mark_failed(session, generation_id, exc.code, exc.message, started)
-        raise
-    except Exception as exc:
-        log.exception("generation %s failed", generation_id)
-        await _mark_failed(session, generation_id, "INTERNAL_ERROR", str(exc) or "failed", started)
-        raise
-
-    replacing = previous if in_place else None
-    image = images.new_image(
-        project,
-        image_id=replacing.id if replacing else new_id(),
-        data=synthesized.data,
-        analysis=analysis,
-        source=IMAGE_SOURCES.get(generation.source, "generated"),
-        flow_id=flow.id if flow else None,
-        generation_id=generation.id,
-        meta={},
-        namespace=generation.namespace,
-    )
-    if replacing is not None:
-        image.storage_key = images.revision_key(replacing)
-    replaced: images.Replaced | None = None
-
-    attempt = (generation.attempts or 0) + 1
-
-    async def rows() -> str | None:
-        nonlocal replaced
-        await quota.check_storage(session, project, rt.settings, len(synthesized.data))
-        moved_from = None
-        if replacing is not None:  # same id: its alias and flow aliases stay where they are
-            replaced = await images.replace_content(rt.delivery, session, replacing, image)
-        else:
-            session.add(image)
-            await session.flush()
-            alias = generation.alias or (previous.alias if previous else None)
-            if alias:
-                moved_from = await images.assign_alias(rt.delivery, session, image, alias)
-        if flow is not None:
-            flow_aliases = dict(flow.aliases or {})
-            if previous is not None:
-                for name, image_id in list(flow_aliases.items()):
-                    if image_id == previous.id:
-                        flow_aliases[name] = image.id
-            if generation.flow_alias:
-                flow_aliases[generation.flow_alias] = image.id
-            flow.aliases = flow_aliases
-            flow.updated_at = utcnow()
-        generation.attempts = attempt
-        generation.status = "success"
-        generation.output_image_id = image.id
-        generation.processing_time_ms = int((time.perf_counter() - started) * 1000)
-        generation.updated_at = utcnow()
-        await quota.charge(session, generation_id=generation.id, attempt=attempt)
-        return moved_from
-
-    persisting = time.perf_counter()
-    try:
-        async with transactions.step(session, why=STORED):
-            moved_from = await images.write_blob_then_rows(
-                rt,
-                session,
-                key=image.storage_key,
-                data=synthesized.data,
-                mime_type=image.mime_type,
-                write_rows=rows,
-            )
-    except ApiError as exc:
-        # e.g. the storage quota (429) or an alias taken meanwhile (409): the caller gets that.
-        await _mark_failed(session, generation_id, exc.code, exc.message, started)
-        raise
-    except Exception:
-        log.exception("storing generation %s failed", generation_id)
-        await _mark_failed(
-            session, generation_id, "INTERNAL_ERROR", "storing the image failed", started
-        )
-        raise
-    persisted = time.perf_counter() - persisting
-    metrics.stage_finished("persist", rt.blobs.name, "ok", persisted)
-    metrics.generation_finished("success", generation.model)
-    if replacing is not None and replaced is not None:
-        await images.drop_replaced(rt, replaced)
-        return GenerationResult(generation, replacing, None)
-    return GenerationResult(generation, image, moved_from)
-
-
-def _memory(generation: Generation) -> dict[str, Any]:
-    """The EnhancementRequest fields of the step's flow context."""
-    context = generation.flow_context or {}
-    last = context.get("last") or {}
-    return {
-        "flow_prompts": tuple(context.get("earlierPrompts") or ()),
-        "last_description": last.get("description"),
-    }
-
-
-async def _mark_failed(
-    session: AsyncSession, generation_id: str, code: str, message: str, started: float
-) -> None:
-    """Store the attempt as `failed` and release its reservation, in one transaction. Never
-    raises: the caller re-raises the error that made it fail, which is what the client gets."""
-    try:
-        await transactions.abandon(session)
-        fresh = await session.get(Generation, generation_id, populate_existing=True)
-        if fresh is None:
-            return
-        attempt = (fresh.attempts or 0) + 1
-        await quota.release(session, generation_id=generation_id, attempt=attempt)
-        fresh.status = "failed"
-        fresh.error_code = code
-        fresh.error_message = message[:2000]
-        fresh.processing_time_ms = int((time.perf_counter() - started) * 1000)
-        fresh.updated_at = utcnow()
-        model = fresh.model
-        await transactions.commit_early(session, why="a failed attempt is recorded as failed")
-        metrics.generation_finished("failed", model, code)
-    except Exception:
-        log.exception("could not record generation %s as failed", generation_id)
-        with contextlib.suppress(Exception):
-            await transactions.abandon(session)
 
 
 async def list_generations(

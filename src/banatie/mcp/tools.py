@@ -15,6 +15,7 @@ from pydantic import Field
 from banatie.enhance import service as enhance
 from banatie.enhance.presenters import present_enhancement
 from banatie.enhance.schemas import EnhanceOut
+from banatie.generation import pipeline
 from banatie.generation import service as generation
 from banatie.generation.errors import GenerationNotFound
 from banatie.images import service as images
@@ -98,9 +99,7 @@ async def _flow_for(
     return fallback or await context.current_flow(call) or generation.NEW_FLOW
 
 
-async def _generated(
-    call: Call, result: generation.GenerationResult, summary: str
-) -> CallToolResult:
+async def _generated(call: Call, result: pipeline.GenerationResult, summary: str) -> CallToolResult:
     gen, image = result.generation, result.image
     assert image is not None  # a successful generation has its image
     data = GenerationResult(

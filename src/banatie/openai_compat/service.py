@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
 from banatie.errors import ApiError, ValidationError
+from banatie.generation import pipeline
 from banatie.generation import service as generations
 from banatie.images import service as images
 from banatie.images.models import Image
@@ -96,7 +97,7 @@ async def generate(
     output: Output,
     reference_images: list[str],
     meta: dict[str, Any],
-) -> list[generations.GenerationResult]:
+) -> list[pipeline.GenerationResult]:
     """`n` generations, one after another (each charged like `POST /generations`), no flow."""
     results = []
     for _ in range(n):
@@ -146,7 +147,7 @@ async def store_inputs(
 async def image_data(
     rt: Runtime,
     project: Project,
-    result: generations.GenerationResult,
+    result: pipeline.GenerationResult,
     response_format: str,
 ) -> ImageData:
     image: Image | None = result.image

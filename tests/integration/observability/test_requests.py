@@ -165,7 +165,7 @@ async def test_lines_written_during_a_request_carry_its_id_and_no_secret(
     for secret in (keys.project, keys.master, "AIzaSyD-0123456789abcdefghijklmnop"):
         assert secret not in text
     lines = json_log.lines()
-    failure = [line for line in lines if line["logger"] == "banatie.generation.service"]
+    failure = [line for line in lines if line["logger"] == "banatie.generation.pipeline"]
     assert failure and "RuntimeError: refused" in failure[0]["exc_info"]
     assert {line["request_id"] for line in lines} == {"leak-1"}
     (access,) = json_log.access()
