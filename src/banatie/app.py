@@ -33,6 +33,7 @@ from banatie.openapi import install_docs, operation_id
 from banatie.quota.router import router as quota_router
 from banatie.runtime import Runtime, build_runtime
 from banatie.settings import Settings
+from banatie.webhooks.router import router as webhooks_router
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime.delivery.outbox.start()  # sends CDN purges; stopped by runtime.close()
+        runtime.webhooks.start()  # sends webhooks from their outbox; stopped by runtime.close()
         if runtime.recovery is not None:  # this process as a worker (banatie.recovery)
             await runtime.recovery.start()
         runtime.providers.start()  # resolves the Gemini models in the background
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         live_router,
         live_cdn_router,
         openai_router,
+        webhooks_router,
     ):
         app.include_router(router)
     console.install(app)

@@ -94,6 +94,12 @@ LIVE_JOINS: Final = Counter(
     "or on another replica",
     ["where"],
 )
+WEBHOOK_ATTEMPTS: Final = Counter(
+    "banatie_webhook_attempts",
+    "Webhook delivery attempts by the delivery's state after it (succeeded, pending: to be "
+    "retried, failed: retries used up, cancelled: endpoint disabled)",
+    ["status"],
+)
 
 
 def multiprocess() -> bool:
@@ -111,6 +117,10 @@ def generations_interrupted(count: int) -> None:
     if count:
         GENERATIONS.labels("interrupted", "none").inc(count)
         GENERATION_FAILURES.labels("INTERRUPTED").inc(count)
+
+
+def webhook_attempted(status: str) -> None:
+    WEBHOOK_ATTEMPTS.labels(status).inc()
 
 
 def stage_finished(stage: str, adapter: str, outcome: str, seconds: float) -> None:
