@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -47,8 +48,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if runtime.recovery is not None:  # this process as a worker (banatie.recovery)
             await runtime.recovery.start()
         runtime.providers.start()  # resolves the Gemini models in the background
+        memory = asyncio.create_task(metrics.sample_memory_forever(), name="banatie-rss")
         async with mcp_transport:
             yield
+        memory.cancel()
         await runtime.close()
         metrics.process_stopped()
 

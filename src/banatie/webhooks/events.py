@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,41 +28,56 @@ def new_message_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 
 
-async def record(
-    session: AsyncSession,
-    *,
-    project_id: str,
-    event_type: EventType,
-    data: dict[str, Any],
-    webhook_url: str | None = None,
-    wake: Wake | None = None,
-) -> int:
-    """Queue `event_type` with `data` for every target; returns how many. `wake` (the
-    dispatcher's) runs once the caller's transaction has committed."""
-    now = utcnow()
-    targets: list[tuple[str | None, str | None]] = [
-        (endpoint.id, None)
+@dataclass(frozen=True)
+class Target:
+    endpoint_id: str | None
+    url: str | None
+
+
+async def targets(
+    session: AsyncSession, project_id: str, event_type: EventType, webhook_url: str | None
+) -> list[Target]:
+    """Who is told about `event_type`: the project's enabled endpoints that take it, and the
+    request's own `webhookUrl`."""
+    found = [
+        Target(endpoint.id, None)
         for endpoint in await repository.enabled_endpoints(session, project_id)
         if not endpoint.events or event_type in endpoint.events
     ]
     if webhook_url:
+        found.append(Target(None, webhook_url))
+    return found
+
+
+async def queue(
+    session: AsyncSession,
+    to: list[Target],
+    *,
+    project_id: str,
+    event_type: EventType,
+    data: dict[str, Any],
+    wake: Wake | None = None,
+) -> None:
+    """Add the event's deliveries to `to` to the session (one `webhook-id` for all of them);
+    `wake` (the dispatcher's) runs once the caller's transaction has committed."""
+    if not to:
+        return
+    if any(target.url for target in to):
         await repository.ensure_signing_secret(session, project_id, signing.new_secret())
-        targets.append((None, webhook_url))
-    if not targets:
-        return 0
+    now = utcnow()
     message_id = new_message_id()
     payload = {
         "type": event_type,
         "timestamp": now.isoformat().replace("+00:00", "Z"),
         "data": data,
     }
-    for endpoint_id, url in targets:
+    for target in to:
         session.add(
             WebhookDelivery(
                 id=new_id(),
                 project_id=project_id,
-                endpoint_id=endpoint_id,
-                url=url,
+                endpoint_id=target.endpoint_id,
+                url=target.url,
                 message_id=message_id,
                 event_type=event_type,
                 payload=payload,
@@ -75,7 +91,21 @@ async def record(
         )
     if wake is not None:
         transactions.after_commit(session, wake)
-    return len(targets)
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    project_id: str,
+    event_type: EventType,
+    data: dict[str, Any],
+    webhook_url: str | None = None,
+    wake: Wake | None = None,
+) -> int:
+    """Queue `event_type` with `data` for every target; returns how many."""
+    to = await targets(session, project_id, event_type, webhook_url)
+    await queue(session, to, project_id=project_id, event_type=event_type, data=data, wake=wake)
+    return len(to)
 
 
 async def record_batch_completed(
