@@ -42,6 +42,29 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture
+async def guarded_client(database_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with the default setting: webhooks only to public addresses."""
+    settings = Settings(_env_file=None, data_dir=tmp_path / "var", database_url=database_url)
+    app: FastAPI = create_app(settings)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+    await app.state.runtime.close()
+
+
+async def project_key(client: httpx.AsyncClient) -> str:
+    boot = await client.post("/api/bootstrap/initial-key", json={"organizationSlug": "acme"})
+    master = boot.json()["data"]["key"]
+    created = await client.post(
+        "/api/admin/keys",
+        headers={"X-API-Key": master},
+        json={"type": "project", "projectSlug": "site"},
+    )
+    key: str = created.json()["data"]["key"]
+    return key
+
+
+@pytest.fixture
 def receiver() -> Iterator[Receiver]:
     with running_receiver() as running:
         yield running

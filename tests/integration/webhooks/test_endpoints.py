@@ -4,17 +4,12 @@ changed, rotated and deleted; targets on private addresses are refused with a st
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from banatie.app import create_app
-from banatie.settings import Settings
 from tests.conftest import Keys
-from tests.integration.webhooks.conftest import HOOKS
+from tests.integration.webhooks.conftest import HOOKS, project_key
 
 
 async def test_an_endpoint_is_created_listed_changed_rotated_and_deleted(
@@ -80,17 +75,6 @@ async def test_unknown_events_and_missing_urls_are_validation_errors(
         assert refused.json()["error"]["code"] == "VALIDATION_ERROR"
 
 
-@pytest.fixture
-async def guarded_client(database_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with the default setting: webhooks only to public addresses."""
-    settings = Settings(_env_file=None, data_dir=tmp_path / "var", database_url=database_url)
-    app: FastAPI = create_app(settings)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
-    await app.state.runtime.close()
-
-
 @pytest.mark.parametrize(
     "url",
     [
@@ -107,15 +91,7 @@ async def test_private_and_non_http_targets_are_refused(
     guarded_client: httpx.AsyncClient, url: str
 ) -> None:
     client = guarded_client
-    boot = await client.post("/api/bootstrap/initial-key", json={"organizationSlug": "acme"})
-    master = boot.json()["data"]["key"]
-    key = (
-        await client.post(
-            "/api/admin/keys",
-            headers={"X-API-Key": master},
-            json={"type": "project", "projectSlug": "site"},
-        )
-    ).json()["data"]["key"]
+    key = await project_key(client)
     refused = await client.post(HOOKS, headers={"X-API-Key": key}, json={"url": url})
     assert refused.status_code == 400, refused.text
     error = refused.json()["error"]
