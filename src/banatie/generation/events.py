@@ -15,6 +15,7 @@ from banatie.images.models import Image
 from banatie.settings import Settings
 from banatie.webhooks import events
 from banatie.webhooks.events import Wake
+from banatie.webhooks.schemas import EventType
 
 
 async def finished(
@@ -26,7 +27,9 @@ async def finished(
     wake: Wake | None = None,
 ) -> None:
     """Queue the event of `generation`'s state (`success` or `failed`) for its targets."""
-    event_type = "generation.succeeded" if generation.status == "success" else "generation.failed"
+    event_type: EventType = (
+        "generation.succeeded" if generation.status == "success" else "generation.failed"
+    )
     to = await events.targets(session, generation.project_id, event_type, generation.webhook_url)
     if not to:
         return
