@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint pytest bench bench-delivery bench-live clean
+.PHONY: install run test lint pytest bench bench-delivery bench-live bench-soak clean
 
 # Chromium: Debian's package for the live URL browser test (never `playwright install`);
 # curl and jq: the README's examples, which tests/e2e/test_readme.py runs.
@@ -50,6 +50,11 @@ bench-delivery: install
 
 bench-live: install
 	$(BIN)/python -m bench.live
+
+# Mixed traffic across two replicas on PostgreSQL, Redis and S3 (moto) for 10 minutes
+# (SOAK_ARGS=--minutes 2 for a short one): errors, p99 per kind, RSS drift per process.
+bench-soak: install
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

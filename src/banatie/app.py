@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -33,6 +34,7 @@ from banatie.openapi import install_docs, operation_id
 from banatie.quota.router import router as quota_router
 from banatie.runtime import Runtime, build_runtime
 from banatie.settings import Settings
+from banatie.webhooks.router import router as webhooks_router
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -42,11 +44,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime.delivery.outbox.start()  # sends CDN purges; stopped by runtime.close()
+        runtime.webhooks.start()  # sends webhooks from their outbox; stopped by runtime.close()
         if runtime.recovery is not None:  # this process as a worker (banatie.recovery)
             await runtime.recovery.start()
         runtime.providers.start()  # resolves the Gemini models in the background
+        memory = asyncio.create_task(metrics.sample_memory_forever(), name="banatie-rss")
         async with mcp_transport:
             yield
+        memory.cancel()
         await runtime.close()
         metrics.process_stopped()
 
@@ -103,6 +108,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         live_router,
         live_cdn_router,
         openai_router,
+        webhooks_router,
     ):
         app.include_router(router)
     console.install(app)

@@ -11,7 +11,10 @@ The document says what the API does, not what FastAPI assumes:
   (`banatie.deps`), so Swagger UI's "Authorize" sends the key on the routes that need it;
 * request validation answers 400 `VALIDATION_ERROR` (`banatie.errors`), never FastAPI's 422:
   those are dropped; every operation documents 503 (a dependency is down) and every one that
-  takes a body 413 `PAYLOAD_TOO_LARGE` (`banatie.edge.BodyLimit`), in the error envelope.
+  takes a body 413 `PAYLOAD_TOO_LARGE` (`banatie.edge.BodyLimit`), in the error envelope;
+* every authenticated POST takes the `Idempotency-Key` header (`banatie.idempotency`, a plain
+  ASGI middleware FastAPI cannot see): the parameter, its 409 and 422 answers and the
+  `Idempotent-Replayed` header of a replayed answer are added here.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
+from banatie.idempotency.middleware import PREFIXES as IDEMPOTENT_PREFIXES
 from banatie.schemas import ErrorEnvelope, error_response
 
 __all__ = ["install_docs", "operation_id"]
@@ -36,6 +40,22 @@ __all__ = ["install_docs", "operation_id"]
 STATIC_URL: Final = "/docs/static"
 _FASTAPI_422: Final = "#/components/schemas/HTTPValidationError"
 _UNUSED_SCHEMAS: Final = ("HTTPValidationError", "ValidationError")
+IDEMPOTENCY_KEY: Final = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any 1-255 printable ASCII characters, unique per operation you mean (e.g. "
+    "an order id). A retry with the same key and the same request gets the first answer again "
+    "(`Idempotent-Replayed: true`): nothing is generated or charged twice. Kept for a day, per "
+    "API key.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+}
+_KEY_IN_USE: Final = "IDEMPOTENCY_KEY_IN_USE: a request with this Idempotency-Key still runs"
+_KEY_REUSED: Final = "IDEMPOTENCY_KEY_REUSED: this Idempotency-Key was used for another request"
+_REPLAYED: Final = {
+    "description": "`true` on an answer given again for a repeated Idempotency-Key",
+    "schema": {"type": "string", "enum": ["true"]},
+}
 
 
 def operation_id(route: APIRoute) -> str:
@@ -58,10 +78,28 @@ def _finish(doc: dict[str, Any]) -> dict[str, Any]:
             responses.setdefault("503", error_response(503))
             if "requestBody" in operation:
                 responses.setdefault("413", error_response(413))
+    for path, item in doc.get("paths", {}).items():
+        post = item.get("post")
+        if post is not None and post.get("security") and path.startswith(IDEMPOTENT_PREFIXES):
+            _idempotent(post)
     if _FASTAPI_422 not in json.dumps(doc):
         for name in _UNUSED_SCHEMAS:
             schemas.pop(name, None)
     return doc
+
+
+def _idempotent(operation: dict[str, Any]) -> None:
+    """Document the Idempotency-Key header on a POST the idempotency middleware honours."""
+    operation.setdefault("parameters", []).append(dict(IDEMPOTENCY_KEY))
+    responses = operation["responses"]
+    for status, meaning in (("409", _KEY_IN_USE), ("422", _KEY_REUSED)):
+        if status in responses:
+            responses[status]["description"] += f"; {meaning}"
+        else:
+            responses[status] = error_response(int(status), meaning)
+    for status, response in responses.items():
+        if status.startswith("2"):
+            response.setdefault("headers", {})["Idempotent-Replayed"] = dict(_REPLAYED)
 
 
 def _landing(title: str, version: str) -> str:

@@ -22,6 +22,7 @@ from banatie.recovery.service import Recovery
 from banatie.settings import Settings
 from banatie.storage.base import BlobStore
 from banatie.storage.factory import open_blob_store
+from banatie.webhooks.dispatcher import Dispatcher
 
 
 @dataclass
@@ -39,6 +40,8 @@ class Runtime:
     # CDN purger, purge outbox worker, in-flight variant renders (banatie.delivery.state).
     delivery: Delivery
     key_tracker: LastUsedTracker
+    # Sends webhooks from the outbox (banatie.webhooks); started by the app's lifespan.
+    webhooks: Dispatcher
     live: LiveState = field(default_factory=LiveState)
     # This process as a worker: heartbeat, recovery of dead workers' work, orphan blob sweeps.
     # Started by the app's lifespan.
@@ -79,6 +82,7 @@ class Runtime:
         if self.recovery is not None:
             await self.recovery.stop()  # after the live flights: gives up what they left
         await self.delivery.close()
+        await self.webhooks.stop()
         await self.providers.aclose()
         await self.blobs.close()
         await self.engine.dispose()
@@ -113,6 +117,7 @@ def build_runtime(settings: Settings) -> Runtime:
         rate_limiter=RateLimiter(settings.redis_url, settings.rate_limit_on_error),
         cpu=cpu,
         key_tracker=LastUsedTracker(sessionmaker),
+        webhooks=Dispatcher(sessionmaker, settings),
         live=live,
         delivery=build_delivery(settings, engine, sessionmaker),
         providers=providers,

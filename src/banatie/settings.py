@@ -175,10 +175,18 @@ class Settings(BaseSettings):
     metrics_enabled: bool = True
     metrics_token: str | None = None
 
-    # MCP (docs/mcp.md): `upload_image` may fetch a URL; private, loopback and link-local
-    # addresses are refused (SSRF) unless this allows them (a trusted, private deployment).
+    # URLs the server calls for its users (MCP `upload_image` by URL, webhook targets;
+    # banatie.ssrf): private, loopback and link-local addresses are refused unless this allows
+    # them (a trusted, private deployment).
     fetch_private_urls: bool = False
     fetch_timeout_seconds: float = 20.0
+
+    # Webhooks (docs/webhooks.md): a delivery that fails is retried after each of these delays
+    # (seconds, comma-separated), then marked failed; one attempt waits this long for the
+    # receiver; every process's dispatcher looks for due deliveries this often.
+    webhook_retry_seconds: str = "5,300,1800,7200,18000,36000,36000"
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
 
     @field_validator("log_format", "log_level", mode="before")
     @classmethod
@@ -190,6 +198,16 @@ class Settings(BaseSettings):
             if value.lower() in ("debug", "info", "warning", "error")
             else value.lower()
         )
+
+    @field_validator("webhook_retry_seconds")
+    @classmethod
+    def _webhook_retry_seconds(cls, value: str) -> str:
+        retry_delays(value)
+        return value
+
+    @property
+    def webhook_retry_delays(self) -> tuple[float, ...]:
+        return retry_delays(self.webhook_retry_seconds)
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -263,6 +281,17 @@ class Settings(BaseSettings):
     @cached_property
     def is_postgres(self) -> bool:
         return self.resolved_database_url.startswith("postgresql")
+
+
+def retry_delays(value: str) -> tuple[float, ...]:
+    """`5,300,1800` -> (5.0, 300.0, 1800.0); empty: no retries."""
+    try:
+        delays = tuple(float(part) for part in value.split(",") if part.strip())
+    except ValueError as exc:
+        raise ValueError(f"expected seconds separated by commas, got {value!r}") from exc
+    if any(delay < 0 for delay in delays):
+        raise ValueError(f"retry delays must not be negative: {value!r}")
+    return delays
 
 
 def _password(url: str | None) -> str | None:

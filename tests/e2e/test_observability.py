@@ -76,9 +76,18 @@ def test_the_metrics_of_several_workers_add_up(tmp_path: Path) -> None:
                     if s.name.endswith("_total") and s.labels["route"] == "/api/info"
                 )
             )
+        # Memory per worker: one RSS series per worker process, whichever worker answers.
+        (rss,) = [
+            f
+            for f in text_string_to_metric_families(text)
+            if f.name == "banatie_worker_resident_memory_bytes"
+        ]
+        worker_rss = {s.labels["pid"]: s.value for s in rss.samples}
     finally:
         output = stop_server(server)
     assert counts == {40}
+    assert len(worker_rss) == 2, worker_rss
+    assert all(20e6 < value < 2e9 for value in worker_rss.values()), worker_rss
     pids = {
         record["process"]
         for line in output.splitlines()

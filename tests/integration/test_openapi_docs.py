@@ -82,12 +82,51 @@ async def test_only_errors_the_api_returns_are_documented(client: httpx.AsyncCli
             )
         if "requestBody" in operation:
             assert "413" in responses, (method, path)
-        # 422 only where a provider refusal or an undecodable original can give one.
+        # 422 only where a provider refusal, an undecodable original or a reused
+        # Idempotency-Key can give one.
         if "422" in responses:
             description = responses["422"]["description"]
-            assert "CONTENT_BLOCKED" in description or (
-                path.startswith("/cdn/") and "TRANSFORM_FAILED" in description
+            assert (
+                "CONTENT_BLOCKED" in description
+                or "IDEMPOTENCY_KEY_REUSED" in description
+                or (path.startswith("/cdn/") and "TRANSFORM_FAILED" in description)
             ), (method, path)
+
+
+async def test_every_post_that_honours_idempotency_keys_documents_the_header(
+    client: httpx.AsyncClient,
+) -> None:
+    doc = await _document(client)
+    posts = [(path, op) for method, path, op in _operations(doc) if method == "POST"]
+    keyed = [path for path, op in posts if _idempotency_key(op) is not None]
+    assert {
+        "/api/v1/generations",
+        "/api/v1/images/upload",
+        "/api/v1/webhooks",
+        "/openai/v1/images/generations",
+    } <= set(keyed)
+    for path, operation in posts:
+        if not operation.get("security"):  # no key, nothing to keep an answer for
+            assert path not in keyed
+            continue
+        parameter = _idempotency_key(operation)
+        assert parameter is not None, path
+        assert parameter["in"] == "header" and parameter["required"] is False
+        assert parameter["schema"]["maxLength"] == 255
+        responses = operation["responses"]
+        assert "IDEMPOTENCY_KEY_IN_USE" in responses["409"]["description"], path
+        assert "IDEMPOTENCY_KEY_REUSED" in responses["422"]["description"], path
+        ok = [r for status, r in responses.items() if status.startswith("2")]
+        assert all("Idempotent-Replayed" in r.get("headers", {}) for r in ok), path
+    assert not any(_idempotency_key(op) for method, _, op in _operations(doc) if method != "POST")
+
+
+def _idempotency_key(operation: dict[str, Any]) -> dict[str, Any] | None:
+    for parameter in operation.get("parameters", []):
+        if parameter.get("name") == "Idempotency-Key":
+            found: dict[str, Any] = parameter
+            return found
+    return None
 
 
 async def test_request_validation_is_a_400_not_the_422_fastapi_would_document(

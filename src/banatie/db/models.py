@@ -13,6 +13,7 @@ from banatie.namespaces.models import Namespace
 from banatie.quota.models import Plan, UsageRecord
 from banatie.recovery.models import BlobDeletion, Worker
 from banatie.users.models import ConsoleSession, Invitation, Membership, PasswordReset, User
+from banatie.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookSigningSecret
 
 __all__ = [
     "ApiKey",
@@ -39,5 +40,8 @@ __all__ = [
     "Project",
     "UsageRecord",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookSigningSecret",
     "Worker",
 ]

@@ -55,3 +55,6 @@ class Generation(IdMixin, TimestampMixin, Base):
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The worker (server process) running it while `processing` (banatie.recovery).
     owner: Mapped[str | None] = mapped_column(String(64))
+    # Told when the generation succeeds or fails (banatie.webhooks), besides the project's
+    # webhook endpoints.
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))

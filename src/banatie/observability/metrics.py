@@ -11,7 +11,9 @@ and model names.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 from typing import Final
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -94,6 +96,49 @@ LIVE_JOINS: Final = Counter(
     "or on another replica",
     ["where"],
 )
+WEBHOOK_ATTEMPTS: Final = Counter(
+    "banatie_webhook_attempts",
+    "Webhook delivery attempts by the delivery's state after it (succeeded, pending: to be "
+    "retried, failed: retries used up, cancelled: endpoint disabled)",
+    ["status"],
+)
+# Per worker process (`pid` label in multiprocess mode; a stopped worker's series goes):
+# memory drift shows here, one line per `banatie serve --workers N` process.
+WORKER_RSS: Final = Gauge(
+    "banatie_worker_resident_memory_bytes",
+    "Resident memory (RSS) of the worker process, sampled every few seconds and at each scrape",
+    multiprocess_mode="liveall",
+)
+MEMORY_SAMPLE_SECONDS: Final = 5.0
+
+
+def resident_memory_bytes() -> int | None:
+    """This process's resident set size now (Linux: /proc/self/statm; elsewhere the peak)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            pages = int(statm.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        try:
+            import resource
+
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        except (ImportError, OSError):
+            return None
+        return int(peak if sys.platform == "darwin" else peak * 1024)
+
+
+def sample_memory() -> None:
+    rss = resident_memory_bytes()
+    if rss is not None:
+        WORKER_RSS.set(rss)
+
+
+async def sample_memory_forever() -> None:
+    """The app's lifespan runs this: every worker keeps its own RSS current."""
+    while True:
+        sample_memory()
+        await asyncio.sleep(MEMORY_SAMPLE_SECONDS)
 
 
 def multiprocess() -> bool:
@@ -111,6 +156,10 @@ def generations_interrupted(count: int) -> None:
     if count:
         GENERATIONS.labels("interrupted", "none").inc(count)
         GENERATION_FAILURES.labels("INTERRUPTED").inc(count)
+
+
+def webhook_attempted(status: str) -> None:
+    WEBHOOK_ATTEMPTS.labels(status).inc()
 
 
 def stage_finished(stage: str, adapter: str, outcome: str, seconds: float) -> None:

@@ -54,6 +54,7 @@ async def prometheus_metrics(request: Request, runtime: RuntimeDep) -> Response:
 
 def _process_metrics() -> bytes:
     """This process's metrics, or every worker's added up in multiprocess mode."""
+    metrics.sample_memory()
     if not metrics.multiprocess():
         return generate_latest(REGISTRY)
     registry = CollectorRegistry()

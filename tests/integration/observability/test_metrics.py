@@ -71,6 +71,8 @@ async def test_metrics_move_when_work_happens(client: httpx.AsyncClient, keys: K
     assert value(after, "banatie_metrics_database_up") == 1
     assert value(after, "banatie_generations_in_progress") == 0
     assert value(after, "banatie_cdn_purges_pending") >= 0
+    # This process's resident memory, sampled at the scrape.
+    assert 20e6 < value(after, "banatie_worker_resident_memory_bytes") < 4e9
 
 
 async def test_provider_failures_are_counted_by_code(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from banatie import ssrf
 from banatie.errors import ValidationError
 from banatie.mcp import fetch
 
@@ -36,4 +37,4 @@ async def test_only_http_urls_are_fetched(url: str) -> None:
 
 
 def test_public_addresses_pass_the_check() -> None:
-    fetch._check_address("93.184.216.34", "http://example.com/")  # no exception
+    ssrf.check_address("93.184.216.34", "http://example.com/")  # no exception
