@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_errors
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from banatie.error_base import CodedError
 from banatie.observability import context
 from banatie.providers.errors import ProviderError
 from banatie.storage.base import StorageUnavailable
@@ -22,13 +23,16 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_OUTAGE = "5"
 
 
-class ApiError(Exception):
-    status = 400
-    code = "VALIDATION_ERROR"
+class ApiError(CodedError, status=400, code="VALIDATION_ERROR"):
+    """A request refused with a stable code (declared as `banatie.error_base` says). An instance
+    may still name its own `code` and `status` (an error replayed from elsewhere); a class with
+    `retry_after` sends that `Retry-After`."""
+
+    retry_after: str | None = None
 
     def __init__(
         self,
-        message: str,
+        message: str | None = None,
         *,
         code: str | None = None,
         status: int | None = None,
@@ -36,64 +40,44 @@ class ApiError(Exception):
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
-        self.message = message
         if code is not None:
             self.code = code
         if status is not None:
             self.status = status
         self.details = details
-        self.headers = headers or {}
+        self.headers = dict(headers or {})
+        if self.retry_after is not None:
+            self.headers.setdefault("Retry-After", self.retry_after)
 
 
-class ValidationError(ApiError):
-    status = 400
-    code = "VALIDATION_ERROR"
+class ValidationError(ApiError, status=400, code="VALIDATION_ERROR"): ...
 
 
-class Unauthorized(ApiError):
-    status = 401
-    code = "UNAUTHORIZED"
+class Unauthorized(ApiError, status=401, code="UNAUTHORIZED"): ...
 
 
-class Forbidden(ApiError):
-    status = 403
-    code = "FORBIDDEN"
+class Forbidden(ApiError, status=403, code="FORBIDDEN"): ...
 
 
-class NotFound(ApiError):
+class NotFound(ApiError, status=404, code="NOT_FOUND"):
     """A 404; each feature names its own (`images.errors.ImageNotFound`, …)."""
 
-    status = 404
-    code = "NOT_FOUND"
+
+class Conflict(ApiError, status=409, code="CONFLICT"): ...
 
 
-class Conflict(ApiError):
-    status = 409
-    code = "CONFLICT"
-
-
-class StorageError(ApiError):
+class StorageError(ApiError, status=503, code="STORAGE_ERROR"):
     """The image store refused a write (a full disk, …): nothing was saved."""
 
-    status = 503
-    code = "STORAGE_ERROR"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message, code=code, headers={"Retry-After": RETRY_AFTER_OUTAGE})
+    retry_after = RETRY_AFTER_OUTAGE
 
 
-class StorageDown(StorageError):
+class StorageDown(StorageError, code="STORAGE_UNAVAILABLE"):
     """The image store cannot be reached (S3 down, …)."""
 
-    code = "STORAGE_UNAVAILABLE"
 
-
-class DatabaseDown(ApiError):
-    status = 503
-    code = "DATABASE_UNAVAILABLE"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, headers={"Retry-After": RETRY_AFTER_OUTAGE})
+class DatabaseDown(ApiError, status=503, code="DATABASE_UNAVAILABLE"):
+    retry_after = RETRY_AFTER_OUTAGE
 
 
 def outage(exc: BaseException) -> ApiError | None:

@@ -36,9 +36,7 @@ class LoginRequired(Exception):
     """Raised by a page that needs a signed-in user; answered with a redirect to log in."""
 
 
-class CsrfRefused(ApiError):
-    status = 403
-    code = "CSRF_FAILED"
+class CsrfRefused(ApiError, status=403, code="CSRF_FAILED"): ...
 
 
 @dataclass

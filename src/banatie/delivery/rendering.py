@@ -27,14 +27,10 @@ from banatie.storage.base import BlobNotFound
 log = logging.getLogger(__name__)
 
 
-class VariantLimitExceeded(ApiError):
-    status = 403
-    code = "VARIANT_LIMIT_EXCEEDED"
+class VariantLimitExceeded(ApiError, status=403, code="VARIANT_LIMIT_EXCEEDED"): ...
 
 
-class TransformFailed(ApiError):
-    status = 422
-    code = "TRANSFORM_FAILED"
+class TransformFailed(ApiError, status=422, code="TRANSFORM_FAILED"): ...
 
 
 def _failed(image: ImageRow, exc: RenderError) -> TransformFailed:

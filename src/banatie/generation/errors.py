@@ -5,14 +5,10 @@ from __future__ import annotations
 from banatie.errors import Conflict, NotFound
 
 
-class GenerationNotFound(NotFound):
-    code = "GENERATION_NOT_FOUND"
+class GenerationNotFound(NotFound, code="GENERATION_NOT_FOUND"): ...
 
 
-class GenerationInProgress(Conflict):
+class GenerationInProgress(Conflict, code="GENERATION_IN_PROGRESS"):
     """Another request runs this generation (or its regeneration) right now."""
 
-    code = "GENERATION_IN_PROGRESS"
-
-    def __init__(self, message: str = "this generation is still running") -> None:
-        super().__init__(message)
+    default_message = "this generation is still running"

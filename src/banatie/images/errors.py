@@ -5,11 +5,8 @@ from __future__ import annotations
 from banatie.errors import Conflict, NotFound
 
 
-class ImageNotFound(NotFound):
-    code = "IMAGE_NOT_FOUND"
+class ImageNotFound(NotFound, code="IMAGE_NOT_FOUND"): ...
 
 
-class AliasConflict(Conflict):
+class AliasConflict(Conflict, code="ALIAS_CONFLICT"):
     """Another request took the alias between the lookup and the write."""
-
-    code = "ALIAS_CONFLICT"

@@ -9,24 +9,17 @@ from banatie.errors import ApiError, Conflict, Forbidden, NotFound
 from banatie.quota.errors import RateLimitExceeded
 
 
-class ScopeNotFound(NotFound):
+class ScopeNotFound(NotFound, code="SCOPE_NOT_FOUND"):
     """No such scope in the project (or it was deleted while its image was made)."""
 
-    code = "SCOPE_NOT_FOUND"
 
-
-class ScopeAlreadyExists(Conflict):
-    code = "SCOPE_ALREADY_EXISTS"
-
+class ScopeAlreadyExists(Conflict, code="SCOPE_ALREADY_EXISTS"):
     def __init__(self, slug: str) -> None:
         super().__init__(f"live scope {slug!r} already exists")
 
 
-class ScopeLimitExceeded(ApiError):
+class ScopeLimitExceeded(ApiError, status=429, code="SCOPE_LIMIT_EXCEEDED"):
     """The scope holds its newGenerationsLimit of images: a miss would add one more."""
-
-    status = 429
-    code = "SCOPE_LIMIT_EXCEEDED"
 
     def __init__(self, slug: str, held: int, limit: int) -> None:
         super().__init__(
@@ -36,9 +29,7 @@ class ScopeLimitExceeded(ApiError):
         )
 
 
-class ScopeGenerationsDisabled(Forbidden):
-    code = "SCOPE_GENERATIONS_DISABLED"
-
+class ScopeGenerationsDisabled(Forbidden, code="SCOPE_GENERATIONS_DISABLED"):
     def __init__(self, slug: str) -> None:
         super().__init__(
             f"live scope {slug!r} does not allow new generations (allowNewGenerations is "
@@ -46,10 +37,8 @@ class ScopeGenerationsDisabled(Forbidden):
         )
 
 
-class ReferrerNotAllowed(Forbidden):
+class ReferrerNotAllowed(Forbidden, code="REFERRER_NOT_ALLOWED"):
     """The page asking is not on the project's allowed referrer domains."""
-
-    code = "REFERRER_NOT_ALLOWED"
 
     def __init__(self, allowed: tuple[str, ...], referer: str | None) -> None:
         super().__init__(
@@ -59,14 +48,11 @@ class ReferrerNotAllowed(Forbidden):
         )
 
 
-class SignatureRequired(Forbidden):
-    code = "SIGNATURE_REQUIRED"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "this project accepts only signed live URLs for new images; sign it with the "
-            "project's live signing secret (POST /api/v1/live/urls builds one)"
-        )
+class SignatureRequired(Forbidden, code="SIGNATURE_REQUIRED"):
+    default_message = (
+        "this project accepts only signed live URLs for new images; sign it with the "
+        "project's live signing secret (POST /api/v1/live/urls builds one)"
+    )
 
 
 class IpRateLimited(RateLimitExceeded):
@@ -81,33 +67,22 @@ class GenerationFailed(ApiError):
     """A generation another replica ran for this cache key failed; its error, replayed."""
 
 
-class WaitTimeout(ApiError):
+class WaitTimeout(ApiError, status=504, code="LIVE_GENERATION_TIMEOUT"):
     """The image was not ready within BANATIE_LIVE_WAIT_TIMEOUT_SECONDS; worth a retry."""
 
-    status = 504
-    code = "LIVE_GENERATION_TIMEOUT"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, headers={"Retry-After": "5"})
+    retry_after = "5"
 
 
-class LiveImageNotGenerated(NotFound):
+class LiveImageNotGenerated(NotFound, code="LIVE_IMAGE_NOT_GENERATED"):
     """HEAD of a live URL whose image does not exist yet (HEAD never generates)."""
 
-    code = "LIVE_IMAGE_NOT_GENERATED"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "this live image has not been generated yet; a GET generates it (HEAD never does)"
-        )
+    default_message = (
+        "this live image has not been generated yet; a GET generates it (HEAD never does)"
+    )
 
 
-class ShuttingDown(ApiError):
+class ShuttingDown(ApiError, status=503, code="UNAVAILABLE"):
     """The server stopped while a live image was being made; another replica (or a retry)
     answers."""
 
-    status = 503
-    code = "UNAVAILABLE"
-
-    def __init__(self) -> None:
-        super().__init__("the server is shutting down")
+    default_message = "the server is shutting down"

@@ -30,8 +30,7 @@ SIGNED: Final = LIVE_PARAMS | SIGNED_PARAMS
 Pairs = Iterable[tuple[str, str]]
 
 
-class InvalidSignature(Forbidden):
-    code = "INVALID_SIGNATURE"
+class InvalidSignature(Forbidden, code="INVALID_SIGNATURE"): ...
 
 
 def live_path(org: str, project: str, scope: str) -> str:

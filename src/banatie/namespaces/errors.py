@@ -5,9 +5,7 @@ from __future__ import annotations
 from banatie.errors import Conflict, NotFound
 
 
-class NamespaceNotFound(NotFound):
-    code = "NAMESPACE_NOT_FOUND"
+class NamespaceNotFound(NotFound, code="NAMESPACE_NOT_FOUND"): ...
 
 
-class NamespaceAlreadyExists(Conflict):
-    code = "NAMESPACE_ALREADY_EXISTS"
+class NamespaceAlreadyExists(Conflict, code="NAMESPACE_ALREADY_EXISTS"): ...

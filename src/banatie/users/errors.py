@@ -5,36 +5,26 @@ from __future__ import annotations
 from banatie.errors import ApiError, Conflict, NotFound, Unauthorized
 
 
-class LoginFailed(Unauthorized):
-    code = "INVALID_CREDENTIALS"
+class LoginFailed(Unauthorized, code="INVALID_CREDENTIALS"): ...
 
 
-class InvalidToken(ApiError):
+class InvalidToken(ApiError, status=400, code="INVALID_TOKEN"):
     """A reset or invitation link that is used, expired, withdrawn or wrong."""
 
-    status = 400
-    code = "INVALID_TOKEN"
+
+class EmailTaken(Conflict, code="EMAIL_TAKEN"): ...
 
 
-class EmailTaken(Conflict):
-    code = "EMAIL_TAKEN"
+class LastOwner(Conflict, code="LAST_OWNER"): ...
 
 
-class LastOwner(Conflict):
-    code = "LAST_OWNER"
+class ProjectExists(Conflict, code="PROJECT_EXISTS"): ...
 
 
-class ProjectExists(Conflict):
-    code = "PROJECT_EXISTS"
+class UserNotFound(NotFound, code="USER_NOT_FOUND"): ...
 
 
-class UserNotFound(NotFound):
-    code = "USER_NOT_FOUND"
+class MemberNotFound(NotFound, code="MEMBER_NOT_FOUND"): ...
 
 
-class MemberNotFound(NotFound):
-    code = "MEMBER_NOT_FOUND"
-
-
-class InvitationNotFound(NotFound):
-    code = "INVITATION_NOT_FOUND"
+class InvitationNotFound(NotFound, code="INVITATION_NOT_FOUND"): ...
