@@ -15,10 +15,16 @@ import httpx
 import psycopg
 import pytest
 from fastapi import FastAPI
+from hypothesis import settings as hypothesis_settings
 
 from banatie.app import create_app
 from banatie.db import migrate
 from banatie.settings import Settings
+
+# Timings on a loaded 2-core machine vary a thousandfold: a per-example deadline fails correct
+# code (seen in merge trains), so property tests bound themselves by example count only.
+hypothesis_settings.register_profile("banatie", deadline=None)
+hypothesis_settings.load_profile("banatie")
 
 PG_ADMIN_URL = os.environ.get(
     "BANATIE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -66,7 +66,7 @@ def settings(
         public_base_url="http://testserver",
         free_rate_limit="1000/minute",
         **gemini_server.settings_overrides(
-            **{"gemini_timeout_seconds": 5.0, "gemini_analyzer_timeout_seconds": 4.0, **gemini}
+            **{"gemini_timeout_seconds": 30.0, "gemini_analyzer_timeout_seconds": 20.0, **gemini}
         ),
     )
 

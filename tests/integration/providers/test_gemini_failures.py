@@ -57,7 +57,7 @@ class Case:
     auto_enhance: bool = False
     message_has: tuple[str, ...] = field(default_factory=tuple)
     # The Gemini call limit for this case: short only where the case is about a timeout.
-    timeout: float = 5.0
+    timeout: float = 30.0
 
 
 CASES = {

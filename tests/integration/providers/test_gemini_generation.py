@@ -50,7 +50,7 @@ def test_one_shared_client_for_the_three_adapters(app: FastAPI) -> None:
     assert runtime.synthesizer.client is shared
     assert runtime.enhancer.client is shared
     assert runtime.analyzer.client is shared
-    assert runtime.analyzer.timeout_seconds == 4.0  # gemini_analyzer_timeout_seconds
+    assert runtime.analyzer.timeout_seconds == 20.0  # gemini_analyzer_timeout_seconds
 
 
 async def test_runtime_close_closes_the_shared_client(
