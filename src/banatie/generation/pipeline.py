@@ -119,7 +119,7 @@ async def run(
     try:
         async with transactions.step(session, why=STORED):
             moved_from = await images.write_blob_then_rows(
-                rt,
+                rt.blobs,
                 session,
                 key=image.storage_key,
                 data=synthesized.data,
@@ -140,7 +140,7 @@ async def run(
     metrics.stage_finished("persist", rt.blobs.name, "ok", persisted)
     metrics.generation_finished("success", generation.model)
     if replacing is not None and replaced is not None:
-        await images.drop_replaced(rt, replaced)
+        await images.drop_replaced(rt.image_cleanup, replaced)
         return GenerationResult(generation, replacing, None)
     return GenerationResult(generation, image, moved_from)
 
@@ -201,7 +201,7 @@ async def _produce(
     except InvalidImage as exc:
         raise ProviderError(f"the image model returned an unusable image: {exc}") from exc
     analysis = await images.analyze(
-        rt,
+        rt.analyzer,
         synthesized.data,
         header.mime_type,
         prompt=generation.original_prompt,

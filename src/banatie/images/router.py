@@ -17,7 +17,7 @@ from banatie.images.schemas import (
     ImageOut,
     ImageUpdate,
 )
-from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, errors, ok, page
+from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, PageQuery, errors, ok, page
 from banatie.snippets import render as snippets
 
 router = APIRouter(prefix="/api/v1/images", tags=["images"], responses=ERROR_RESPONSES)
@@ -63,11 +63,10 @@ async def list_images(
     runtime: RuntimeDep,
     session: SessionDep,
     project: ProjectDep,
+    paging: PageQuery,
     flow_id: Annotated[str | None, Query(alias="flowId")] = None,
     source: Literal["generated", "uploaded", "openai"] | None = None,
     namespace: Annotated[str | None, Query(description="a namespace slug")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Offset = 0,
 ) -> ListEnvelope[ImageOut]:
     images, total = await service.list_images(
         session,
@@ -75,11 +74,11 @@ async def list_images(
         flow_id=flow_id,
         source=source,
         namespace=namespace,
-        limit=limit,
-        offset=offset,
+        limit=paging.limit,
+        offset=paging.offset,
     )
     items = [present_image(image, project, runtime.settings) for image in images]
-    return page(items, total=total, limit=limit, offset=offset)
+    return page(items, total=total, at=paging)
 
 
 @router.get("/{ref}")
@@ -136,5 +135,5 @@ async def delete_image(
 ) -> Envelope[DeletedImage]:
     image = await service.resolve_ref(session, project, ref)
     image_id = image.id
-    await service.delete(runtime, session, image)
+    await service.delete(runtime.image_cleanup, session, image)
     return ok(DeletedImage(id=image_id))

@@ -134,7 +134,7 @@ async def delete_scope(
     await session.flush()  # its entries go with it (ON DELETE CASCADE), before their images
     deleted = 0
     for image in await image_repository.get_many(session, project.id, image_ids):
-        await images.delete(rt, session, image)
+        await images.delete(rt.image_cleanup, session, image)
         deleted += 1
     return deleted
 
@@ -186,7 +186,7 @@ async def delete_image(rt: Runtime, session: AsyncSession, entry: LiveEntry) -> 
     await session.delete(entry)
     await session.flush()  # the entry first: deleting the image would cascade to it
     if image is not None:
-        await images.delete(rt, session, image)
+        await images.delete(rt.image_cleanup, session, image)
 
 
 async def regenerate_entry(
@@ -216,11 +216,11 @@ async def regenerate_entry(
     assert result.image is not None
     _forget(rt, session, [cache_key])
     if not await claims.link(session, entry_id, result.image.id, result.generation.id):
-        await images.delete(rt, session, result.image)
+        await images.delete(rt.image_cleanup, session, result.image)
         await transactions.commit_early(session, why=ORPHAN)
         raise ImageNotFound("the live image was deleted meanwhile")
     if old is not None:
-        await images.delete(rt, session, old)
+        await images.delete(rt.image_cleanup, session, old)
     fresh = await repository.get_entry(session, cache_key)
     assert fresh is not None
     return fresh

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter
 
 from banatie.deps import ProjectDep, RuntimeDep, SessionDep
 from banatie.live import admin, links, present
@@ -27,8 +27,8 @@ from banatie.live.schemas import (
     ScopeOut,
     ScopeUpdate,
 )
-from banatie.quota.deps import generation_rate_limit
-from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, errors, ok, page
+from banatie.quota.deps import GENERATES
+from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, PageQuery, errors, ok, page
 
 router = APIRouter(prefix="/api/v1/live", tags=["live"], responses=ERROR_RESPONSES)
 
@@ -57,12 +57,13 @@ async def list_scopes(
     runtime: RuntimeDep,
     session: SessionDep,
     project: ProjectDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Offset = 0,
+    paging: PageQuery,
 ) -> ListEnvelope[ScopeOut]:
-    views, total = await admin.list_scopes(session, project, limit=limit, offset=offset)
+    views, total = await admin.list_scopes(
+        session, project, limit=paging.limit, offset=paging.offset
+    )
     items = [present.scope(runtime, project, view) for view in views]
-    return page(items, total=total, limit=limit, offset=offset)
+    return page(items, total=total, at=paging)
 
 
 @router.get("/scopes/{slug}")
@@ -98,14 +99,15 @@ async def list_scope_images(
     runtime: RuntimeDep,
     session: SessionDep,
     project: ProjectDep,
+    paging: PageQuery,
     status: Literal["ready", "pending", "failed"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Offset = 0,
 ) -> ListEnvelope[LiveImageOut]:
     scope = await admin.get_scope(session, project, normalize_scope(slug))
-    rows, total = await admin.list_images(session, scope, status=status, limit=limit, offset=offset)
+    rows, total = await admin.list_images(
+        session, scope, status=status, limit=paging.limit, offset=paging.offset
+    )
     items = [present.entry(runtime, project, scope.slug, entry, image) for entry, image in rows]
-    return page(items, total=total, limit=limit, offset=offset)
+    return page(items, total=total, at=paging)
 
 
 @router.delete("/scopes/{slug}/images/{image_id}")
@@ -122,8 +124,7 @@ async def delete_scope_image(
 
 @router.post(
     "/scopes/{slug}/regenerate",
-    dependencies=[Depends(generation_rate_limit)],
-    responses=errors(409, 422, 429, 502, 504),
+    **GENERATES,
 )
 async def regenerate_scope(
     slug: str,

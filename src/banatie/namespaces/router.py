@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from banatie.deps import ProjectDep, RuntimeDep, SessionDep
 from banatie.namespaces import service
@@ -15,7 +13,7 @@ from banatie.namespaces.schemas import (
     NamespaceOut,
     NamespaceUpdate,
 )
-from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, ok, page
+from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, PageQuery, ok, page
 
 router = APIRouter(prefix="/api/v1/namespaces", tags=["namespaces"], responses=ERROR_RESPONSES)
 
@@ -34,12 +32,13 @@ async def create_namespace(
 async def list_namespaces(
     session: SessionDep,
     project: ProjectDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Offset = 0,
+    paging: PageQuery,
 ) -> ListEnvelope[NamespaceOut]:
     """The project's namespaces, by slug."""
-    rows, total = await service.list_namespaces(session, project, limit=limit, offset=offset)
-    return page([present_namespace(row) for row in rows], total=total, limit=limit, offset=offset)
+    rows, total = await service.list_namespaces(
+        session, project, limit=paging.limit, offset=paging.offset
+    )
+    return page([present_namespace(row) for row in rows], total=total, at=paging)
 
 
 @router.get("/{slug}")
