@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from banatie.deps import ProjectDep, RuntimeDep, SessionDep
 from banatie.flows import manage
-from banatie.flows.models import Flow
 from banatie.flows.presenters import present_flow, present_flows
 from banatie.flows.schemas import DeletedFlow, FlowAliasesUpdate, FlowCreate, FlowOut
 from banatie.generation import service as generation_service
@@ -17,18 +14,11 @@ from banatie.generation.schemas import GenerationOut
 from banatie.images import service as images
 from banatie.images.presenters import present_image
 from banatie.images.schemas import ImageOut
+from banatie.path_rows import FlowDep
 from banatie.quota.deps import GENERATES
 from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, PageQuery, ok, page
 
 router = APIRouter(prefix="/api/v1/flows", tags=["flows"], responses=ERROR_RESPONSES)
-
-
-async def _flow(flow_id: str, session: SessionDep, project: ProjectDep) -> Flow:
-    return await manage.get(session, project, flow_id)
-
-
-#: The project's flow named by the path's `flow_id` (404 FLOW_NOT_FOUND otherwise).
-FlowDep = Annotated[Flow, Depends(_flow)]
 
 
 @router.post("", status_code=201)
@@ -79,11 +69,7 @@ async def delete_flow(
 
 @router.get("/{flow_id}/generations")
 async def list_flow_generations(
-    flow: FlowDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    project: ProjectDep,
-    paging: PageQuery,
+    flow: FlowDep, runtime: RuntimeDep, session: SessionDep, project: ProjectDep, paging: PageQuery
 ) -> ListEnvelope[GenerationOut]:
     """The flow's generations, the latest first."""
     rows, total = await generation_service.list_generations(
@@ -95,11 +81,7 @@ async def list_flow_generations(
 
 @router.get("/{flow_id}/images")
 async def list_flow_images(
-    flow: FlowDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    project: ProjectDep,
-    paging: PageQuery,
+    flow: FlowDep, runtime: RuntimeDep, session: SessionDep, project: ProjectDep, paging: PageQuery
 ) -> ListEnvelope[ImageOut]:
     """The flow's images (generated and uploaded), the latest first."""
     rows, total = await images.list_images(

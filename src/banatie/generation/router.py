@@ -18,6 +18,7 @@ from banatie.generation.schemas import (
     GenerationOut,
     GenerationUpdate,
 )
+from banatie.path_rows import GenerationDep
 from banatie.quota import service as quota
 from banatie.quota.deps import GENERATES
 from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, PageQuery, errors, ok, page
@@ -107,9 +108,8 @@ async def update_generation(
 
 @router.get("/{generation_id}")
 async def get_generation(
-    generation_id: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+    generation: GenerationDep, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[GenerationOut]:
-    generation = await service.get(session, project, generation_id)
     return ok(await present_one(session, runtime.settings, project, generation))
 
 
@@ -118,28 +118,26 @@ async def get_generation(
     **GENERATES,
 )
 async def regenerate_generation(
-    generation_id: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+    generation: GenerationDep, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[GenerationOut]:
-    generation = await service.get(session, project, generation_id)
     result = await service.regenerate(runtime, session, project, generation)
     return ok(await present_result(session, runtime.settings, project, result))
 
 
 @router.delete("/{generation_id}")
 async def delete_generation(
-    generation_id: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+    generation: GenerationDep, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[DeletedGeneration]:
-    generation = await service.get(session, project, generation_id)
+    generation_id = generation.id
     image_deleted = await service.delete(runtime.image_cleanup, session, project, generation)
     return ok(DeletedGeneration(id=generation_id, output_image_deleted=image_deleted))
 
 
 @router.get("/{generation_id}/snippets")
 async def generation_snippets(
-    generation_id: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+    generation: GenerationDep, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[list[snippets.Snippet]]:
     """Working code that makes this generation again (cURL, Python and JS SDKs, OpenAI SDK, an
     MCP tool call, a live URL) and HTML that places its image."""
-    generation = await service.get(session, project, generation_id)
     out = await present_one(session, runtime.settings, project, generation)
     return ok(snippets.for_generation(snippets.where(runtime.settings, project), out))

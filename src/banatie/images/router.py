@@ -17,6 +17,7 @@ from banatie.images.schemas import (
     ImageOut,
     ImageUpdate,
 )
+from banatie.path_rows import ImageDep
 from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, PageQuery, errors, ok, page
 from banatie.snippets import render as snippets
 
@@ -83,18 +84,16 @@ async def list_images(
 
 @router.get("/{ref}")
 async def get_image(
-    ref: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+    image: ImageDep, runtime: RuntimeDep, project: ProjectDep
 ) -> Envelope[ImageOut]:
-    image = await service.resolve_ref(session, project, ref)
     return ok(present_image(image, project, runtime.settings))
 
 
 @router.get("/{ref}/snippets")
 async def image_snippets(
-    ref: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+    image: ImageDep, runtime: RuntimeDep, project: ProjectDep
 ) -> Envelope[list[snippets.Snippet]]:
     """Working code that fetches and places this image (cURL, Python and JS SDKs, HTML)."""
-    image = await service.resolve_ref(session, project, ref)
     out = present_image(image, project, runtime.settings)
     return ok(snippets.for_image(snippets.where(runtime.settings, project), out))
 
@@ -112,11 +111,7 @@ async def update_image(
 
 @router.put("/{ref}/alias", responses=errors(409))
 async def set_image_alias(
-    ref: str,
-    body: AliasAssignment,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    project: ProjectDep,
+    ref: str, body: AliasAssignment, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[ImageAliasResult]:
     image = await service.resolve_ref(session, project, ref)
     if body.alias is not None and not body.alias.strip():
@@ -131,9 +126,8 @@ async def set_image_alias(
 
 @router.delete("/{ref}")
 async def delete_image(
-    ref: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+    image: ImageDep, runtime: RuntimeDep, session: SessionDep
 ) -> Envelope[DeletedImage]:
-    image = await service.resolve_ref(session, project, ref)
     image_id = image.id
     await service.delete(runtime.image_cleanup, session, image)
     return ok(DeletedImage(id=image_id))

@@ -22,6 +22,7 @@ from banatie.images.aliases import is_uuid
 from banatie.images.errors import ImageNotFound
 from banatie.images.models import Image
 from banatie.live import claims, repository
+from banatie.live.cache_key import normalize_scope
 from banatie.live.errors import (
     ScopeAlreadyExists,
     ScopeNotFound,
@@ -59,6 +60,11 @@ async def get_scope(session: AsyncSession, project: Project, slug: str) -> LiveS
     if scope is None:
         raise ScopeNotFound(f"live scope {slug!r} not found")
     return scope
+
+
+async def find_scope(session: AsyncSession, project: Project, raw_slug: str) -> LiveScope:
+    """The scope a path or form names (normalised like a live URL's `scope`)."""
+    return await get_scope(session, project, normalize_scope(raw_slug))
 
 
 async def view(session: AsyncSession, scope: LiveScope) -> ScopeView:

@@ -13,6 +13,7 @@ from banatie.namespaces.schemas import (
     NamespaceOut,
     NamespaceUpdate,
 )
+from banatie.path_rows import NamespaceDep
 from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, PageQuery, ok, page
 
 router = APIRouter(prefix="/api/v1/namespaces", tags=["namespaces"], responses=ERROR_RESPONSES)
@@ -30,9 +31,7 @@ async def create_namespace(
 
 @router.get("")
 async def list_namespaces(
-    session: SessionDep,
-    project: ProjectDep,
-    paging: PageQuery,
+    session: SessionDep, project: ProjectDep, paging: PageQuery
 ) -> ListEnvelope[NamespaceOut]:
     """The project's namespaces, by slug."""
     rows, total = await service.list_namespaces(
@@ -42,11 +41,9 @@ async def list_namespaces(
 
 
 @router.get("/{slug}")
-async def get_namespace(
-    slug: str, session: SessionDep, project: ProjectDep
-) -> Envelope[NamespaceOut]:
+async def get_namespace(namespace: NamespaceDep) -> Envelope[NamespaceOut]:
     """One namespace (its slug is case-insensitive)."""
-    return ok(present_namespace(await service.get(session, project, slug)))
+    return ok(present_namespace(namespace))
 
 
 @router.put("/{slug}")
@@ -62,10 +59,9 @@ async def update_namespace(
 
 @router.delete("/{slug}")
 async def delete_namespace(
-    slug: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+    namespace: NamespaceDep, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[DeletedNamespace]:
     """Delete the namespace; its images and generations are kept, without a namespace."""
-    namespace = await service.get(session, project, slug)
     slug = namespace.slug
     kept = await service.delete(runtime, session, project, namespace)
     return ok(DeletedNamespace(slug=slug, images_kept=kept))
