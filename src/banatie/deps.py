@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -82,3 +83,24 @@ async def get_project(principal: PrincipalDep) -> Project:
 
 
 ProjectDep = Annotated[Project, Depends(get_project)]
+
+
+def project_row(lookup: Callable[[AsyncSession, Project, str], Awaitable[Any]], param: str) -> Any:
+    """A dependency on the caller's project's row named by the path parameter `param`:
+    `lookup(session, project, value)` finds it or raises its feature's not-found error.
+    `ThingDep = Annotated[Thing, project_row(service.get, "thing_id")]`."""
+
+    async def row(session: AsyncSession, project: Project, **path: str) -> Any:
+        return await lookup(session, project, path[param])
+
+    # FastAPI reads a path parameter by the name of the function's parameter: give it `param`.
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    signature = inspect.Signature(
+        [
+            inspect.Parameter("session", keyword, annotation=SessionDep),
+            inspect.Parameter("project", keyword, annotation=ProjectDep),
+            inspect.Parameter(param, keyword, annotation=str),
+        ]
+    )
+    setattr(row, "__signature__", signature)  # noqa: B010
+    return Depends(row)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from banatie.accounts.auth import LastUsedTracker
 from banatie.db.engine import make_engine, make_sessionmaker
 from banatie.delivery.state import Delivery, build_delivery
+from banatie.images.cleanup import ImageCleanup
 from banatie.imaging.pool import CpuPool
 from banatie.live.state import LiveState
 from banatie.observability import instrumented
@@ -70,6 +71,11 @@ class Runtime:
     def instance(self) -> str:
         """This process's worker id: the owner of its generations and live claims."""
         return self.live.instance
+
+    @property
+    def image_cleanup(self) -> ImageCleanup:
+        """What an image's deletion or new content needs once committed (banatie.images)."""
+        return ImageCleanup(self.sessionmaker, self.blobs, self.delivery, self.image_changed)
 
     def image_changed(self, image_id: str, storage_key: str) -> None:
         """An image was deleted or given new content (its old blobs, under `storage_key`, go):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
@@ -12,6 +13,7 @@ from pydantic_core import PydanticCustomError
 from banatie.validation import unstorable
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 class CamelModel(BaseModel):
@@ -41,8 +43,33 @@ class RequestModel(CamelModel, StorableModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
+def from_row(model: type[M], row: object, **fields: Any) -> M:
+    """A response model whose every field not given in `fields` is `row`'s attribute of the same
+    name: a presenter names only what it computes, renames or converts."""
+    values = {name: getattr(row, name) for name in model.model_fields.keys() - fields.keys()}
+    return model.model_validate({**values, **fields})
+
+
 #: `offset` of list routes: beyond it no database would page anyway (and SQLite's integers end).
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Which page of a list a route was asked for."""
+
+    limit: int
+    offset: int
+
+
+def _page_request(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20, offset: Offset = 0
+) -> PageRequest:
+    return PageRequest(limit, offset)
+
+
+#: A list route's `limit` (1-100, default 20) and `offset` query parameters.
+PageQuery = Annotated[PageRequest, Depends(_page_request)]
 
 
 class Pagination(CamelModel):
@@ -80,11 +107,14 @@ def ok(data: T) -> Envelope[T]:
     return Envelope[T](data=data)
 
 
-def page(items: list[T], *, total: int, limit: int, offset: int) -> ListEnvelope[T]:
+def page(items: list[T], *, total: int, at: PageRequest) -> ListEnvelope[T]:
     return ListEnvelope[T](
         data=items,
         pagination=Pagination(
-            total=total, limit=limit, offset=offset, has_more=offset + len(items) < total
+            total=total,
+            limit=at.limit,
+            offset=at.offset,
+            has_more=at.offset + len(items) < total,
         ),
     )
 

@@ -4,8 +4,9 @@ app). They work on the server's database only: a missing or unmigrated one is re
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +22,8 @@ from banatie.quota import service as quota
 from banatie.quota.models import Plan
 from banatie.quota.service import Limits
 from banatie.settings import Settings
+
+T = TypeVar("T")
 
 
 @asynccontextmanager
@@ -51,14 +54,8 @@ async def create_key(
 ) -> tuple[str, ApiKey]:
     async with open_session(settings) as session:
         organization = await service.ensure_organization(session, organization_slug)
-        issued = await service.issue_key(
-            session,
-            organization=organization,
-            project_slug=project_slug,
-            key_type=key_type,
-            name=name,
-            expires_in_days=expires_in_days,
-        )
+        spec = service.KeySpec(key_type, project_slug, name, expires_in_days)
+        issued = await service.issue_key(session, organization, spec)
         return issued.secret, issued.record
 
 
@@ -83,20 +80,7 @@ async def list_plans(settings: Settings) -> list[tuple[Plan, Limits]]:
         ]
 
 
-async def set_plan(
-    settings: Settings,
-    slug: str,
-    name: str | None,
-    monthly_generations: int | None,
-    rate_limit: str | None,
-    storage_mb: int | None,
-) -> Plan:
+async def in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run a service call in one unit of work on the server's database."""
     async with open_session(settings) as session:
-        return await quota.upsert_plan(
-            session,
-            slug,
-            name=name,
-            monthly_generations=monthly_generations,
-            rate_limit=rate_limit,
-            storage_mb=storage_mb,
-        )
+        return await work(session)

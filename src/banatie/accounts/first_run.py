@@ -33,14 +33,8 @@ async def ensure_first_run(settings: Settings) -> FirstRun | None:
             organization = await service.ensure_organization(
                 session, settings.first_run_organization
             )
-            issued = await service.issue_key(
-                session,
-                organization=organization,
-                project_slug=settings.first_run_project,
-                key_type="project",
-                name="first-run key",
-                expires_in_days=None,
-            )
+            spec = service.KeySpec("project", settings.first_run_project, "first-run key")
+            issued = await service.issue_key(session, organization, spec)
     finally:
         await engine.dispose()
     if settings.first_run_key_file is not None:

@@ -8,6 +8,22 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from banatie.db.base import Base, IdMixin, TimestampMixin
 
 
+class OrganizationOwned:
+    """A row of one organization, deleted with it."""
+
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+
+
+class ProjectOwned:
+    """A row of one project, deleted with it."""
+
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+
+
 class Organization(IdMixin, TimestampMixin, Base):
     __tablename__ = "organizations"
 
@@ -15,13 +31,10 @@ class Organization(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
 
 
-class Project(IdMixin, TimestampMixin, Base):
+class Project(OrganizationOwned, IdMixin, TimestampMixin, Base):
     __tablename__ = "projects"
     __table_args__ = (UniqueConstraint("organization_id", "slug"),)
 
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
-    )
     slug: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     plan: Mapped[str] = mapped_column(String(32), default="free")
@@ -29,12 +42,9 @@ class Project(IdMixin, TimestampMixin, Base):
     organization: Mapped[Organization] = relationship(lazy="joined")
 
 
-class ApiKey(IdMixin, Base):
+class ApiKey(OrganizationOwned, IdMixin, Base):
     __tablename__ = "api_keys"
 
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
-    )
     # Master keys administer an organization and have no project.
     project_id: Mapped[str | None] = mapped_column(
         ForeignKey("projects.id", ondelete="CASCADE"), index=True

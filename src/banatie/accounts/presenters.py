@@ -5,20 +5,15 @@ from __future__ import annotations
 from banatie.accounts.models import ApiKey
 from banatie.accounts.schemas import IssuedKeyOut, KeyOut
 from banatie.accounts.service import IssuedKey
+from banatie.schemas import from_row
 
 
 def present_key(key: ApiKey) -> KeyOut:
-    return KeyOut(
-        id=key.id,
-        type=key.type,
-        name=key.name,
-        key_prefix=key.key_prefix,
+    return from_row(
+        KeyOut,
+        key,
         organization_slug=key.organization.slug,
         project_slug=key.project.slug if key.project else None,
-        created_at=key.created_at,
-        expires_at=key.expires_at,
-        revoked_at=key.revoked_at,
-        last_used_at=key.last_used_at,
     )
 
 

@@ -38,15 +38,8 @@ async def bootstrap_initial_key(
 async def create_key(
     body: KeyCreate, session: SessionDep, master: MasterDep
 ) -> Envelope[IssuedKeyOut]:
-    result = await service.create_key_as_master(
-        session,
-        master.key,
-        key_type=body.type,
-        organization_slug=body.organization_slug,
-        project_slug=body.project_slug,
-        name=body.name,
-        expires_in_days=body.expires_in_days,
-    )
+    spec = service.KeySpec(body.type, body.project_slug, body.name, body.expires_in_days)
+    result = await service.create_key_as_master(session, master.key, body.organization_slug, spec)
     return ok(present_issued_key(result))
 
 

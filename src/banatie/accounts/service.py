@@ -28,6 +28,17 @@ class IssuedKey:
     secret: str
 
 
+@dataclass(frozen=True)
+class KeySpec:
+    """What a new key is: `master`, or `project` of `project_slug` (made if missing); its name;
+    its lifetime in days (None: a project key's default, no expiry for a master key)."""
+
+    key_type: str
+    project_slug: str | None = None
+    name: str | None = None
+    expires_in_days: int | None = None
+
+
 def check_slug(value: str, field: str) -> str:
     if not SLUG_RE.match(value):
         raise ValidationError(
@@ -72,15 +83,13 @@ async def list_keys(session: AsyncSession, organization: Organization) -> list[A
 
 async def issue_key(
     session: AsyncSession,
-    *,
     organization: Organization,
-    project_slug: str | None,
-    key_type: str,
-    name: str | None,
-    expires_in_days: int | None,
+    spec: KeySpec,
+    *,
     created_by: str | None = None,
 ) -> IssuedKey:
-    """A key of `organization`; `project_slug` names its project (made if missing)."""
+    """A key of `organization` as `spec` says."""
+    key_type, project_slug, expires_in_days = spec.key_type, spec.project_slug, spec.expires_in_days
     if key_type not in ("master", "project"):
         raise ValidationError("type must be 'master' or 'project'")
     if key_type == "project" and not project_slug:
@@ -96,7 +105,7 @@ async def issue_key(
         organization_id=organization.id,
         project_id=project.id if key_type == "project" and project else None,
         type=key_type,
-        name=name,
+        name=spec.name,
         key_hash=key_material.hash_key(secret),
         key_prefix=key_material.display_prefix(secret),
         created_at=now,
@@ -136,12 +145,7 @@ async def bootstrap_master_key(
     # A refusal below rolls the unit of work back, which gives the marker back.
     organization = await _bootstrap_organization(session, caller, organization_slug, default_slug)
     return await issue_key(
-        session,
-        organization=organization,
-        project_slug=None,
-        key_type="master",
-        name=name or "initial master key",
-        expires_in_days=None,
+        session, organization, KeySpec("master", name=name or "initial master key")
     )
 
 
@@ -166,14 +170,7 @@ async def _bootstrap_organization(
 
 
 async def create_key_as_master(
-    session: AsyncSession,
-    master: ApiKey,
-    *,
-    key_type: str,
-    organization_slug: str | None,
-    project_slug: str | None,
-    name: str | None,
-    expires_in_days: int | None,
+    session: AsyncSession, master: ApiKey, organization_slug: str | None, spec: KeySpec
 ) -> IssuedKey:
     organization = master.organization
     if organization_slug is not None and organization_slug != organization.slug:
@@ -181,15 +178,7 @@ async def create_key_as_master(
             f"this master key administers organization {organization.slug!r} only; "
             f"use `banatie keys create` on the server to create {organization_slug!r}"
         )
-    return await issue_key(
-        session,
-        organization=organization,
-        project_slug=project_slug,
-        key_type=key_type,
-        name=name,
-        expires_in_days=expires_in_days,
-        created_by=master.id,
-    )
+    return await issue_key(session, organization, spec, created_by=master.id)
 
 
 async def revoke_key(

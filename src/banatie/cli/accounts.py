@@ -138,12 +138,20 @@ def plans_set(
 ) -> None:
     """Create or update a plan (a master key moves projects onto it)."""
     from banatie.accounts import cli_ops
+    from banatie.quota import service as quota
 
-    settings = load_settings()
-    run(
-        cli_ops.set_plan(settings, slug, name, monthly_generations, rate_limit, storage_mb),
-        PLAN_FLAGS,
+    plan = cli_ops.in_session(
+        load_settings(),
+        lambda session: quota.upsert_plan(
+            session,
+            slug,
+            name=name,
+            monthly_generations=monthly_generations,
+            rate_limit=rate_limit,
+            storage_mb=storage_mb,
+        ),
     )
+    run(plan, PLAN_FLAGS)
     console.print(f"plan {slug} saved")
 
 

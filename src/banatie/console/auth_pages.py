@@ -21,7 +21,7 @@ from banatie.console.web import (
 from banatie.db.transactions import after_commit
 from banatie.deps import RuntimeDep, SessionDep
 from banatie.errors import ApiError
-from banatie.users import mail
+from banatie.users import invitations, mail, resets, sessions
 from banatie.users import service as users
 from banatie.users.credentials import MIN_PASSWORD_CHARS
 from banatie.users.models import User
@@ -44,7 +44,7 @@ def _client_ip(request: Request) -> str:
 async def _signed_in(
     request: Request, runtime: RuntimeDep, session: SessionDep, user: User, target: str
 ) -> Response:
-    token, _ = await users.start_session(
+    token, _ = await sessions.start_session(
         session,
         runtime.settings,
         user,
@@ -117,7 +117,7 @@ async def login(
     next: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        user = await users.log_in(
+        user = await sessions.log_in(
             session,
             runtime.settings,
             runtime.rate_limiter,
@@ -143,7 +143,7 @@ async def login(
 @router.post("/logout", dependencies=[CsrfDep])
 async def logout(viewer: ViewerDep, session: SessionDep) -> Response:
     if viewer.record is not None:
-        await users.end_session(session, viewer.record)
+        await sessions.end_session(session, viewer.record)
     response = redirect("/console/login")
     response.delete_cookie(SESSION_COOKIE, path="/console")
     return response
@@ -162,7 +162,7 @@ async def reset_request(
     session: SessionDep,
     email: Annotated[str, Form()] = "",
 ) -> Response:
-    token = await users.request_reset(session, email)
+    token = await resets.request_reset(session, email)
     if token is not None:
         address = email.strip().lower()
         link = f"{runtime.settings.public_base_url.rstrip('/')}/console/reset/{token}"
@@ -181,7 +181,7 @@ async def reset_request(
 async def reset_page(
     token: str, request: Request, viewer: ViewerDep, session: SessionDep
 ) -> Response:
-    user = await users.check_reset(session, token)
+    user = await resets.check_reset(session, token)
     return render(
         request,
         viewer,
@@ -202,7 +202,7 @@ async def reset(
     password: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        user = await users.reset_password(session, token, password)
+        user = await resets.reset_password(session, token, password)
     except ApiError as exc:
         return render(
             request,
@@ -220,7 +220,7 @@ async def reset(
 async def invitation_page(
     token: str, request: Request, viewer: ViewerDep, session: SessionDep
 ) -> Response:
-    invitation = await users.open_invitation(session, token)
+    invitation = await invitations.open_invitation(session, token)
     return render(request, viewer, "invite.html", invitation=invitation, token=token)
 
 
@@ -228,5 +228,5 @@ async def invitation_page(
 async def accept_invitation(token: str, viewer: ViewerDep, session: SessionDep) -> Response:
     if viewer.user is None:
         return redirect(f"/console/login?next=/console/invite/{token}")
-    membership = await users.accept_invitation(session, token, viewer.user)
+    membership = await invitations.accept_invitation(session, token, viewer.user)
     return redirect(f"/console/{membership.organization.slug}")

@@ -238,7 +238,7 @@ async def delete_image(
     ref: str, page: ProjectPageDep, runtime: RuntimeDep, session: SessionDep
 ) -> Response:
     image = await images.resolve_ref(session, page.project, ref)
-    await images.delete(runtime, session, image)
+    await images.delete(runtime.image_cleanup, session, image)
     return redirect(f"{page.base}/gallery")
 
 

@@ -18,6 +18,7 @@ from banatie.console.web import (
 )
 from banatie.deps import RuntimeDep, SessionDep
 from banatie.errors import ApiError
+from banatie.users import invitations
 from banatie.users import service as users
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
@@ -88,7 +89,7 @@ async def members(
         membership=membership,
         org=membership.organization,
         members=await users.members(session, membership),
-        invitations=await users.invitations(session, membership),
+        invitations=await invitations.pending(session, membership),
         invite_link=(
             f"{runtime.settings.public_base_url.rstrip('/')}/console/invite/{invited}"
             if invited
@@ -107,7 +108,7 @@ async def invite(
     role: Annotated[str, Form()] = "member",
     email: Annotated[str, Form()] = "",
 ) -> Response:
-    _, token = await users.invite(session, membership, role=role, email=email or None)
+    _, token = await invitations.invite(session, membership, role=role, email=email or None)
     # The link is shown once, on the page the owner lands on; only its hash is kept.
     return await members(request, viewer, runtime, membership, session, invited=token)
 
@@ -120,5 +121,5 @@ async def remove_member(member_id: str, membership: MembershipDep, session: Sess
 
 @router.post("/{org}/invitations/{invitation_id}/withdraw", dependencies=[CsrfDep])
 async def withdraw(invitation_id: str, membership: MembershipDep, session: SessionDep) -> Response:
-    await users.withdraw_invitation(session, membership, invitation_id)
+    await invitations.withdraw_invitation(session, membership, invitation_id)
     return redirect(f"/console/{membership.organization.slug}/members")

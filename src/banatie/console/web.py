@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from banatie.deps import SessionDep
 from banatie.errors import ApiError
 from banatie.users import service as users
+from banatie.users import sessions
 from banatie.users.models import ConsoleSession, Membership, User
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class Viewer:
 
 
 async def get_viewer(request: Request, session: SessionDep) -> Viewer:
-    record = await users.current_session(session, request.cookies.get(SESSION_COOKIE))
+    record = await sessions.current_session(session, request.cookies.get(SESSION_COOKIE))
     if record is not None:
         return Viewer(record, record.csrf_token)
     # Signed out (log-in, sign-up, reset forms): a double-submit token in its own cookie.
@@ -83,7 +84,7 @@ async def check_csrf(request: Request, viewer: ViewerDep) -> None:
         form = await request.form()
         value = form.get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
-    if viewer.new_anonymous_csrf or not users.csrf_matches(viewer.csrf, given):
+    if viewer.new_anonymous_csrf or not sessions.csrf_matches(viewer.csrf, given):
         raise CsrfRefused(
             "this form has expired or did not come from this console (CSRF check failed): "
             "reload the page and try again"

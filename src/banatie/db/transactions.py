@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -145,3 +146,12 @@ async def step(session: AsyncSession, *, why: str) -> AsyncIterator[None]:
         with contextlib.suppress(Exception):  # the database may be what failed
             await abandon(session)
         raise
+
+
+async def flush_unique(session: AsyncSession, conflict: Exception) -> None:
+    """Flush; a constraint the flush breaks (a unique name taken by a concurrent request) is
+    raised as `conflict`, and the caller's unit of work rolls back."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise conflict from exc

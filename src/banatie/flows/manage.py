@@ -18,7 +18,7 @@ from banatie.generation.models import Generation
 from banatie.images import repository as images_repository
 from banatie.images import service as images
 from banatie.images.aliases import is_uuid, normalize_alias
-from banatie.runtime import Runtime
+from banatie.images.cleanup import ImageCleanup
 from banatie.settings import Settings
 from banatie.validation import check_meta
 
@@ -113,7 +113,7 @@ async def last_step(session: AsyncSession, flow: Flow) -> Generation:
 
 
 async def delete(
-    rt: Runtime, session: AsyncSession, project: Project, flow: Flow
+    cleanup: ImageCleanup, session: AsyncSession, project: Project, flow: Flow
 ) -> tuple[int, int, list[str]]:
     """Delete the flow, its generations and its images, except images holding a project alias
     (something the user chose to keep): they stay, with no flow. Returns (generations deleted,
@@ -124,7 +124,7 @@ async def delete(
     deleted = 0
     for image in members:
         if not image.alias:
-            await images.delete(rt, session, image)  # row and purge; blobs once committed
+            await images.delete(cleanup, session, image)  # row and purge; blobs once committed
             deleted += 1
     fresh = await repository.get(session, project.id, flow_id)
     generations = await repository.remove(session, fresh) if fresh is not None else 0

@@ -10,6 +10,7 @@ from banatie.accounts.models import Project
 from banatie.flows import repository
 from banatie.flows.models import Flow
 from banatie.flows.schemas import FlowOut
+from banatie.schemas import from_row
 
 
 async def present_flows(
@@ -30,14 +31,12 @@ async def present_flow(session: AsyncSession, project: Project, flow: Flow) -> F
 
 def _present(flow: Flow, stats: repository.FlowStats, alive: set[str]) -> FlowOut:
     aliases = {str(name): str(image_id) for name, image_id in (flow.aliases or {}).items()}
-    return FlowOut(
-        id=flow.id,
-        project_id=flow.project_id,
+    return from_row(
+        FlowOut,
+        flow,
         aliases={name: image_id for name, image_id in aliases.items() if image_id in alive},
         generation_count=stats.generation_count,
         image_count=stats.image_count,
         last_generated_at=stats.last_generated_at,
         meta=dict(flow.meta or {}),
-        created_at=flow.created_at,
-        updated_at=flow.updated_at,
     )

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from banatie.db.paging import fetch_page
 from banatie.flows.models import Flow
 from banatie.generation.models import Generation
 from banatie.images.models import Image
@@ -31,11 +32,9 @@ async def list_flows(
     session: AsyncSession, project_id: str, *, limit: int, offset: int
 ) -> tuple[list[Flow], int]:
     query = select(Flow).where(Flow.project_id == project_id)
-    total = await session.execute(select(func.count()).select_from(query.subquery()))
-    rows = await session.execute(
-        query.order_by(Flow.updated_at.desc(), Flow.id).limit(limit).offset(offset)
+    return await fetch_page(
+        session, query, Flow.updated_at.desc(), Flow.id, limit=limit, offset=offset
     )
-    return list(rows.scalars().all()), int(total.scalar_one())
 
 
 async def stats(session: AsyncSession, flow_ids: list[str]) -> dict[str, FlowStats]:

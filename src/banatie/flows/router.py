@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter
 
 from banatie.deps import ProjectDep, RuntimeDep, SessionDep
 from banatie.flows import manage
-from banatie.flows.models import Flow
 from banatie.flows.presenters import present_flow, present_flows
 from banatie.flows.schemas import DeletedFlow, FlowAliasesUpdate, FlowCreate, FlowOut
 from banatie.generation import service as generation_service
@@ -17,20 +14,11 @@ from banatie.generation.schemas import GenerationOut
 from banatie.images import service as images
 from banatie.images.presenters import present_image
 from banatie.images.schemas import ImageOut
-from banatie.quota.deps import generation_rate_limit
-from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, errors, ok, page
+from banatie.path_rows import FlowDep
+from banatie.quota.deps import GENERATES
+from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, PageQuery, ok, page
 
 router = APIRouter(prefix="/api/v1/flows", tags=["flows"], responses=ERROR_RESPONSES)
-
-Limit = Annotated[int, Query(ge=1, le=100)]
-
-
-async def _flow(flow_id: str, session: SessionDep, project: ProjectDep) -> Flow:
-    return await manage.get(session, project, flow_id)
-
-
-#: The project's flow named by the path's `flow_id` (404 FLOW_NOT_FOUND otherwise).
-FlowDep = Annotated[Flow, Depends(_flow)]
 
 
 @router.post("", status_code=201)
@@ -45,12 +33,14 @@ async def create_flow(
 
 @router.get("")
 async def list_flows(
-    session: SessionDep, project: ProjectDep, limit: Limit = 20, offset: Offset = 0
+    session: SessionDep, project: ProjectDep, paging: PageQuery
 ) -> ListEnvelope[FlowOut]:
     """The project's flows, the most recently changed first."""
-    flows, total = await manage.list_flows(session, project, limit=limit, offset=offset)
+    flows, total = await manage.list_flows(
+        session, project, limit=paging.limit, offset=paging.offset
+    )
     items = await present_flows(session, project, flows)
-    return page(items, total=total, limit=limit, offset=offset)
+    return page(items, total=total, at=paging)
 
 
 @router.get("/{flow_id}")
@@ -66,7 +56,7 @@ async def delete_flow(
     """Delete the flow, its generations and its images; images holding a project alias are
     kept, with no flow."""
     flow_id = flow.id
-    generations, deleted, kept = await manage.delete(runtime, session, project, flow)
+    generations, deleted, kept = await manage.delete(runtime.image_cleanup, session, project, flow)
     return ok(
         DeletedFlow(
             id=flow_id,
@@ -79,36 +69,26 @@ async def delete_flow(
 
 @router.get("/{flow_id}/generations")
 async def list_flow_generations(
-    flow: FlowDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    project: ProjectDep,
-    limit: Limit = 20,
-    offset: Offset = 0,
+    flow: FlowDep, runtime: RuntimeDep, session: SessionDep, project: ProjectDep, paging: PageQuery
 ) -> ListEnvelope[GenerationOut]:
     """The flow's generations, the latest first."""
     rows, total = await generation_service.list_generations(
-        session, project, flow_id=flow.id, limit=limit, offset=offset
+        session, project, flow_id=flow.id, limit=paging.limit, offset=paging.offset
     )
     items = await present_generations(session, runtime.settings, project, rows)
-    return page(items, total=total, limit=limit, offset=offset)
+    return page(items, total=total, at=paging)
 
 
 @router.get("/{flow_id}/images")
 async def list_flow_images(
-    flow: FlowDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    project: ProjectDep,
-    limit: Limit = 20,
-    offset: Offset = 0,
+    flow: FlowDep, runtime: RuntimeDep, session: SessionDep, project: ProjectDep, paging: PageQuery
 ) -> ListEnvelope[ImageOut]:
     """The flow's images (generated and uploaded), the latest first."""
     rows, total = await images.list_images(
-        session, project, flow_id=flow.id, limit=limit, offset=offset
+        session, project, flow_id=flow.id, limit=paging.limit, offset=paging.offset
     )
     items = [present_image(image, project, runtime.settings) for image in rows]
-    return page(items, total=total, limit=limit, offset=offset)
+    return page(items, total=total, at=paging)
 
 
 @router.put("/{flow_id}/aliases")
@@ -132,8 +112,7 @@ async def delete_flow_alias(
 
 @router.post(
     "/{flow_id}/regenerate",
-    dependencies=[Depends(generation_rate_limit)],
-    responses=errors(409, 422, 429, 502, 504),
+    **GENERATES,
 )
 async def regenerate_flow(
     flow: FlowDep, runtime: RuntimeDep, session: SessionDep, project: ProjectDep

@@ -5,17 +5,15 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from banatie.accounts.models import ProjectOwned
 from banatie.db.base import Base, IdMixin, TimestampMixin
 
 
-class Generation(IdMixin, TimestampMixin, Base):
+class Generation(ProjectOwned, IdMixin, TimestampMixin, Base):
     __tablename__ = "generations"
     # The recovery sweep reads the in-flight rows every few seconds.
     __table_args__ = (Index("ix_generations_status_owner", "status", "owner"),)
 
-    project_id: Mapped[str] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), index=True
-    )
     flow_id: Mapped[str | None] = mapped_column(
         ForeignKey("flows.id", ondelete="SET NULL"), index=True
     )

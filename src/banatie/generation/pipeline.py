@@ -23,6 +23,7 @@ from banatie.errors import ApiError
 from banatie.flows.models import Flow
 from banatie.generation import references
 from banatie.generation.models import Generation
+from banatie.images import content
 from banatie.images import service as images
 from banatie.images.models import Image
 from banatie.imaging.probe import InvalidImage, probe
@@ -95,15 +96,15 @@ async def run(
         namespace=generation.namespace,
     )
     if replacing is not None:
-        image.storage_key = images.revision_key(replacing)
-    replaced: images.Replaced | None = None
+        image.storage_key = content.revision_key(replacing)
+    replaced: content.Replaced | None = None
 
     async def rows() -> str | None:
         nonlocal replaced
         await quota.check_storage(session, project, rt.settings, len(synthesized.data))
         moved_from = None
         if replacing is not None:  # same id: its alias and flow aliases stay where they are
-            replaced = await images.replace_content(rt.delivery, session, replacing, image)
+            replaced = await content.replace_content(rt.delivery, session, replacing, image)
         else:
             session.add(image)
             await session.flush()
@@ -119,7 +120,7 @@ async def run(
     try:
         async with transactions.step(session, why=STORED):
             moved_from = await images.write_blob_then_rows(
-                rt,
+                rt.blobs,
                 session,
                 key=image.storage_key,
                 data=synthesized.data,
@@ -140,7 +141,7 @@ async def run(
     metrics.stage_finished("persist", rt.blobs.name, "ok", persisted)
     metrics.generation_finished("success", generation.model)
     if replacing is not None and replaced is not None:
-        await images.drop_replaced(rt, replaced)
+        await content.drop_replaced(rt.image_cleanup, replaced)
         return GenerationResult(generation, replacing, None)
     return GenerationResult(generation, image, moved_from)
 
@@ -201,7 +202,7 @@ async def _produce(
     except InvalidImage as exc:
         raise ProviderError(f"the image model returned an unusable image: {exc}") from exc
     analysis = await images.analyze(
-        rt,
+        rt.analyzer,
         synthesized.data,
         header.mime_type,
         prompt=generation.original_prompt,

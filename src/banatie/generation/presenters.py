@@ -16,6 +16,7 @@ from banatie.generation.schemas import GenerationOut, ReferencedImage
 from banatie.images import repository as image_repository
 from banatie.images.models import Image
 from banatie.images.presenters import present_image
+from banatie.schemas import from_row
 from banatie.settings import Settings
 
 
@@ -75,21 +76,9 @@ def present_generation(
         )
         for ref in generation.referenced_images or []
     ]
-    return GenerationOut(
-        id=generation.id,
-        project_id=generation.project_id,
-        flow_id=generation.flow_id,
-        status=generation.status,
-        source=generation.source,
-        prompt=generation.prompt,
-        original_prompt=generation.original_prompt,
-        auto_enhance=generation.auto_enhance,
-        aspect_ratio=generation.aspect_ratio,
-        image_size=generation.image_size,
-        template=generation.template,
-        namespace=generation.namespace,
-        alias=generation.alias,
-        flow_alias=generation.flow_alias,
+    return from_row(
+        GenerationOut,
+        generation,
         output_image=output_out,
         variants=output_out.variants if output_out else {},
         referenced_images=refs,
@@ -98,16 +87,7 @@ def present_generation(
             if generation.flow_context
             else None
         ),
-        detected_language=generation.detected_language,
-        enhancer=generation.enhancer,
-        synthesizer=generation.synthesizer,
-        model=generation.model,
         token_usage=dict(generation.token_usage or {}),
-        error_code=generation.error_code,
-        error_message=generation.error_message,
-        processing_time_ms=generation.processing_time_ms,
         meta=dict(generation.meta or {}),
         alias_moved_from=alias_moved_from,
-        created_at=generation.created_at,
-        updated_at=generation.updated_at,
     )

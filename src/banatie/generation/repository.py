@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.db.base import utcnow
+from banatie.db.paging import fetch_page
 from banatie.generation.models import Generation
 
 
@@ -35,11 +36,9 @@ async def list_generations(
         query = query.where(Generation.flow_id == flow_id)
     if status is not None:
         query = query.where(Generation.status == status)
-    total = await session.execute(select(func.count()).select_from(query.subquery()))
-    rows = await session.execute(
-        query.order_by(Generation.created_at.desc(), Generation.id).limit(limit).offset(offset)
+    return await fetch_page(
+        session, query, Generation.created_at.desc(), Generation.id, limit=limit, offset=offset
     )
-    return list(rows.scalars().all()), int(total.scalar_one())
 
 
 async def claim(session: AsyncSession, generation_id: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic.alias_generators import to_camel
 
 from banatie.deps import ProjectDep, RuntimeDep, SessionDep
@@ -18,9 +18,10 @@ from banatie.generation.schemas import (
     GenerationOut,
     GenerationUpdate,
 )
+from banatie.path_rows import GenerationDep
 from banatie.quota import service as quota
-from banatie.quota.deps import generation_rate_limit
-from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, errors, ok, page
+from banatie.quota.deps import GENERATES
+from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, PageQuery, errors, ok, page
 from banatie.snippets import render as snippets
 
 router = APIRouter(prefix="/api/v1/generations", tags=["generations"], responses=ERROR_RESPONSES)
@@ -29,8 +30,7 @@ router = APIRouter(prefix="/api/v1/generations", tags=["generations"], responses
 @router.post(
     "",
     status_code=201,
-    dependencies=[Depends(generation_rate_limit)],
-    responses=errors(409, 422, 429, 502, 504),
+    **GENERATES,
 )
 async def create_generation(
     body: GenerationCreate, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
@@ -57,11 +57,10 @@ async def list_generations(
     runtime: RuntimeDep,
     session: SessionDep,
     project: ProjectDep,
+    paging: PageQuery,
     flow_id: Annotated[str | None, Query(alias="flowId")] = None,
     status: Literal["processing", "success", "failed"] | None = None,
     namespace: Annotated[str | None, Query(description="a namespace slug")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Offset = 0,
 ) -> ListEnvelope[GenerationOut]:
     rows, total = await service.list_generations(
         session,
@@ -69,11 +68,11 @@ async def list_generations(
         flow_id=flow_id,
         status=status,
         namespace=namespace,
-        limit=limit,
-        offset=offset,
+        limit=paging.limit,
+        offset=paging.offset,
     )
     items = await present_generations(session, runtime.settings, project, rows)
-    return page(items, total=total, limit=limit, offset=offset)
+    return page(items, total=total, at=paging)
 
 
 @router.put(
@@ -109,40 +108,36 @@ async def update_generation(
 
 @router.get("/{generation_id}")
 async def get_generation(
-    generation_id: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+    generation: GenerationDep, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[GenerationOut]:
-    generation = await service.get(session, project, generation_id)
     return ok(await present_one(session, runtime.settings, project, generation))
 
 
 @router.post(
     "/{generation_id}/regenerate",
-    dependencies=[Depends(generation_rate_limit)],
-    responses=errors(409, 422, 429, 502, 504),
+    **GENERATES,
 )
 async def regenerate_generation(
-    generation_id: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+    generation: GenerationDep, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[GenerationOut]:
-    generation = await service.get(session, project, generation_id)
     result = await service.regenerate(runtime, session, project, generation)
     return ok(await present_result(session, runtime.settings, project, result))
 
 
 @router.delete("/{generation_id}")
 async def delete_generation(
-    generation_id: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+    generation: GenerationDep, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[DeletedGeneration]:
-    generation = await service.get(session, project, generation_id)
-    image_deleted = await service.delete(runtime, session, project, generation)
+    generation_id = generation.id
+    image_deleted = await service.delete(runtime.image_cleanup, session, project, generation)
     return ok(DeletedGeneration(id=generation_id, output_image_deleted=image_deleted))
 
 
 @router.get("/{generation_id}/snippets")
 async def generation_snippets(
-    generation_id: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+    generation: GenerationDep, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[list[snippets.Snippet]]:
     """Working code that makes this generation again (cURL, Python and JS SDKs, OpenAI SDK, an
     MCP tool call, a live URL) and HTML that places its image."""
-    generation = await service.get(session, project, generation_id)
     out = await present_one(session, runtime.settings, project, generation)
     return ok(snippets.for_generation(snippets.where(runtime.settings, project), out))

@@ -29,6 +29,7 @@ from banatie.generation.models import Generation
 from banatie.images import repository as image_repository
 from banatie.images import service as images
 from banatie.images.aliases import is_uuid, normalize_alias
+from banatie.images.cleanup import ImageCleanup
 from banatie.namespaces import service as namespaces
 from banatie.providers.capabilities import ImageCapabilities
 from banatie.quota import service as quota
@@ -260,7 +261,7 @@ async def get(session: AsyncSession, project: Project, generation_id: str) -> Ge
 
 
 async def delete(
-    rt: Runtime, session: AsyncSession, project: Project, generation: Generation
+    cleanup: ImageCleanup, session: AsyncSession, project: Project, generation: Generation
 ) -> bool:
     """Delete the generation and its output image, unless that image holds an alias (an alias is
     something the user chose to keep). Returns whether the image was deleted."""
@@ -272,6 +273,6 @@ async def delete(
     await session.delete(generation)
     await session.flush()
     if image is not None and image.alias is None:
-        await images.delete(rt, session, image)
+        await images.delete(cleanup, session, image)
         return True
     return False

@@ -5,17 +5,15 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from banatie.accounts.models import ProjectOwned
 from banatie.db.base import Base, IdMixin, TimestampMixin
 
 
-class Image(IdMixin, TimestampMixin, Base):
+class Image(ProjectOwned, IdMixin, TimestampMixin, Base):
     __tablename__ = "images"
     # An alias names at most one image per project (NULLs do not collide).
     __table_args__ = (UniqueConstraint("project_id", "alias"),)
 
-    project_id: Mapped[str] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), index=True
-    )
     flow_id: Mapped[str | None] = mapped_column(
         ForeignKey("flows.id", ondelete="SET NULL"), index=True
     )

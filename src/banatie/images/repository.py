@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from banatie.db.paging import fetch_page
 from banatie.delivery.models import ImageVariant
 from banatie.images.models import Image
 
@@ -62,11 +63,9 @@ async def list_images(
         query = query.where(Image.flow_id == flow_id)
     if source is not None:
         query = query.where(Image.source == source)
-    total = await session.execute(select(func.count()).select_from(query.subquery()))
-    rows = await session.execute(
-        query.order_by(Image.created_at.desc(), Image.id).limit(limit).offset(offset)
+    return await fetch_page(
+        session, query, Image.created_at.desc(), Image.id, limit=limit, offset=offset
     )
-    return list(rows.scalars().all()), int(total.scalar_one())
 
 
 async def first_and_last_in_flow(

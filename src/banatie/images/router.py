@@ -17,7 +17,8 @@ from banatie.images.schemas import (
     ImageOut,
     ImageUpdate,
 )
-from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, errors, ok, page
+from banatie.path_rows import ImageDep
+from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, PageQuery, errors, ok, page
 from banatie.snippets import render as snippets
 
 router = APIRouter(prefix="/api/v1/images", tags=["images"], responses=ERROR_RESPONSES)
@@ -63,11 +64,10 @@ async def list_images(
     runtime: RuntimeDep,
     session: SessionDep,
     project: ProjectDep,
+    paging: PageQuery,
     flow_id: Annotated[str | None, Query(alias="flowId")] = None,
     source: Literal["generated", "uploaded", "openai"] | None = None,
     namespace: Annotated[str | None, Query(description="a namespace slug")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Offset = 0,
 ) -> ListEnvelope[ImageOut]:
     images, total = await service.list_images(
         session,
@@ -75,27 +75,25 @@ async def list_images(
         flow_id=flow_id,
         source=source,
         namespace=namespace,
-        limit=limit,
-        offset=offset,
+        limit=paging.limit,
+        offset=paging.offset,
     )
     items = [present_image(image, project, runtime.settings) for image in images]
-    return page(items, total=total, limit=limit, offset=offset)
+    return page(items, total=total, at=paging)
 
 
 @router.get("/{ref}")
 async def get_image(
-    ref: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+    image: ImageDep, runtime: RuntimeDep, project: ProjectDep
 ) -> Envelope[ImageOut]:
-    image = await service.resolve_ref(session, project, ref)
     return ok(present_image(image, project, runtime.settings))
 
 
 @router.get("/{ref}/snippets")
 async def image_snippets(
-    ref: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+    image: ImageDep, runtime: RuntimeDep, project: ProjectDep
 ) -> Envelope[list[snippets.Snippet]]:
     """Working code that fetches and places this image (cURL, Python and JS SDKs, HTML)."""
-    image = await service.resolve_ref(session, project, ref)
     out = present_image(image, project, runtime.settings)
     return ok(snippets.for_image(snippets.where(runtime.settings, project), out))
 
@@ -113,11 +111,7 @@ async def update_image(
 
 @router.put("/{ref}/alias", responses=errors(409))
 async def set_image_alias(
-    ref: str,
-    body: AliasAssignment,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    project: ProjectDep,
+    ref: str, body: AliasAssignment, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[ImageAliasResult]:
     image = await service.resolve_ref(session, project, ref)
     if body.alias is not None and not body.alias.strip():
@@ -132,9 +126,8 @@ async def set_image_alias(
 
 @router.delete("/{ref}")
 async def delete_image(
-    ref: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+    image: ImageDep, runtime: RuntimeDep, session: SessionDep
 ) -> Envelope[DeletedImage]:
-    image = await service.resolve_ref(session, project, ref)
     image_id = image.id
-    await service.delete(runtime, session, image)
+    await service.delete(runtime.image_cleanup, session, image)
     return ok(DeletedImage(id=image_id))

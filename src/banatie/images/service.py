@@ -5,12 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
@@ -22,16 +19,17 @@ from banatie.errors import StorageDown, StorageError, ValidationError
 from banatie.flows import service as flows
 from banatie.images import repository
 from banatie.images.aliases import is_uuid, normalize_alias
+from banatie.images.cleanup import ImageCleanup
 from banatie.images.errors import AliasConflict, ImageNotFound
 from banatie.images.models import Image
 from banatie.images.schemas import ImageUpdate
 from banatie.imaging.probe import InvalidImage, probe, verify_decodes
 from banatie.namespaces import service as namespaces
-from banatie.providers.ports import AnalysisRequest, AssetAnalysis
+from banatie.providers.ports import AnalysisRequest, AssetAnalysis, AssetAnalyzer
 from banatie.quota import service as quota
 from banatie.recovery import deletions as blob_deletions
 from banatie.runtime import Runtime
-from banatie.storage.base import StorageUnavailable
+from banatie.storage.base import BlobStore, StorageUnavailable
 from banatie.validation import check_meta
 
 T = TypeVar("T")
@@ -100,18 +98,20 @@ async def assign_alias(
     if image.alias:  # the image leaves its previous alias
         await delivery.urls_changed(session, image, [image.alias], "alias moved")
     image.alias = alias
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        # Lost a race with another request assigning the same alias.
-        raise AliasConflict(f"alias {alias} was just taken; retry") from exc
+    # A race lost to another request assigning the same alias is a conflict.
+    await transactions.flush_unique(session, AliasConflict(f"alias {alias} was just taken; retry"))
     return moved_from
 
 
 async def analyze(
-    rt: Runtime, data: bytes, mime_type: str, *, prompt: str | None, filename: str | None
+    analyzer: AssetAnalyzer,
+    data: bytes,
+    mime_type: str,
+    *,
+    prompt: str | None,
+    filename: str | None,
 ) -> AssetAnalysis:
-    return await rt.analyzer.analyze(
+    return await analyzer.analyze(
         AnalysisRequest(data=data, mime_type=mime_type, prompt=prompt, filename=filename)
     )
 
@@ -157,7 +157,7 @@ def new_image(
 
 
 async def write_blob_then_rows(
-    rt: Runtime,
+    blobs: BlobStore,
     session: AsyncSession,
     *,
     key: str,
@@ -168,7 +168,7 @@ async def write_blob_then_rows(
     """The blob is written before the rows that point at it, which join the caller's unit of
     work; if the rows fail (or that unit rolls back), the blob goes."""
     try:
-        await rt.blobs.put(key, data, mime_type)
+        await blobs.put(key, data, mime_type)
     except Exception as exc:
         log.exception("blob write failed for %s", key)
         # Unreachable (S3 down) or refusing the write (a full disk).
@@ -177,7 +177,7 @@ async def write_blob_then_rows(
 
     async def drop_blob() -> None:
         try:
-            await rt.blobs.delete(key)
+            await blobs.delete(key)
         except Exception:  # the store went away meanwhile: `banatie gc` collects the orphan
             log.warning("could not delete blob %s after its rows failed", key, exc_info=True)
 
@@ -234,7 +234,7 @@ async def upload(
     flows.need_flow(flow_alias, flow_id)
     flow = await flows.join(session, project, flow_id) if flow_id else None
     space = await namespaces.find(session, project, namespace)
-    analysis = await analyze(rt, data, header.mime_type, prompt=None, filename=filename)
+    analysis = await analyze(rt.analyzer, data, header.mime_type, prompt=None, filename=filename)
     image = new_image(
         project,
         image_id=new_id(),
@@ -258,7 +258,12 @@ async def upload(
         return moved
 
     moved_from = await write_blob_then_rows(
-        rt, session, key=image.storage_key, data=data, mime_type=image.mime_type, write_rows=rows
+        rt.blobs,
+        session,
+        key=image.storage_key,
+        data=data,
+        mime_type=image.mime_type,
+        write_rows=rows,
     )
     return image, moved_from
 
@@ -299,86 +304,20 @@ async def set_alias(
     return moved_from
 
 
-async def delete(rt: Runtime, session: AsyncSession, image: Image) -> None:
+async def delete(cleanup: ImageCleanup, session: AsyncSession, image: Image) -> None:
     """Row first (with its CDN purge and the deletion of its blobs in the caller's unit of
     work), then, once that commits, the original and its variants: a store that is down (or a
     crash) in between leaves the blob deletion in the outbox, retried until done, never a row
     pointing at nothing."""
     image_id, key = image.id, image.storage_key
     refs = [image_id, image.alias or ""]
-    await rt.delivery.urls_changed(session, image, refs, "image deleted")
+    await cleanup.delivery.urls_changed(session, image, refs, "image deleted")
     deletion = blob_deletions.enqueue(session, key)
     await session.delete(image)
     await session.flush()
     deletion_id = deletion.id
 
     async def drop_blobs() -> None:
-        rt.image_changed(image_id, key)  # this process stops serving it
-        rt.delivery.outbox.wake()
-        await blob_deletions.attempt(rt.sessionmaker, rt.blobs, deletion_id, key)
+        await cleanup.finish(image_id, key, deletion_id)
 
     transactions.after_commit(session, drop_blobs)
-
-
-# What new content changes in an image row; its id, alias, flow and meta stay.
-CONTENT_FIELDS = (
-    "storage_key",
-    "mime_type",
-    "size_bytes",
-    "width",
-    "height",
-    "has_alpha",
-    "file_hash",
-    "focal_x",
-    "focal_y",
-    "analyzer",
-    "alt_text",
-    "description",
-    "tags",
-    "dominant_colors",
-    "placeholder_hash",
-    "namespace",
-)
-#: Separates the image id from the revision in the key of new content: `…/img/{id}~{rev}`.
-REVISION_MARK = "~"
-
-
-def revision_key(image: Image) -> str:
-    """A fresh blob key for new content of `image`, beside its old one: the old blobs stay
-    readable until the rows that point at the new ones are committed, and deleting the old key
-    (with everything under `{key}/`) cannot touch the new one."""
-    base = image.storage_key.split(REVISION_MARK, 1)[0]
-    return f"{base}{REVISION_MARK}{uuid.uuid4().hex[:12]}"
-
-
-@dataclass(frozen=True)
-class Replaced:
-    """The content an image had before :func:`replace_content`, and its queued deletion."""
-
-    image_id: str
-    key: str
-    deletion_id: str
-
-
-async def replace_content(
-    delivery: Delivery, session: AsyncSession, image: Image, fresh: Image
-) -> Replaced:
-    """Give `image` the content of `fresh` (same id, alias and URLs) in the caller's
-    transaction: the CDN purge of its URLs and the deletion of its old blobs and variants are
-    queued with it; :func:`drop_replaced` finishes once it is committed."""
-    refs = [image.id, image.alias or ""]
-    await delivery.urls_changed(session, image, refs, "regenerated in place")  # before rows go
-    await repository.forget_variants(session, image.id)
-    old_key = image.storage_key
-    deletion = blob_deletions.enqueue(session, old_key)
-    for name in CONTENT_FIELDS:
-        setattr(image, name, getattr(fresh, name))
-    image.updated_at = utcnow()
-    await session.flush()
-    return Replaced(image.id, old_key, deletion.id)
-
-
-async def drop_replaced(rt: Runtime, replaced: Replaced) -> None:
-    rt.delivery.outbox.wake()
-    rt.image_changed(replaced.image_id, replaced.key)  # this process stops serving it
-    await blob_deletions.attempt(rt.sessionmaker, rt.blobs, replaced.deletion_id, replaced.key)

@@ -22,6 +22,7 @@ from banatie.images.aliases import is_uuid
 from banatie.images.errors import ImageNotFound
 from banatie.images.models import Image
 from banatie.live import claims, repository
+from banatie.live.cache_key import normalize_scope
 from banatie.live.errors import (
     ScopeAlreadyExists,
     ScopeNotFound,
@@ -59,6 +60,11 @@ async def get_scope(session: AsyncSession, project: Project, slug: str) -> LiveS
     if scope is None:
         raise ScopeNotFound(f"live scope {slug!r} not found")
     return scope
+
+
+async def find_scope(session: AsyncSession, project: Project, raw_slug: str) -> LiveScope:
+    """The scope a path or form names (normalised like a live URL's `scope`)."""
+    return await get_scope(session, project, normalize_scope(raw_slug))
 
 
 async def view(session: AsyncSession, scope: LiveScope) -> ScopeView:
@@ -134,7 +140,7 @@ async def delete_scope(
     await session.flush()  # its entries go with it (ON DELETE CASCADE), before their images
     deleted = 0
     for image in await image_repository.get_many(session, project.id, image_ids):
-        await images.delete(rt, session, image)
+        await images.delete(rt.image_cleanup, session, image)
         deleted += 1
     return deleted
 
@@ -186,7 +192,7 @@ async def delete_image(rt: Runtime, session: AsyncSession, entry: LiveEntry) -> 
     await session.delete(entry)
     await session.flush()  # the entry first: deleting the image would cascade to it
     if image is not None:
-        await images.delete(rt, session, image)
+        await images.delete(rt.image_cleanup, session, image)
 
 
 async def regenerate_entry(
@@ -216,11 +222,11 @@ async def regenerate_entry(
     assert result.image is not None
     _forget(rt, session, [cache_key])
     if not await claims.link(session, entry_id, result.image.id, result.generation.id):
-        await images.delete(rt, session, result.image)
+        await images.delete(rt.image_cleanup, session, result.image)
         await transactions.commit_early(session, why=ORPHAN)
         raise ImageNotFound("the live image was deleted meanwhile")
     if old is not None:
-        await images.delete(rt, session, old)
+        await images.delete(rt.image_cleanup, session, old)
     fresh = await repository.get_entry(session, cache_key)
     assert fresh is not None
     return fresh

@@ -19,11 +19,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.db.base import new_id, utcnow
-from banatie.db.transactions import separate_transaction
+from banatie.db.transactions import flush_unique, separate_transaction
 from banatie.generation.request import image_fields
 from banatie.live import repository
 from banatie.live.cache_key import LiveRequest
@@ -150,10 +149,8 @@ async def _attempt(
                 heartbeat_at=now,
             )
         )
-        try:
-            await session.flush()
-        except IntegrityError as exc:
-            raise _Retry() from exc  # another replica claimed it a moment ago
+        # Another replica claimed it a moment ago: try again.
+        await flush_unique(session, _Retry())
     # Counted after our row is in, under the scope lock (PostgreSQL) or the database's write
     # lock (SQLite): concurrent claims can never overshoot the limit.
     live = await repository.count_live(session, scope.id)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from banatie.accounts.models import ProjectOwned
 from banatie.db.base import Base, IdMixin, TimestampMixin, utcnow
 
 
@@ -33,20 +34,17 @@ class LiveSettings(TimestampMixin, Base):
     default_new_generations_limit: Mapped[int | None]
 
 
-class LiveScope(IdMixin, TimestampMixin, Base):
+class LiveScope(ProjectOwned, IdMixin, TimestampMixin, Base):
     __tablename__ = "live_scopes"
     __table_args__ = (UniqueConstraint("project_id", "slug"),)
 
-    project_id: Mapped[str] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), index=True
-    )
     slug: Mapped[str] = mapped_column(String(64))
     allow_new_generations: Mapped[bool] = mapped_column(default=True)
     new_generations_limit: Mapped[int] = mapped_column(default=30)
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class LiveEntry(IdMixin, TimestampMixin, Base):
+class LiveEntry(ProjectOwned, IdMixin, TimestampMixin, Base):
     """One normalised live request. `pending` while one replica generates it (the unique
     cache key is the cross-replica single-flight), `ready` with its image, `failed` with the
     error its waiters got (the next request retries). Deleting the image deletes the entry."""
@@ -54,9 +52,6 @@ class LiveEntry(IdMixin, TimestampMixin, Base):
     __tablename__ = "live_entries"
     __table_args__ = (Index("ix_live_entries_scope_id_status", "scope_id", "status"),)
 
-    project_id: Mapped[str] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), index=True
-    )
     scope_id: Mapped[str] = mapped_column(ForeignKey("live_scopes.id", ondelete="CASCADE"))
     cache_key: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(16))  # pending | ready | failed

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from banatie.accounts.models import Organization, Project
 from banatie.db.base import Base, new_id, utcnow
+from banatie.db.paging import fetch_page
 from banatie.images.models import Image
 from banatie.live.models import LiveEntry, LiveScope, LiveSettings
 from banatie.live.state import CachedImage, ProjectRef
@@ -158,9 +159,7 @@ async def list_scopes(
     session: AsyncSession, project_id: str, *, limit: int, offset: int
 ) -> tuple[list[LiveScope], int]:
     query = select(LiveScope).where(LiveScope.project_id == project_id)
-    total = await session.execute(select(func.count()).select_from(query.subquery()))
-    rows = await session.execute(query.order_by(LiveScope.slug).limit(limit).offset(offset))
-    return list(rows.scalars().all()), int(total.scalar_one())
+    return await fetch_page(session, query, LiveScope.slug, limit=limit, offset=offset)
 
 
 async def scope_stats(

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter
 
 from banatie.deps import ProjectDep, RuntimeDep, SessionDep
 from banatie.live import admin, links, present
@@ -27,8 +27,9 @@ from banatie.live.schemas import (
     ScopeOut,
     ScopeUpdate,
 )
-from banatie.quota.deps import generation_rate_limit
-from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, errors, ok, page
+from banatie.path_rows import ScopeDep
+from banatie.quota.deps import GENERATES
+from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, PageQuery, errors, ok, page
 
 router = APIRouter(prefix="/api/v1/live", tags=["live"], responses=ERROR_RESPONSES)
 
@@ -54,22 +55,19 @@ async def create_scope(
 
 @router.get("/scopes")
 async def list_scopes(
-    runtime: RuntimeDep,
-    session: SessionDep,
-    project: ProjectDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Offset = 0,
+    runtime: RuntimeDep, session: SessionDep, project: ProjectDep, paging: PageQuery
 ) -> ListEnvelope[ScopeOut]:
-    views, total = await admin.list_scopes(session, project, limit=limit, offset=offset)
+    views, total = await admin.list_scopes(
+        session, project, limit=paging.limit, offset=paging.offset
+    )
     items = [present.scope(runtime, project, view) for view in views]
-    return page(items, total=total, limit=limit, offset=offset)
+    return page(items, total=total, at=paging)
 
 
 @router.get("/scopes/{slug}")
 async def get_scope(
-    slug: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+    scope: ScopeDep, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[ScopeOut]:
-    scope = await admin.get_scope(session, project, normalize_scope(slug))
     return ok(present.scope(runtime, project, await admin.view(session, scope)))
 
 
@@ -77,16 +75,15 @@ async def get_scope(
 async def update_scope(
     slug: str, body: ScopeUpdate, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[ScopeOut]:
-    scope = await admin.get_scope(session, project, normalize_scope(slug))
+    scope = await admin.find_scope(session, project, slug)
     scope = await admin.update_scope(runtime, session, scope, body)
     return ok(present.scope(runtime, project, await admin.view(session, scope)))
 
 
 @router.delete("/scopes/{slug}")
 async def delete_scope(
-    slug: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+    scope: ScopeDep, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[DeletedScope]:
-    scope = await admin.get_scope(session, project, normalize_scope(slug))
     slug = scope.slug
     deleted = await admin.delete_scope(runtime, session, project, scope)
     return ok(DeletedScope(slug=slug, images_deleted=deleted))
@@ -98,22 +95,22 @@ async def list_scope_images(
     runtime: RuntimeDep,
     session: SessionDep,
     project: ProjectDep,
+    paging: PageQuery,
     status: Literal["ready", "pending", "failed"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Offset = 0,
 ) -> ListEnvelope[LiveImageOut]:
-    scope = await admin.get_scope(session, project, normalize_scope(slug))
-    rows, total = await admin.list_images(session, scope, status=status, limit=limit, offset=offset)
+    scope = await admin.find_scope(session, project, slug)
+    rows, total = await admin.list_images(
+        session, scope, status=status, limit=paging.limit, offset=paging.offset
+    )
     items = [present.entry(runtime, project, scope.slug, entry, image) for entry, image in rows]
-    return page(items, total=total, limit=limit, offset=offset)
+    return page(items, total=total, at=paging)
 
 
 @router.delete("/scopes/{slug}/images/{image_id}")
 async def delete_scope_image(
-    slug: str, image_id: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+    scope: ScopeDep, image_id: str, runtime: RuntimeDep, session: SessionDep
 ) -> Envelope[DeletedLiveImage]:
     """Delete one live image: its URL generates a new image on its next request."""
-    scope = await admin.get_scope(session, project, normalize_scope(slug))
     entry = await admin.find_image(session, scope, image_id)
     out = DeletedLiveImage(id=entry.id, image_id=entry.image_id)
     await admin.delete_image(runtime, session, entry)
@@ -122,8 +119,7 @@ async def delete_scope_image(
 
 @router.post(
     "/scopes/{slug}/regenerate",
-    dependencies=[Depends(generation_rate_limit)],
-    responses=errors(409, 422, 429, 502, 504),
+    **GENERATES,
 )
 async def regenerate_scope(
     slug: str,
@@ -134,7 +130,7 @@ async def regenerate_scope(
 ) -> Envelope[RegenerateOut]:
     """Regenerate one image (`imageId`) or every ready image of the scope. Each regeneration
     is charged; the live URLs move to the new images and the old ones are deleted."""
-    scope = await admin.get_scope(session, project, normalize_scope(slug))
+    scope = await admin.find_scope(session, project, slug)
     scope_slug = scope.slug
     done, failed = await admin.regenerate_scope(
         runtime, session, project, scope, body.image_id if body is not None else None

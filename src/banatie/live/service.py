@@ -173,7 +173,7 @@ async def _generate(
             if not linked:
                 # The scope (and so this entry) was deleted while we generated: do not leave
                 # an image behind.
-                await images.delete(rt, session, image)
+                await images.delete(rt.image_cleanup, session, image)
     except ApiError:
         # A refusal (limits, quota, validation): nothing was generated. Give the claim back so
         # that waiters elsewhere decide under their own limits.

@@ -187,7 +187,7 @@ def register(server: MCPServer, rt: Runtime) -> None:
         async def work(call: Call) -> CallToolResult:
             found = await images.resolve_ref(call.session, call.project, image)
             image_id = found.id
-            await images.delete(call.rt, call.session, found)
+            await images.delete(call.rt.image_cleanup, call.session, found)
             return tool_result(f"Deleted {image_id}", Deleted(id=image_id))
 
         return await run(rt, ctx, work)

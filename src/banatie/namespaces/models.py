@@ -2,21 +2,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from banatie.accounts.models import ProjectOwned
 from banatie.db.base import Base, IdMixin, TimestampMixin
 
 
-class Namespace(IdMixin, TimestampMixin, Base):
+class Namespace(ProjectOwned, IdMixin, TimestampMixin, Base):
     """A project's house style: what every generation, live URL and upload in it inherits."""
 
     __tablename__ = "namespaces"
     __table_args__ = (UniqueConstraint("project_id", "slug"),)
 
-    project_id: Mapped[str] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), index=True
-    )
     slug: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     style_prompt: Mapped[str | None] = mapped_column(Text)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from banatie.db.paging import fetch_page
 from banatie.generation.models import Generation
 from banatie.images.models import Image
 from banatie.live.models import LiveEntry
@@ -22,9 +23,7 @@ async def list_namespaces(
     session: AsyncSession, project_id: str, *, limit: int, offset: int
 ) -> tuple[list[Namespace], int]:
     query = select(Namespace).where(Namespace.project_id == project_id)
-    total = await session.execute(select(func.count()).select_from(query.subquery()))
-    rows = await session.execute(query.order_by(Namespace.slug).limit(limit).offset(offset))
-    return list(rows.scalars().all()), int(total.scalar_one())
+    return await fetch_page(session, query, Namespace.slug, limit=limit, offset=offset)
 
 
 async def release_members(session: AsyncSession, project_id: str, slug: str) -> int:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from banatie.deps import ProjectDep, RuntimeDep, SessionDep
 from banatie.namespaces import service
@@ -15,7 +13,8 @@ from banatie.namespaces.schemas import (
     NamespaceOut,
     NamespaceUpdate,
 )
-from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, ok, page
+from banatie.path_rows import NamespaceDep
+from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, PageQuery, ok, page
 
 router = APIRouter(prefix="/api/v1/namespaces", tags=["namespaces"], responses=ERROR_RESPONSES)
 
@@ -32,22 +31,19 @@ async def create_namespace(
 
 @router.get("")
 async def list_namespaces(
-    session: SessionDep,
-    project: ProjectDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Offset = 0,
+    session: SessionDep, project: ProjectDep, paging: PageQuery
 ) -> ListEnvelope[NamespaceOut]:
     """The project's namespaces, by slug."""
-    rows, total = await service.list_namespaces(session, project, limit=limit, offset=offset)
-    return page([present_namespace(row) for row in rows], total=total, limit=limit, offset=offset)
+    rows, total = await service.list_namespaces(
+        session, project, limit=paging.limit, offset=paging.offset
+    )
+    return page([present_namespace(row) for row in rows], total=total, at=paging)
 
 
 @router.get("/{slug}")
-async def get_namespace(
-    slug: str, session: SessionDep, project: ProjectDep
-) -> Envelope[NamespaceOut]:
+async def get_namespace(namespace: NamespaceDep) -> Envelope[NamespaceOut]:
     """One namespace (its slug is case-insensitive)."""
-    return ok(present_namespace(await service.get(session, project, slug)))
+    return ok(present_namespace(namespace))
 
 
 @router.put("/{slug}")
@@ -63,10 +59,9 @@ async def update_namespace(
 
 @router.delete("/{slug}")
 async def delete_namespace(
-    slug: str, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
+    namespace: NamespaceDep, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
 ) -> Envelope[DeletedNamespace]:
     """Delete the namespace; its images and generations are kept, without a namespace."""
-    namespace = await service.get(session, project, slug)
     slug = namespace.slug
     kept = await service.delete(runtime, session, project, namespace)
     return ok(DeletedNamespace(slug=slug, images_kept=kept))

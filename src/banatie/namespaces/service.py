@@ -5,21 +5,23 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
 from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
+from banatie.delivery.state import Delivery
 from banatie.errors import ValidationError
 from banatie.images import repository as images
 from banatie.images.aliases import is_uuid
+from banatie.live.state import LiveState
 from banatie.namespaces import repository
 from banatie.namespaces.errors import NamespaceAlreadyExists, NamespaceNotFound
 from banatie.namespaces.models import Namespace
 from banatie.providers.capabilities import check_output
-from banatie.providers.ports import TEMPLATES
+from banatie.providers.ports import TEMPLATES, ImageSynthesizer
 from banatie.runtime import Runtime
+from banatie.settings import Settings
 from banatie.validation import check_meta
 
 SLUG_RE: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")  # as generation.request
@@ -74,7 +76,11 @@ async def find(session: AsyncSession, project: Project, slug: str | None) -> Nam
 
 
 async def _checked(
-    rt: Runtime, session: AsyncSession, project: Project, changes: dict[str, Any]
+    settings: Settings,
+    synthesizer: ImageSynthesizer,
+    session: AsyncSession,
+    project: Project,
+    changes: dict[str, Any],
 ) -> dict[str, Any]:
     """The given fields, validated and in canonical spelling."""
     out: dict[str, Any] = {}
@@ -93,20 +99,19 @@ async def _checked(
             details={"field": "template"},
         )
     if out.get("aspect_ratio") is not None:
-        out["aspect_ratio"], _ = check_output(
-            await rt.synthesizer.capabilities(), out["aspect_ratio"]
-        )
+        out["aspect_ratio"], _ = check_output(await synthesizer.capabilities(), out["aspect_ratio"])
     if "style_images" in out:
-        out["style_images"] = await _style_images(rt, session, project, out["style_images"] or [])
+        out["style_images"] = await _style_images(
+            settings.max_reference_images, session, project, out["style_images"] or []
+        )
     if "meta" in out:
-        out["meta"] = check_meta(out["meta"], rt.settings.max_meta_bytes)
+        out["meta"] = check_meta(out["meta"], settings.max_meta_bytes)
     return out
 
 
 async def _style_images(
-    rt: Runtime, session: AsyncSession, project: Project, given: list[str]
+    limit: int, session: AsyncSession, project: Project, given: list[str]
 ) -> list[str]:
-    limit = rt.settings.max_reference_images
     if len(given) > limit:
         raise ValidationError(
             f"{len(given)} styleImages given; at most {limit} are allowed",
@@ -134,7 +139,7 @@ async def create(
     rt: Runtime, session: AsyncSession, project: Project, slug: str, fields: dict[str, Any]
 ) -> Namespace:
     slug = normalize_slug(slug, "slug")
-    values = await _checked(rt, session, project, fields)
+    values = await _checked(rt.settings, rt.synthesizer, session, project, fields)
     namespace = Namespace(
         id=new_id(),
         project_id=project.id,
@@ -149,10 +154,9 @@ async def create(
         meta=values.get("meta") or {},
     )
     session.add(namespace)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise NamespaceAlreadyExists(f"namespace {slug!r} already exists") from exc
+    await transactions.flush_unique(
+        session, NamespaceAlreadyExists(f"namespace {slug!r} already exists")
+    )
     return namespace
 
 
@@ -165,7 +169,7 @@ async def update(
 ) -> Namespace:
     """Apply the given fields. A new style retires the namespace's cached live images, so its
     live URLs generate again in the new style; images already made keep their ids."""
-    values = await _checked(rt, session, project, fields)
+    values = await _checked(rt.settings, rt.synthesizer, session, project, fields)
     if "name" in values and values["name"] is None:
         values["name"] = namespace.slug
     if "meta" in values and values["meta"] is None:
@@ -178,9 +182,9 @@ async def update(
     for name, value in values.items():
         setattr(namespace, name, value)
     namespace.updated_at = utcnow()
-    keys = await _retire_live(rt, session, project, namespace.slug) if restyled else []
+    keys = await _retire_live(rt.delivery, session, project, namespace.slug) if restyled else []
     await session.flush()
-    _forget(rt, session, keys)
+    _forget(rt.live, rt.delivery, session, keys)
     return namespace
 
 
@@ -189,32 +193,32 @@ async def delete(rt: Runtime, session: AsyncSession, project: Project, namespace
     forgotten (asked again, they answer that the namespace does not exist). Returns how many
     images were kept."""
     kept = await repository.release_members(session, project.id, namespace.slug)
-    keys = await _retire_live(rt, session, project, namespace.slug)
+    keys = await _retire_live(rt.delivery, session, project, namespace.slug)
     await session.delete(namespace)
     await session.flush()
-    _forget(rt, session, keys)
+    _forget(rt.live, rt.delivery, session, keys)
     return kept
 
 
 async def _retire_live(
-    rt: Runtime, session: AsyncSession, project: Project, slug: str
+    delivery: Delivery, session: AsyncSession, project: Project, slug: str
 ) -> list[str]:
     """Detach the namespace's live entries and purge what the CDN holds of their URLs (live
     responses carry their image's Cache-Tag). Returns the cache keys to forget."""
     entries = await repository.detach_live_entries(session, project.id, slug)
     image_ids = [entry.image_id for entry in entries if entry.image_id]
     for image in await images.get_many(session, project.id, image_ids):
-        await rt.delivery.urls_changed(session, image, [image.id], "namespace restyled")
+        await delivery.urls_changed(session, image, [image.id], "namespace restyled")
     return [entry.cache_key for entry in entries]
 
 
-def _forget(rt: Runtime, session: AsyncSession, keys: list[str]) -> None:
+def _forget(live: LiveState, delivery: Delivery, session: AsyncSession, keys: list[str]) -> None:
     """Once the unit of work commits: this process stops serving the retired live images, and
     the outbox sends their purges."""
 
     async def forget() -> None:
-        rt.live.forget(*keys)
+        live.forget(*keys)
         if keys:
-            rt.delivery.outbox.wake()
+            delivery.outbox.wake()
 
     transactions.after_commit(session, forget)

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from banatie.accounts.models import ProjectOwned
 from banatie.db.base import Base, IdMixin, TimestampMixin
 
 
@@ -21,15 +22,12 @@ class Plan(TimestampMixin, Base):
     storage_mb: Mapped[int | None]
 
 
-class UsageRecord(IdMixin, Base):
+class UsageRecord(ProjectOwned, IdMixin, Base):
     """One row per generation attempt: `reserved` while it runs, `charged` in the same
     transaction as its image; a failed attempt's reservation is deleted (it costs nothing)."""
 
     __tablename__ = "usage_records"
 
-    project_id: Mapped[str] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), index=True
-    )
     generation_id: Mapped[str] = mapped_column(String(36), index=True)
     # `{generationId}:{attempt}`: unique, so charging the same attempt twice is impossible.
     charge_key: Mapped[str] = mapped_column(String(80), unique=True)

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from banatie.quota.models import Plan
 from banatie.quota.schemas import PlanOut
+from banatie.schemas import from_row
 
 
 def present_plan(plan: Plan) -> PlanOut:
-    return PlanOut(
-        slug=plan.slug,
-        name=plan.name,
-        monthly_generations=plan.monthly_generations,
-        rate_limit=plan.rate_limit,
-        storage_mb=plan.storage_mb,
-    )
+    return from_row(PlanOut, plan)

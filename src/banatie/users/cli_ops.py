@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from banatie.accounts.cli_ops import open_session
 from banatie.settings import Settings
-from banatie.users import repository, service
+from banatie.users import repository, resets, service
 
 
 @dataclass(frozen=True)
@@ -51,5 +51,5 @@ async def set_role(settings: Settings, email: str, organization: str, role: str)
 
 async def reset_link(settings: Settings, email: str) -> str:
     async with open_session(settings) as session:
-        _, token = await service.reset_link_token(session, email)
+        _, token = await resets.reset_link_token(session, email)
     return f"{settings.public_base_url.rstrip('/')}/console/reset/{token}"

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from banatie.accounts.models import Organization
+from banatie.accounts.models import Organization, OrganizationOwned
 from banatie.db.base import Base, IdMixin, TimestampMixin
 
 ROLES = ("owner", "member")
@@ -21,14 +21,11 @@ class User(IdMixin, TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
 
 
-class Membership(IdMixin, Base):
+class Membership(OrganizationOwned, IdMixin, Base):
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("user_id", "organization_id"),)
 
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
-    )
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
 
@@ -56,14 +53,11 @@ class ConsoleSession(IdMixin, Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class Invitation(IdMixin, Base):
+class Invitation(OrganizationOwned, IdMixin, Base):
     """An owner's link to join an organization; only the token's SHA-256 is kept."""
 
     __tablename__ = "invitations"
 
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
-    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     email: Mapped[str | None] = mapped_column(String(254))

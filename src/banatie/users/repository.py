@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Organization
 from banatie.users.models import ConsoleSession, Invitation, Membership, PasswordReset, User
+
+T = TypeVar("T")
+Owned = TypeVar("Owned", Membership, Invitation)
+
+
+async def _one(session: AsyncSession, statement: Select[T]) -> T | None:
+    return (await session.execute(statement)).unique().scalar_one_or_none()
+
+
+async def _all(session: AsyncSession, statement: Select[T]) -> Sequence[T]:
+    return (await session.execute(statement)).unique().scalars().all()
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -28,46 +40,44 @@ async def count_users(session: AsyncSession) -> int:
 
 
 async def memberships_of_user(session: AsyncSession, user_id: str) -> Sequence[Membership]:
-    result = await session.execute(
+    return await _all(
+        session,
         select(Membership)
         .join(Organization, Organization.id == Membership.organization_id)
         .where(Membership.user_id == user_id)
-        .order_by(Membership.created_at)
+        .order_by(Membership.created_at),
     )
-    return result.unique().scalars().all()
 
 
 async def memberships_of_organization(
     session: AsyncSession, organization_id: str
 ) -> Sequence[Membership]:
-    result = await session.execute(
+    return await _all(
+        session,
         select(Membership)
         .where(Membership.organization_id == organization_id)
-        .order_by(Membership.created_at)
+        .order_by(Membership.created_at),
     )
-    return result.unique().scalars().all()
 
 
 async def get_membership(
     session: AsyncSession, user_id: str, organization_id: str
 ) -> Membership | None:
-    result = await session.execute(
+    return await _one(
+        session,
         select(Membership).where(
             Membership.user_id == user_id, Membership.organization_id == organization_id
-        )
+        ),
     )
-    return result.unique().scalar_one_or_none()
 
 
-async def get_membership_by_id(
-    session: AsyncSession, organization_id: str, membership_id: str
-) -> Membership | None:
-    result = await session.execute(
-        select(Membership).where(
-            Membership.id == membership_id, Membership.organization_id == organization_id
-        )
+async def get_in_organization(
+    session: AsyncSession, model: type[Owned], organization_id: str, row_id: str
+) -> Owned | None:
+    """A membership or an invitation of the organization, by its id."""
+    return await _one(
+        session, select(model).where(model.id == row_id, model.organization_id == organization_id)
     )
-    return result.unique().scalar_one_or_none()
 
 
 async def count_owners(session: AsyncSession, organization_id: str) -> int:
@@ -80,10 +90,9 @@ async def count_owners(session: AsyncSession, organization_id: str) -> int:
 
 
 async def get_session_by_hash(session: AsyncSession, token_hash: str) -> ConsoleSession | None:
-    result = await session.execute(
-        select(ConsoleSession).where(ConsoleSession.token_hash == token_hash)
+    return await _one(
+        session, select(ConsoleSession).where(ConsoleSession.token_hash == token_hash)
     )
-    return result.unique().scalar_one_or_none()
 
 
 async def revoke_sessions_of_user(session: AsyncSession, user_id: str, at: datetime) -> None:
@@ -95,21 +104,18 @@ async def revoke_sessions_of_user(session: AsyncSession, user_id: str, at: datet
 
 
 async def get_reset_by_hash(session: AsyncSession, token_hash: str) -> PasswordReset | None:
-    result = await session.execute(
-        select(PasswordReset).where(PasswordReset.token_hash == token_hash)
-    )
-    return result.unique().scalar_one_or_none()
+    return await _one(session, select(PasswordReset).where(PasswordReset.token_hash == token_hash))
 
 
 async def get_invitation_by_hash(session: AsyncSession, token_hash: str) -> Invitation | None:
-    result = await session.execute(select(Invitation).where(Invitation.token_hash == token_hash))
-    return result.unique().scalar_one_or_none()
+    return await _one(session, select(Invitation).where(Invitation.token_hash == token_hash))
 
 
 async def open_invitations(
     session: AsyncSession, organization_id: str, now: datetime
 ) -> Sequence[Invitation]:
-    result = await session.execute(
+    return await _all(
+        session,
         select(Invitation)
         .where(
             Invitation.organization_id == organization_id,
@@ -117,17 +123,5 @@ async def open_invitations(
             Invitation.revoked_at.is_(None),
             Invitation.expires_at > now,
         )
-        .order_by(Invitation.created_at.desc())
+        .order_by(Invitation.created_at.desc()),
     )
-    return result.unique().scalars().all()
-
-
-async def get_invitation(
-    session: AsyncSession, organization_id: str, invitation_id: str
-) -> Invitation | None:
-    result = await session.execute(
-        select(Invitation).where(
-            Invitation.id == invitation_id, Invitation.organization_id == organization_id
-        )
-    )
-    return result.unique().scalar_one_or_none()

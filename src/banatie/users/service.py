@@ -1,14 +1,13 @@
-"""Rules for console users: sign-up, log-in (rate limited), sessions, roles, invitations and
-password resets. The API's rules stay where they are: the console calls the same services."""
+"""Rules for console users: sign-up, roles and memberships, an organization's projects and
+project keys. Sign-in is in `sessions`, invitations in `invitations`, password resets in
+`resets`. The API's rules stay where they are: the console calls the same services."""
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,30 +16,21 @@ from banatie.accounts import service as accounts_service
 from banatie.accounts.errors import KeyNotFound, OrganizationNotFound
 from banatie.accounts.models import ApiKey, Organization, Project
 from banatie.db.base import utcnow
-from banatie.errors import Forbidden, NotFound, ValidationError
-from banatie.quota.rate_limit import RateLimiter
-from banatie.settings import Settings
+from banatie.errors import Forbidden, ValidationError
 from banatie.users import credentials, repository
 from banatie.users.errors import (
     EmailTaken,
-    InvalidToken,
-    InvitationNotFound,
     LastOwner,
-    LoginFailed,
     MemberNotFound,
     ProjectExists,
     UserNotFound,
 )
-from banatie.users.models import ROLES, ConsoleSession, Invitation, Membership, PasswordReset, User
+from banatie.users.models import ROLES, Membership, User
 
 log = logging.getLogger(__name__)
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 FIRST_PROJECT_SLUG = "main"
-RESET_TTL = timedelta(hours=1)
-INVITATION_TTL = timedelta(days=7)
-# `last_seen_at` is written at most this often per session, not on every page.
-TOUCH_INTERVAL = timedelta(minutes=5)
 
 
 def normalize_email(raw: str) -> str:
@@ -101,7 +91,7 @@ async def _new_user(session: AsyncSession, email: str, password: str, name: str 
     return user
 
 
-def _member(user: User, organization: Organization, role: str) -> Membership:
+def new_membership(user: User, organization: Organization, role: str) -> Membership:
     membership = Membership(
         user_id=user.id, organization_id=organization.id, role=role, created_at=utcnow()
     )
@@ -130,7 +120,7 @@ async def sign_up(
     await session.flush()
     project = await accounts_service.ensure_project(session, organization, FIRST_PROJECT_SLUG)
     project.name = "My first project"
-    session.add(_member(user, organization, "owner"))
+    session.add(new_membership(user, organization, "owner"))
     await session.flush()
     return SignedUp(user, organization, project)
 
@@ -150,7 +140,7 @@ async def create_user(
         return await sign_up(session, email=email, password=password, organization_name=None)
     organization = await _organization(session, organization_slug)
     user = await _new_user(session, email, password, None)
-    membership = _member(user, organization, role)
+    membership = new_membership(user, organization, role)
     session.add(membership)
     await session.flush()
     return membership
@@ -179,7 +169,7 @@ async def set_role(
     organization = await _organization(session, organization_slug)
     membership = await repository.get_membership(session, user.id, organization.id)
     if membership is None:
-        membership = _member(user, organization, role)
+        membership = new_membership(user, organization, role)
         session.add(membership)
     elif membership.role != role:
         if membership.role == "owner":
@@ -192,80 +182,6 @@ async def set_role(
 async def _keep_an_owner(session: AsyncSession, organization_id: str) -> None:
     if await repository.count_owners(session, organization_id) <= 1:
         raise LastOwner("an organization keeps at least one owner: make another member owner first")
-
-
-async def log_in(
-    session: AsyncSession,
-    settings: Settings,
-    limiter: RateLimiter,
-    *,
-    email: str,
-    password: str,
-    ip: str,
-) -> User:
-    """Check a password; every attempt counts against the caller's IP and the account named."""
-    await limiter.hit(settings.console_login_rate_per_ip, "console login per IP", ip)
-    address = email.strip().lower()
-    await limiter.hit(settings.console_login_rate_per_account, "console login per account", address)
-    user = await repository.get_user_by_email(session, address)
-    if not credentials.verify_password(user.password_hash if user else None, password):
-        raise LoginFailed("wrong email or password")
-    assert user is not None
-    if credentials.needs_rehash(user.password_hash):
-        user.password_hash = credentials.hash_password(password)
-        await session.flush()
-    return user
-
-
-async def start_session(
-    session: AsyncSession,
-    settings: Settings,
-    user: User,
-    *,
-    user_agent: str | None,
-    ip: str | None,
-) -> tuple[str, ConsoleSession]:
-    token = credentials.new_token()
-    now = utcnow()
-    record = ConsoleSession(
-        user_id=user.id,
-        token_hash=credentials.token_hash(token),
-        csrf_token=credentials.new_token(),
-        created_at=now,
-        last_seen_at=now,
-        expires_at=now + timedelta(days=settings.console_session_days),
-        user_agent=(user_agent or "")[:300] or None,
-        ip=ip,
-    )
-    record.user = user
-    session.add(record)
-    await session.flush()
-    return token, record
-
-
-async def current_session(session: AsyncSession, token: str | None) -> ConsoleSession | None:
-    if not token or len(token) > 100:
-        return None
-    record = await repository.get_session_by_hash(session, credentials.token_hash(token))
-    now = utcnow()
-    if record is None or record.revoked_at is not None or record.expires_at <= now:
-        return None
-    if now - record.last_seen_at > TOUCH_INTERVAL:
-        record.last_seen_at = now
-        await session.flush()
-    return record
-
-
-async def end_session(session: AsyncSession, record: ConsoleSession) -> None:
-    if record.revoked_at is None:
-        record.revoked_at = utcnow()
-        await session.flush()
-
-
-def csrf_matches(expected: str | None, given: str | None) -> bool:
-    return bool(expected and given) and hmac.compare_digest(
-        str(expected).encode(), str(given).encode()
-    )
 
 
 async def memberships(session: AsyncSession, user: User) -> list[Membership]:
@@ -314,119 +230,11 @@ async def create_project(session: AsyncSession, membership: Membership, name: st
     return project
 
 
-async def reset_link_token(session: AsyncSession, email: str) -> tuple[User, str]:
-    """A one-time token to set a new password (the link is printed or logged: no mail)."""
-    user = await find_user(session, email)
-    token = credentials.new_token()
-    now = utcnow()
-    session.add(
-        PasswordReset(
-            user_id=user.id,
-            token_hash=credentials.token_hash(token),
-            created_at=now,
-            expires_at=now + RESET_TTL,
-        )
-    )
-    await session.flush()
-    return user, token
-
-
-async def request_reset(session: AsyncSession, email: str) -> str | None:
-    """The reset form: a token for a known address, None otherwise (the page says the same
-    either way, so it does not tell who has an account)."""
-    try:
-        _, token = await reset_link_token(session, email)
-    except (NotFound, ValidationError):
-        return None
-    return token
-
-
-async def _open_reset(session: AsyncSession, token: str) -> PasswordReset:
-    record = await repository.get_reset_by_hash(session, credentials.token_hash(token))
-    if record is None or record.used_at is not None or record.expires_at <= utcnow():
-        raise InvalidToken("this reset link is used, expired or wrong: ask for a new one")
-    return record
-
-
-async def check_reset(session: AsyncSession, token: str) -> User:
-    return (await _open_reset(session, token)).user
-
-
-async def reset_password(session: AsyncSession, token: str, password: str) -> User:
-    """Set the new password, use the token up and sign out every session of the user."""
-    check_password(password)
-    record = await _open_reset(session, token)
-    now = utcnow()
-    record.used_at = now
-    record.user.password_hash = credentials.hash_password(password)
-    record.user.updated_at = now
-    await repository.revoke_sessions_of_user(session, record.user_id, now)
-    await session.flush()
-    return record.user
-
-
-async def invite(
-    session: AsyncSession, membership: Membership, *, role: str, email: str | None
-) -> tuple[Invitation, str]:
-    require_owner(membership)
-    check_role(role)
-    token = credentials.new_token()
-    now = utcnow()
-    invitation = Invitation(
-        organization_id=membership.organization_id,
-        token_hash=credentials.token_hash(token),
-        role=role,
-        email=normalize_email(email) if email and email.strip() else None,
-        created_by_user_id=membership.user_id,
-        created_at=now,
-        expires_at=now + INVITATION_TTL,
-    )
-    invitation.organization = membership.organization
-    session.add(invitation)
-    await session.flush()
-    return invitation, token
-
-
-async def open_invitation(session: AsyncSession, token: str) -> Invitation:
-    invitation = await repository.get_invitation_by_hash(session, credentials.token_hash(token))
-    if (
-        invitation is None
-        or invitation.accepted_at is not None
-        or invitation.revoked_at is not None
-        or invitation.expires_at <= utcnow()
-    ):
-        raise InvalidToken("this invitation is used, expired or withdrawn: ask for a new link")
-    return invitation
-
-
-async def accept_invitation(session: AsyncSession, token: str, user: User) -> Membership:
-    invitation = await open_invitation(session, token)
-    if invitation.email and invitation.email != user.email:
-        raise Forbidden(f"this invitation is for {invitation.email}")
-    membership = await repository.get_membership(session, user.id, invitation.organization_id)
-    if membership is None:
-        membership = _member(user, invitation.organization, invitation.role)
-        session.add(membership)
-    invitation.accepted_at = utcnow()
-    invitation.accepted_by_user_id = user.id
-    await session.flush()
-    return membership
-
-
-async def withdraw_invitation(
-    session: AsyncSession, membership: Membership, invitation_id: str
-) -> None:
-    require_owner(membership)
-    invitation = await repository.get_invitation(session, membership.organization_id, invitation_id)
-    if invitation is None:
-        raise InvitationNotFound("no such invitation")
-    invitation.revoked_at = utcnow()
-    await session.flush()
-
-
 async def remove_member(session: AsyncSession, membership: Membership, member_id: str) -> None:
     require_owner(membership)
-    target = await repository.get_membership_by_id(session, membership.organization_id, member_id)
+    target = await repository.get_in_organization(
+        session, Membership, membership.organization_id, member_id
+    )
     if target is None:
         raise MemberNotFound("no such member")
     if target.role == "owner":
@@ -437,10 +245,6 @@ async def remove_member(session: AsyncSession, membership: Membership, member_id
 
 async def members(session: AsyncSession, membership: Membership) -> list[Membership]:
     return list(await repository.memberships_of_organization(session, membership.organization_id))
-
-
-async def invitations(session: AsyncSession, membership: Membership) -> list[Invitation]:
-    return list(await repository.open_invitations(session, membership.organization_id, utcnow()))
 
 
 async def project_keys(session: AsyncSession, project: Project) -> list[ApiKey]:
@@ -461,14 +265,8 @@ async def create_project_key(
     require_owner(membership)
     if name is not None and len(name) > 200:
         raise ValidationError("the key's name must have at most 200 characters")
-    issued = await accounts_service.issue_key(
-        session,
-        organization=membership.organization,
-        project_slug=project.slug,
-        key_type="project",
-        name=name,
-        expires_in_days=expires_in_days,
-    )
+    spec = accounts_service.KeySpec("project", project.slug, name, expires_in_days)
+    issued = await accounts_service.issue_key(session, membership.organization, spec)
     await session.flush()
     return issued
 

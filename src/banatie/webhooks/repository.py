@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.db.base import utcnow
+from banatie.db.paging import fetch_page
 from banatie.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookSigningSecret
 
 
@@ -29,11 +30,8 @@ async def list_endpoints(
     session: AsyncSession, project_id: str, *, limit: int, offset: int
 ) -> tuple[list[WebhookEndpoint], int]:
     query = select(WebhookEndpoint).where(WebhookEndpoint.project_id == project_id)
-    total = await session.execute(select(func.count()).select_from(query.subquery()))
-    rows = await session.execute(
-        query.order_by(WebhookEndpoint.created_at, WebhookEndpoint.id).limit(limit).offset(offset)
-    )
-    return list(rows.scalars().all()), int(total.scalar_one())
+    order = (WebhookEndpoint.created_at, WebhookEndpoint.id)
+    return await fetch_page(session, query, *order, limit=limit, offset=offset)
 
 
 async def enabled_endpoints(session: AsyncSession, project_id: str) -> list[WebhookEndpoint]:
@@ -85,13 +83,8 @@ async def list_deliveries(
         query = query.where(WebhookDelivery.endpoint_id == endpoint_id)
     if status is not None:
         query = query.where(WebhookDelivery.status == status)
-    total = await session.execute(select(func.count()).select_from(query.subquery()))
-    rows = await session.execute(
-        query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(rows.scalars().all()), int(total.scalar_one())
+    order = (WebhookDelivery.created_at.desc(), WebhookDelivery.id)
+    return await fetch_page(session, query, *order, limit=limit, offset=offset)
 
 
 # -- the dispatcher's side ----------------------------------------------------------------

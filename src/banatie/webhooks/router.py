@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from banatie.deps import ProjectDep, RuntimeDep, SessionDep
-from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, Offset, errors, ok, page
+from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, PageQuery, errors, ok, page
 from banatie.webhooks import service
 from banatie.webhooks.presenters import (
     present_delivery,
@@ -28,7 +28,6 @@ from banatie.webhooks.schemas import (
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=ERROR_RESPONSES)
 
-Limit = Annotated[int, Query(ge=1, le=100)]
 DeliveryStatus = Literal["pending", "succeeded", "failed", "cancelled"]
 
 
@@ -47,10 +46,12 @@ async def create_webhook(
 
 @router.get("")
 async def list_webhooks(
-    session: SessionDep, project: ProjectDep, limit: Limit = 20, offset: Offset = 0
+    session: SessionDep, project: ProjectDep, paging: PageQuery
 ) -> ListEnvelope[WebhookOut]:
-    rows, total = await service.list_endpoints(session, project, limit=limit, offset=offset)
-    return page([present_webhook(row) for row in rows], total=total, limit=limit, offset=offset)
+    rows, total = await service.list_endpoints(
+        session, project, limit=paging.limit, offset=paging.offset
+    )
+    return page([present_webhook(row) for row in rows], total=total, at=paging)
 
 
 @router.get("/signing-secret")
@@ -73,15 +74,14 @@ async def rotate_signing_secret(
 async def list_all_deliveries(
     session: SessionDep,
     project: ProjectDep,
+    paging: PageQuery,
     status: DeliveryStatus | None = None,
-    limit: Limit = 20,
-    offset: Offset = 0,
 ) -> ListEnvelope[DeliveryOut]:
     """Every delivery of the project (endpoints' and `webhookUrl`s'), newest first."""
     rows, total = await service.list_deliveries(
-        session, project, endpoint=None, status=status, limit=limit, offset=offset
+        session, project, endpoint=None, status=status, limit=paging.limit, offset=paging.offset
     )
-    return page([present_delivery(row) for row in rows], total=total, limit=limit, offset=offset)
+    return page([present_delivery(row) for row in rows], total=total, at=paging)
 
 
 @router.post("/deliveries/{delivery_id}/redeliver", responses=errors(409))
@@ -139,14 +139,13 @@ async def list_webhook_deliveries(
     webhook_id: str,
     session: SessionDep,
     project: ProjectDep,
+    paging: PageQuery,
     status: DeliveryStatus | None = None,
-    limit: Limit = 20,
-    offset: Offset = 0,
 ) -> ListEnvelope[DeliveryOut]:
     """The endpoint's delivery log, newest first: status, attempts, the last answer's HTTP
     status or error, and when a pending one is attempted next."""
     endpoint = await service.get(session, project, webhook_id)
     rows, total = await service.list_deliveries(
-        session, project, endpoint=endpoint, status=status, limit=limit, offset=offset
+        session, project, endpoint=endpoint, status=status, limit=paging.limit, offset=paging.offset
     )
-    return page([present_delivery(row) for row in rows], total=total, limit=limit, offset=offset)
+    return page([present_delivery(row) for row in rows], total=total, at=paging)

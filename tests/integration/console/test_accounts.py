@@ -11,6 +11,7 @@ from banatie.accounts.models import Project
 from banatie.app import create_app
 from banatie.db.transactions import unit_of_work
 from banatie.settings import Settings
+from banatie.users import resets
 from banatie.users import service as users
 from tests.integration.console.helpers import (
     console_client,
@@ -126,7 +127,7 @@ async def test_password_reset_is_one_time_and_signs_out_everywhere(
 ) -> None:
     await sign_up(client, "fay@example.com")
     async with unit_of_work(app.state.runtime.sessionmaker) as session:
-        _, token = await users.reset_link_token(session, "fay@example.com")
+        _, token = await resets.reset_link_token(session, "fay@example.com")
     async with console_client(client) as browser:
         short = await post_form(
             browser, f"/console/reset/{token}", f"/console/reset/{token}", {"password": "short"}
