@@ -20,10 +20,8 @@ from banatie.errors import ValidationError
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-class UrlNotAllowed(ValidationError):
+class UrlNotAllowed(ValidationError, code="URL_NOT_ALLOWED"):
     """A URL the server will not call: not http(s), or an address it must not reach."""
-
-    code = "URL_NOT_ALLOWED"
 
 
 def _refused(ip: IPAddress) -> bool:

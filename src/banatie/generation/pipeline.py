@@ -21,7 +21,7 @@ from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
 from banatie.errors import ApiError
 from banatie.flows.models import Flow
-from banatie.generation import references
+from banatie.generation import events, references
 from banatie.generation.models import Generation
 from banatie.images import content
 from banatie.images import service as images
@@ -76,11 +76,13 @@ async def run(
     try:
         synthesized, analysis = await _produce(rt, generation, refs, namespace)
     except ProviderError as exc:
-        await mark_failed(session, generation_id, exc.code, exc.message, started)
+        await mark_failed(rt, session, generation_id, exc.code, exc.message, started)
         raise
     except Exception as exc:
         log.exception("generation %s failed", generation_id)
-        await mark_failed(session, generation_id, "INTERNAL_ERROR", str(exc) or "failed", started)
+        await mark_failed(
+            rt, session, generation_id, "INTERNAL_ERROR", str(exc) or "failed", started
+        )
         raise
 
     replacing = previous if in_place else None
@@ -113,7 +115,7 @@ async def run(
                 moved_from = await images.assign_alias(rt.delivery, session, image, alias)
         if flow is not None:
             _move_flow_aliases(flow, generation, previous, image)
-        await mark_succeeded(session, generation, image, started)
+        await mark_succeeded(rt, session, generation, image, started)
         return moved_from
 
     persisting = time.perf_counter()
@@ -129,12 +131,12 @@ async def run(
             )
     except ApiError as exc:
         # e.g. the storage quota (429) or an alias taken meanwhile (409): the caller gets that.
-        await mark_failed(session, generation_id, exc.code, exc.message, started)
+        await mark_failed(rt, session, generation_id, exc.code, exc.message, started)
         raise
     except Exception:
         log.exception("storing generation %s failed", generation_id)
         await mark_failed(
-            session, generation_id, "INTERNAL_ERROR", "storing the image failed", started
+            rt, session, generation_id, "INTERNAL_ERROR", "storing the image failed", started
         )
         raise
     persisted = time.perf_counter() - persisting
@@ -238,10 +240,11 @@ def _move_flow_aliases(
 
 
 async def mark_succeeded(
-    session: AsyncSession, generation: Generation, image: Image, started: float
+    rt: Runtime, session: AsyncSession, generation: Generation, image: Image, started: float
 ) -> None:
-    """Terminal transition to `success`: the attempt is counted and charged, in the transaction
-    that stores its image (it commits with the image's rows or not at all)."""
+    """Terminal transition to `success`: the attempt is counted and charged and its webhook
+    event queued, in the transaction that stores its image (it commits with the image's rows
+    or not at all)."""
     attempt = (generation.attempts or 0) + 1
     generation.attempts = attempt
     generation.status = "success"
@@ -249,14 +252,20 @@ async def mark_succeeded(
     generation.processing_time_ms = int((time.perf_counter() - started) * 1000)
     generation.updated_at = utcnow()
     await quota.charge(session, generation_id=generation.id, attempt=attempt)
+    await events.finished(session, rt.settings, generation, image, wake=rt.webhooks.wake)
 
 
 async def mark_failed(
-    session: AsyncSession, generation_id: str, code: str, message: str, started: float
+    rt: Runtime,
+    session: AsyncSession,
+    generation_id: str,
+    code: str,
+    message: str,
+    started: float,
 ) -> None:
-    """Terminal transition to `failed`: store the attempt as failed and release its reservation,
-    in one transaction. Never raises: the caller re-raises the error that made it fail, which is
-    what the client gets."""
+    """Terminal transition to `failed`: store the attempt as failed, release its reservation and
+    queue its webhook event, in one transaction. Never raises: the caller re-raises the error
+    that made it fail, which is what the client gets."""
     try:
         await transactions.abandon(session)
         fresh = await session.get(Generation, generation_id, populate_existing=True)
@@ -270,6 +279,7 @@ async def mark_failed(
         fresh.processing_time_ms = int((time.perf_counter() - started) * 1000)
         fresh.updated_at = utcnow()
         model = fresh.model
+        await events.finished(session, rt.settings, fresh, wake=rt.webhooks.wake)
         await transactions.commit_early(session, why="a failed attempt is recorded as failed")
         metrics.generation_finished("failed", model, code)
     except Exception:

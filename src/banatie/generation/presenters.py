@@ -4,6 +4,7 @@ one place that turns a `Generation` row into a `GenerationOut`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,13 +12,15 @@ from banatie.accounts.models import Project
 from banatie.delivery.urls import image_url
 from banatie.flows.schemas import FlowContextOut
 from banatie.generation.models import Generation
-from banatie.generation.pipeline import GenerationResult
 from banatie.generation.schemas import GenerationOut, ReferencedImage
 from banatie.images import repository as image_repository
 from banatie.images.models import Image
 from banatie.images.presenters import present_image
 from banatie.schemas import from_row
 from banatie.settings import Settings
+
+if TYPE_CHECKING:  # the pipeline tells webhooks through these presenters (generation.events)
+    from banatie.generation.pipeline import GenerationResult
 
 
 async def present_generations(
@@ -89,5 +92,6 @@ def present_generation(
         ),
         token_usage=dict(generation.token_usage or {}),
         meta=dict(generation.meta or {}),
+        webhook_url=generation.webhook_url,
         alias_moved_from=alias_moved_from,
     )

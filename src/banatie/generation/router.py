@@ -46,6 +46,7 @@ async def create_generation(
             alias=body.alias,
             flow_alias=body.flow_alias,
             meta=body.meta,
+            webhook_url=body.webhook_url,
         ),
         flow_id=flow_id,
     )

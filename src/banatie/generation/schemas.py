@@ -36,6 +36,12 @@ class GenerationCreate(RequestModel):
         description="a namespace slug: its style, system prompt, style images and defaults apply",
     )
     meta: dict[str, Any] = Field(default_factory=dict)
+    webhook_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="told when the generation succeeds or fails, signed with the project's "
+        "signing secret (docs/webhooks.md); public http(s) addresses only",
+    )
 
 
 class GenerationUpdate(RequestModel):
@@ -88,6 +94,7 @@ class GenerationOut(CamelModel):
     error_message: str | None
     processing_time_ms: int | None
     meta: dict[str, Any]
+    webhook_url: str | None = None
     alias_moved_from: str | None = None
     created_at: datetime
     updated_at: datetime

@@ -36,6 +36,7 @@ from banatie.quota import service as quota
 from banatie.runtime import Runtime
 from banatie.settings import Settings
 from banatie.validation import check_meta
+from banatie.webhooks import service as webhooks
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,9 @@ class GenerationInput:
     flow_alias: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     source: str = "api"
+    # Told when the generation succeeds or fails (banatie.webhooks), besides the project's
+    # webhook endpoints.
+    webhook_url: str | None = None
 
 
 def validate_input(
@@ -111,6 +115,8 @@ async def create(
         if data.aspect_ratio is None:
             data.aspect_ratio = namespace.aspect_ratio
     data = validate_input(rt.settings, data, await rt.synthesizer.capabilities())
+    if data.webhook_url is not None:
+        await webhooks.check_target(rt.settings, data.webhook_url, field="webhookUrl")
     flows.need_flow(data.flow_alias, flow_id)
     flow = await _flow(session, project, flow_id)
     refs = await references.resolve_references(
@@ -154,6 +160,7 @@ async def create(
         token_usage={},
         attempts=0,
         owner=rt.instance,
+        webhook_url=data.webhook_url,
     )
     session.add(generation)
     async with transactions.step(session, why=RESERVED):

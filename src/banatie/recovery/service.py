@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from banatie.db.base import utcnow
 from banatie.db.transactions import unit_of_work
+from banatie.generation import events as generation_events
+from banatie.generation.models import Generation
 from banatie.idempotency import repository as idempotency
 from banatie.observability import metrics
 from banatie.recovery import deletions, gc, host, repository
@@ -76,6 +78,9 @@ async def sweep(
                 session, generation_id, owner, INTERRUPTED_MESSAGE, now
             ):
                 interrupted += 1
+                generation = await session.get(Generation, generation_id, populate_existing=True)
+                if generation is not None:  # its generation.failed webhook, in this transaction
+                    await generation_events.finished(session, settings, generation)
         released = await repository.release_claims(session, dead_ids)
         await repository.forget_workers(session, dead)
     report = SweepReport(len(dead_ids), interrupted, released)

@@ -6,13 +6,11 @@ from __future__ import annotations
 from banatie.errors import Conflict, NotFound
 
 
-class WebhookNotFound(NotFound):
-    code = "WEBHOOK_NOT_FOUND"
+class WebhookNotFound(NotFound, code="WEBHOOK_NOT_FOUND"): ...
 
 
-class WebhookDeliveryNotFound(NotFound):
-    code = "WEBHOOK_DELIVERY_NOT_FOUND"
+class WebhookDeliveryNotFound(NotFound, code="WEBHOOK_DELIVERY_NOT_FOUND"): ...
 
 
-class DeliveryNotRedeliverable(Conflict):
-    code = "WEBHOOK_DELIVERY_PENDING"
+class DeliveryNotRedeliverable(Conflict, code="WEBHOOK_DELIVERY_PENDING"):
+    """A redelivery asked for while the delivery is still pending (it is sent as scheduled)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie import ssrf
@@ -23,7 +24,14 @@ from banatie.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookSig
 
 async def check_target(settings: Settings, url: str, *, field: str = "url") -> None:
     """A URL webhooks may be sent to (checked again at every attempt: DNS can change)."""
-    await ssrf.check_url(url, allow_private=settings.fetch_private_urls, field=field)
+    try:
+        with anyio.fail_after(settings.webhook_timeout_seconds):
+            await ssrf.check_url(url, allow_private=settings.fetch_private_urls, field=field)
+    except TimeoutError as exc:
+        raise ssrf.UrlNotAllowed(
+            f"{field}: its host did not resolve within {settings.webhook_timeout_seconds:g} s",
+            details={"field": field},
+        ) from exc
 
 
 async def create(
