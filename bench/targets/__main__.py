@@ -12,7 +12,7 @@ Servers, all on 127.0.0.1, started by the benchmark and stopped at its end:
 
 Phases: hits at 64 connections (wrk), interleaved rounds; misses at 32 connections where every
 request is a new image (each path requested once), and where every request is a new variant of
-one image (the srcset case); the RSS of all Banatie processes during the misses; granian
+one image (the srcset case); the RSS of all Banatie processes idle and during the misses; granian
 against uvicorn on the hits; what `import banatie.app` costs a worker; AVIF effort against time
 and bytes for a 1600 px variant. Prints each target with its ratio and writes
 bench/results/targets.json. `--quick` keeps every phase short (about 3 minutes); the default
@@ -243,6 +243,16 @@ def main(argv: list[str] | None = None) -> int:
                 or 1
             )  # one process: uvicorn serves in the supervisor itself
             out["banatie_workers"] = workers
+            # Idle, before any request: the supervisor, the resource tracker and the workers.
+            time.sleep(2)
+            idle = {pid: harness.rss_mb(pid) for pid in harness.process_tree(banatie.pid)}
+            out["banatie_idle_rss_mb"] = {"total": sum(idle.values()), "processes": idle}
+            print(
+                f"banatie serve idle: {sum(idle.values()):.0f} MB in {len(idle)} processes ("
+                + ", ".join(f"{mb:.0f}" for mb in idle.values())
+                + " MB)",
+                flush=True,
+            )
 
             thumbor = ipx = None
             if not args.skip_thumbor:
@@ -507,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     rss = max(m["banatie misses, new image"].peak_rss_mb, m["banatie misses, srcset"].peak_rss_mb)
     processes = m["banatie misses, new image"].processes
     add(f"RSS of all {processes} Banatie processes, 32 misses", rss, 400.0, "MB")
+    add("RSS of all Banatie processes, idle", out["banatie_idle_rss_mb"]["total"], None, "MB")
     add("banatie serve workers / cores", workers / cores, 1.0)
     add(
         "granian / uvicorn, variant hits",

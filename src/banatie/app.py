@@ -23,7 +23,7 @@ from banatie.images.router import router as images_router
 from banatie.live.fastpath import LiveHitFastPath
 from banatie.live.http import cdn_router as live_cdn_router
 from banatie.live.router import router as live_router
-from banatie.mcp import server as mcp_http
+from banatie.mcp.mount import MCP_PATH, McpOnFirstUse
 from banatie.namespaces.router import router as namespaces_router
 from banatie.observability import metrics
 from banatie.observability.middleware import RequestObservability
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             await runtime.recovery.start()
         runtime.providers.start()  # resolves the Gemini models in the background
         memory = asyncio.create_task(metrics.sample_memory_forever(), name="banatie-rss")
-        async with mcp_transport:
+        async with mcp.running():
             yield
         memory.cancel()
         await runtime.close()
@@ -65,7 +65,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         generate_unique_id_function=operation_id,
     )
     app.state.runtime = runtime
-    mcp_transport = mcp_http.mount(app, runtime)  # streamable HTTP at /mcp (docs/mcp.md)
+    # Streamable HTTP at /mcp (docs/mcp.md); the MCP SDK loads with the first call.
+    mcp = McpOnFirstUse(runtime)
+    app.router.add_route(
+        MCP_PATH,
+        mcp,  # type: ignore[arg-type]  # an ASGI app: Starlette routes to it as it is
+        methods=["GET", "POST", "DELETE"],
+        include_in_schema=False,
+    )
     # Innermost: a POST with an Idempotency-Key runs once (banatie.idempotency).
     app.add_middleware(IdempotentPosts, runtime=runtime)
     app.add_middleware(LiveHitFastPath, runtime=runtime)  # warm live URL hits, plain ASGI
@@ -81,7 +88,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             upload_path: settings.max_upload_request_bytes,
             # Several images (and a mask) in one multipart body.
             EDITS_PATH: settings.max_upload_request_bytes * (settings.max_reference_images + 1),
-            mcp_http.MCP_PATH: settings.max_mcp_request_bytes,
+            MCP_PATH: settings.max_mcp_request_bytes,
             # The playground's Generate: a prompt and one reference image.
             console.GENERATE_PATH: settings.max_upload_request_bytes,
         },

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from banatie import __version__
 from banatie.deps import RuntimeDep
 from banatie.errors import RETRY_AFTER_OUTAGE
-from banatie.mcp.server import MCP_PATH
+from banatie.mcp.mount import MCP_PATH
 from banatie.providers.errors import ProviderError
 from banatie.providers.ports import TEMPLATES
 from banatie.runtime import Runtime

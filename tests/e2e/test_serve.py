@@ -70,6 +70,13 @@ def test_serve_runs_one_worker_process_per_core_by_default(tmp_path: Path) -> No
         ]
         assert len(workers) == cpu_count()
         assert httpx.get(f"{server.base_url}/health", timeout=10).status_code == 200
+        # The supervisor (same pid as `serve`, after migrating) loaded nothing of the app:
+        # neither libvips nor the app's Python packages, only the workers did.
+        supervisor = Path(f"/proc/{server.process.pid}")
+        assert b"banatie.serving" in (supervisor / "cmdline").read_bytes()
+        mapped = (supervisor / "maps").read_text()
+        assert "libvips" not in mapped and "sqlalchemy" not in mapped, mapped
+        assert all("libvips" in Path(f"/proc/{pid}/maps").read_text() for pid in workers)
     finally:
         output = stop_server(server)
     processes = f"{cpu_count()} worker process"

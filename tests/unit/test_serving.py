@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -26,9 +27,8 @@ def test_the_workers_share_the_cores_between_their_libvips_threads(
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
-    """`serve` up to the point where it hands the app to uvicorn; what it hands over."""
-    import uvicorn
-
+    """`serve` up to the point where it hands over to the supervisor; the plan it hands over,
+    and the environment the workers will read."""
     for name in list(os.environ):
         if name.startswith("BANATIE_") or name == "GEMINI_API_KEY":
             monkeypatch.delenv(name)
@@ -39,19 +39,25 @@ def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
     monkeypatch.setenv("BANATIE_DATA_DIR", str(tmp_path / "var"))
     handed: dict[str, Any] = {}
 
-    def run(target: object, **options: Any) -> None:
-        handed.update(options, target=target, cpu_workers=os.environ.get("BANATIE_CPU_WORKERS"))
+    def hand_over(plan: serving.Plan) -> None:
+        json.dumps(plan)  # it crosses exec as JSON
+        handed.update(
+            plan,
+            cpu_workers=os.environ.get("BANATIE_CPU_WORKERS"),
+            base_url=os.environ.get("BANATIE_PUBLIC_BASE_URL"),
+        )
 
-    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(serving, "exec_supervisor", hand_over)
     monkeypatch.setattr(serving, "cpu_count", lambda: 4)
     return handed
 
 
 def test_serve_starts_one_worker_per_core_by_default(served: dict[str, Any]) -> None:
-    result = CliRunner().invoke(app, ["serve"])
+    result = CliRunner().invoke(app, ["serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
-    assert served["workers"] == 4 and served["factory"] is True
+    assert served["workers"] == 4 and served["options"]["port"] == 8123
     assert served["cpu_workers"] == "1"  # 4 processes x 1 libvips thread = 4 cores
+    assert served["base_url"] == "http://localhost:8123"
     assert "4 worker processes" in " ".join(result.output.split())
 
 
@@ -65,15 +71,30 @@ def test_serve_workers_and_cpu_workers_can_be_chosen(
     served.clear()
     one = CliRunner().invoke(app, ["serve"], env={"BANATIE_WORKERS": "1"})
     assert one.exit_code == 0, one.output
-    # One process: uvicorn runs the app object itself, with libvips on every core.
-    assert "workers" not in served and not isinstance(served["target"], str)
-    assert served["cpu_workers"] == "3"
+    assert served["workers"] == 1 and served["cpu_workers"] == "3"
     assert "1 worker process)" in " ".join(one.output.split())
 
 
-def test_the_app_starts_without_google_genai_and_boto3(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 3])
+def test_the_supervisor_serves_the_app_factory(
+    workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several workers: uvicorn supervises them; one: this process serves (no supervisor)."""
+    import uvicorn
+
+    calls: list[tuple[object, dict[str, Any]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: calls.append((target, kw)))
+    serving.supervise({"workers": workers, "options": {"port": 8123}})
+    [(target, options)] = calls
+    assert target == "banatie.app:create_app" and options["factory"] is True
+    assert options["port"] == 8123
+    assert options.get("workers") == (workers if workers > 1 else None)
+
+
+def test_the_app_starts_without_the_sdks_and_numpy(tmp_path: Path) -> None:
     """Without a Gemini key and with local blobs, a worker never loads the Gemini SDK or boto3
-    (about 1 s and 60 MB of each worker's start on this machine)."""
+    (about 1 s and 60 MB of each worker's start on this machine); the MCP SDK and numpy load
+    with the first MCP call, generation or analysis (about 0.5 s and 50 MB)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BANATIE_")}
     env.pop("GEMINI_API_KEY", None)
     env["BANATIE_DATA_DIR"] = str(tmp_path)
@@ -81,7 +102,8 @@ def test_the_app_starts_without_google_genai_and_boto3(tmp_path: Path) -> None:
         "import sys\n"
         "from banatie.app import create_app\n"
         "create_app()\n"
-        "print(' '.join(m for m in ('google.genai', 'boto3', 'botocore') if m in sys.modules))\n"
+        "heavy = ('google.genai', 'boto3', 'botocore', 'mcp', 'numpy')\n"
+        "print(' '.join(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120

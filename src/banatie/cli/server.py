@@ -40,25 +40,24 @@ def serve(
     ] = None,
 ) -> None:
     """Migrate, make sure a first key exists, then serve the API, the CDN origin and the docs."""
-    import uvicorn
-
     from banatie import serving
     from banatie.accounts.first_run import ensure_first_run
     from banatie.live.client_ip import uvicorn_proxy_options
     from banatie.observability.logs import logging_config
-    from banatie.observability.multiprocess import metrics_directory
 
     settings = load_settings()
     cores = serving.cpu_count()
     workers = workers or cores
+    # The workers read their settings from the environment (they start in fresh processes):
+    # what `serve` decides goes there.
     if "cpu_workers" not in settings.model_fields_set:
-        # The workers share the cores: libvips threads per process = cores / workers. Through
-        # the environment, so that uvicorn's worker processes read it too.
+        # The workers share the cores: libvips threads per process = cores / workers.
         settings.cpu_workers = serving.cpu_workers_per_process(workers, cores)
         os.environ["BANATIE_CPU_WORKERS"] = str(settings.cpu_workers)
     if "public_base_url" not in settings.model_fields_set:
         shown_host = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
         settings.public_base_url = f"http://{shown_host}:{port}"
+        os.environ["BANATIE_PUBLIC_BASE_URL"] = settings.public_base_url
     migrations.upgrade(settings.resolved_database_url)
     first = run(ensure_first_run(settings))
     if first is not None:
@@ -86,15 +85,9 @@ def serve(
         "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
         **proxies,
     }
-    # Several workers add their metrics up through files (banatie.observability.multiprocess).
-    with metrics_directory(workers):
-        if workers > 1:
-            os.environ.setdefault("BANATIE_PUBLIC_BASE_URL", settings.public_base_url)
-            uvicorn.run("banatie.app:create_app", factory=True, workers=workers, **options)
-        else:
-            from banatie.app import create_app
-
-            uvicorn.run(create_app(settings), **options)
+    # This process has loaded the CLI, migrations and the first-run code: a fresh one, that
+    # imports nothing of the app, supervises the workers (banatie.serving).
+    serving.exec_supervisor({"workers": workers, "options": options})
 
 
 def _db_label(settings: Settings) -> str:

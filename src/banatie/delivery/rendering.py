@@ -48,10 +48,13 @@ async def original_bytes(rt: Runtime, image: ImageRow) -> bytes:
         raise ImageNotFound(f"image {image.id} has no stored bytes") from exc
 
 
-async def _source(rt: Runtime, image: ImageRow) -> bytes:
-    """What the renderer reads: the decoded pixels of a PNG (made on its first miss, stored,
-    shared by every later variant and replica), or the original bytes. Decoded pixels are kept
-    only up to BANATIE_DECODED_CACHE_MAX_PIXELS and while they fit in the project's storage."""
+async def _source(rt: Runtime, image: ImageRow, digest: str) -> bytes:
+    """What the renderer reads for the variant `digest`: the decoded pixels of a PNG (made on
+    its second variant, stored, shared by every later variant and replica), or the original
+    bytes. The first variant of an image renders from the original and keeps nothing: many
+    images are only ever shown in one size, and decoding in full, storing and recording 3 MB
+    costs that first miss more than it saves. Decoded pixels are kept only up to
+    BANATIE_DECODED_CACHE_MAX_PIXELS and while they fit in the project's storage."""
     limit = rt.settings.decoded_cache_max_pixels
     if not worth_decoding_once(image.mime_type, image.width, image.height, limit):
         return await original_bytes(rt, image)
@@ -60,6 +63,8 @@ async def _source(rt: Runtime, image: ImageRow) -> bytes:
         return await rt.blobs.get(key)
     except BlobNotFound:
         pass
+    if not await rt.delivery.lookup.has_other_variant(image.id, digest):
+        return await original_bytes(rt, image)
     if not await _room_for(rt, image, decoded_size(image.width, image.height, image.has_alpha)):
         return await original_bytes(rt, image)
 
@@ -125,7 +130,7 @@ async def render_and_store(
         # Only as many originals in memory as can be rendered at once: a burst of misses waits
         # here holding nothing, instead of each holding a decoded-size buffer while it queues.
         async with rt.delivery.render_slots():
-            source = await _source(rt, image)
+            source = await _source(rt, image, digest)
             watermark = None if mark is None else await original_bytes(rt, mark)
             try:
                 data = await rt.cpu.run(

@@ -98,6 +98,12 @@ PROJECT = (
     .join(Organization, Organization.id == Project.organization_id)
     .where(Organization.slug == bindparam("org"), Project.slug == bindparam("project"))
 )
+OTHER_VARIANT = select(
+    exists().where(
+        ImageVariant.image_id == bindparam("image_id"),
+        ImageVariant.variant_hash != bindparam("variant_hash"),
+    )
+)
 
 
 class Reservation(enum.Enum):
@@ -198,6 +204,12 @@ class DeliveryDb:
 
     async def project_exists(self, org: str, project: str) -> bool:
         return bool(await self._rows(PROJECT, {"org": org, "project": project}))
+
+    async def has_other_variant(self, image_id: str, variant_hash: str) -> bool:
+        """Whether the image has a variant (reserved or stored) besides ``variant_hash``, or
+        its decoded pixels."""
+        params = {"image_id": image_id, "variant_hash": variant_hash}
+        return bool((await self._rows(OTHER_VARIANT, params))[0][0])
 
     async def reserve_variant(
         self,

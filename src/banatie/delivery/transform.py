@@ -142,8 +142,9 @@ _LOADER_MIME: Final[dict[str, str]] = {
 
 
 def _header(data: bytes) -> pyvips.Image:
-    try:
-        return pyvips.Image.new_from_buffer(data, "", access="sequential")
+    try:  # from a source on `data` itself: new_from_buffer would copy it first
+        source = pyvips.Source.new_from_memory(data)
+        return pyvips.Image.new_from_source(source, "", access="sequential")
     except pyvips.Error as exc:
         raise RenderError(f"cannot decode image: {exc.message.strip()}") from exc
 

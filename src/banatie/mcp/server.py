@@ -1,5 +1,6 @@
 """The MCP server: one definition (tools, resources, prompts over the services), served as
-streamable HTTP at `/mcp` on the app (this module) and over stdio by `banatie mcp` (`stdio.py`).
+streamable HTTP at `/mcp` on the app (this module, which `mount.py` loads with the first
+request) and over stdio by `banatie mcp` (`stdio.py`).
 
 Streamable HTTP is served statelessly (no `Mcp-Session-Id`), so any replica answers any call;
 what a conversation remembers lives in the database (`context.py`)."""
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 
-from fastapi import FastAPI
 from mcp.server.mcpserver import MCPServer
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
@@ -22,8 +22,6 @@ from banatie.mcp import image_tools, project_tools, resources, tools
 from banatie.mcp.calls import caller
 from banatie.mcp.resources import BanatieMCP
 from banatie.runtime import Runtime
-
-MCP_PATH = "/mcp"
 
 INSTRUCTIONS = """\
 Banatie generates production-ready images and hands back permanent URLs to put in pages.
@@ -78,9 +76,9 @@ class McpEndpoint:
         await self.manager.handle_request(scope, receive, send)
 
 
-def mount(app: FastAPI, rt: Runtime) -> AbstractAsyncContextManager[None]:
-    """Route `/mcp` to the MCP server; the returned context manager runs its transport (enter
-    it in the app's lifespan)."""
+def serve(rt: Runtime) -> tuple[McpEndpoint, AbstractAsyncContextManager[None]]:
+    """The `/mcp` endpoint and the context manager that runs its transport (`mount.py` routes
+    to it and enters that context on the first request)."""
     server = build_server(rt)
     server.streamable_http_app(
         stateless_http=True,
@@ -89,10 +87,4 @@ def mount(app: FastAPI, rt: Runtime) -> AbstractAsyncContextManager[None]:
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
     manager = server.session_manager
-    app.router.add_route(
-        MCP_PATH,
-        McpEndpoint(rt, manager),  # type: ignore[arg-type]
-        methods=["GET", "POST", "DELETE"],
-        include_in_schema=False,
-    )
-    return manager.run()
+    return McpEndpoint(rt, manager), manager.run()

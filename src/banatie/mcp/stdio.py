@@ -31,7 +31,8 @@ from mcp.types import (
 
 from banatie import __version__
 from banatie.mcp.calls import SESSION_HEADER, error_result
-from banatie.mcp.server import INSTRUCTIONS, MCP_PATH
+from banatie.mcp.mount import MCP_PATH
+from banatie.mcp.server import INSTRUCTIONS
 
 #: A generation can take a minute on a busy model; the SDK's default read timeout is shorter.
 READ_TIMEOUT_SECONDS = 300.0

@@ -37,14 +37,17 @@ class Providers:
 
 def make_providers(settings: Settings, cpu: CpuPool | None = None) -> Providers:
     """`cpu`: the pool the embedded adapters do pixel work in (the runtime's)."""
-    from banatie.providers.local.analyzer import LocalAnalyzer
     from banatie.providers.local.enhancer import RuleBasedEnhancer
-    from banatie.providers.local.synthesizer import LocalSynthesizer
+    from banatie.providers.local.on_first_use import (
+        LocalAnalyzerOnFirstUse,
+        LocalSynthesizerOnFirstUse,
+    )
 
     cpu = cpu or CpuPool(settings.cpu_workers)
-    local_analyzer = LocalAnalyzer(cpu)
+    # The embedded adapters load their pixel code (numpy) with their first call.
+    local_analyzer = LocalAnalyzerOnFirstUse(cpu)
     if not settings.gemini_api_key:
-        return Providers(LocalSynthesizer(cpu=cpu), RuleBasedEnhancer(), local_analyzer)
+        return Providers(LocalSynthesizerOnFirstUse(cpu), RuleBasedEnhancer(), local_analyzer)
 
     from banatie.providers.gemini.analyzer import GeminiAnalyzer
     from banatie.providers.gemini.client import GeminiClient

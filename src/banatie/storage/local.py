@@ -238,14 +238,21 @@ class LocalBlobStore:
 
     @staticmethod
     def _get_sync(key: str, path: Path) -> bytes:
+        # The header line, then the bytes read straight into one buffer (not read whole and
+        # split: that copies an original of several MB once more).
         try:
-            raw = path.read_bytes()
+            fd = os.open(path, _READ_FLAGS)
+            try:
+                end = os.pread(fd, _MAX_CONTENT_TYPE + 1, 0).find(b"\n")
+                if end < 0:
+                    raise OSError(errno.EIO, f"corrupt blob file {path}: no content-type header")
+                os.lseek(fd, end + 1, os.SEEK_SET)
+                with open(fd, "rb", buffering=0, closefd=False) as raw:
+                    return raw.readall()
+            finally:
+                os.close(fd)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise BlobNotFound(key) from None
-        _, sep, data = raw.partition(b"\n")
-        if not sep:
-            raise OSError(errno.EIO, f"corrupt blob file {path}: no content-type header")
-        return data
 
     @staticmethod
     def _head_sync(key: str, path: Path) -> BlobInfo | None:

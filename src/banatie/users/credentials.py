@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,9 +13,15 @@ MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1024  # argon2 takes any length; this only bounds the work one form costs
 
 _hasher = PasswordHasher()  # argon2-cffi's defaults follow RFC 9106's recommendations
-# Verified when an address has no account, so that a wrong address costs as long as a wrong
-# password and the timing does not tell which addresses have accounts.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when an address has no account, so that a wrong address costs as long as a
+    wrong password and the timing does not tell which addresses have accounts. Made on first
+    use: a hash takes argon2's 64 MB and tens of milliseconds, which every worker process
+    would otherwise spend at start."""
+    return _hasher.hash("not a password of anyone")
 
 
 def hash_password(password: str) -> str:
@@ -23,7 +30,8 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        matches = _hasher.verify(password_hash or _dummy_hash(), password)
+        return matches and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -43,6 +43,12 @@ def decoded_blob_exists(app: Any, image: dict[str, Any]) -> bool:
     return (store.root / "acme" / "site" / "img" / str(image["id"]) / "d").exists()
 
 
+async def two_variants(client: httpx.AsyncClient, image: dict[str, Any]) -> None:
+    """An image's decoded pixels are made, if at all, by its second variant."""
+    for width in (20, 21):
+        assert (await client.get(f"/cdn/acme/site/img/{image['id']}?w={width}")).status_code == 200
+
+
 async def test_derived_bytes_count_against_storage_and_show_in_usage(
     keys: Keys, app_with: AppFactory
 ) -> None:
@@ -53,13 +59,18 @@ async def test_derived_bytes_count_against_storage_and_show_in_usage(
     assert before["storageUsedBytes"] == len(source) < 100_000
     assert before["storageDerivedBytes"] == 0
 
-    # One anonymous thumbnail: the decoded pixels (12.6 MB) and the variant are stored.
-    response = await client.get(f"/cdn/acme/site/img/{image['id']}?w=10")
-    assert response.status_code == 200
+    # One anonymous thumbnail: the variant is stored.
+    first = await client.get(f"/cdn/acme/site/img/{image['id']}?w=10")
+    assert first.status_code == 200
+    assert (await usage(client, keys))["storageDerivedBytes"] == len(first.content)
+    assert not decoded_blob_exists(app, image)
+    # A second: that variant and the decoded pixels (12.6 MB) for every later one.
+    second = await client.get(f"/cdn/acme/site/img/{image['id']}?w=11")
+    assert second.status_code == 200
     after = await usage(client, keys)
     decoded = 2048 * 2048 * 3
     assert decoded_blob_exists(app, image)
-    assert after["storageDerivedBytes"] >= decoded + len(response.content)
+    assert after["storageDerivedBytes"] >= decoded + len(first.content) + len(second.content)
     assert after["storageUsedBytes"] == len(source) + after["storageDerivedBytes"]
 
     # Deleting the image gives all of it back.
@@ -93,20 +104,19 @@ async def test_the_decoded_pixel_cache_is_bounded(keys: Keys, app_with: AppFacto
     # By the setting: no decoded copies at all; variants still render, from the original.
     client, app = await app_with(decoded_cache_max_pixels=0)
     image = await upload(client, keys, flat_png(256, 256))
-    assert (await client.get(f"/cdn/acme/site/img/{image['id']}?w=20")).status_code == 200
+    await two_variants(client, image)
     assert not decoded_blob_exists(app, image)
     # ... by size: a source above the setting's pixels is not kept decoded ...
     client, app = await app_with(decoded_cache_max_pixels=100 * 100)
     small, large = flat_png(100, 100), flat_png(101, 100)
     for data, kept in ((small, True), (large, False)):
         image = await upload(client, keys, data)
-        assert (await client.get(f"/cdn/acme/site/img/{image['id']}?w=20")).status_code == 200
+        await two_variants(client, image)
         assert decoded_blob_exists(app, image) is kept
     # ... and by the project's storage: a copy that would not fit under the limit is not made.
     client, app = await app_with(free_storage_mb=1)
     image = await upload(client, keys, flat_png(1024, 1024))  # decodes to 3 MB
-    response = await client.get(f"/cdn/acme/site/img/{image['id']}?w=20")
-    assert response.status_code == 200
+    await two_variants(client, image)
     assert not decoded_blob_exists(app, image)
     assert (await usage(client, keys))["storageUsedBytes"] < 1024 * 1024
 

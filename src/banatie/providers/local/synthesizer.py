@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pyvips
 
 from banatie.imaging.pool import CpuPool
-from banatie.providers.capabilities import ImageCapabilities, scaled_sizes
+from banatie.providers.capabilities import ImageCapabilities
 from banatie.providers.errors import ProviderError, UnsupportedByModel
 from banatie.providers.local.compose import (
     apply_grade,
@@ -31,6 +31,7 @@ from banatie.providers.local.compose import (
 )
 from banatie.providers.local.enhancer import split_directives, strip_guidance
 from banatie.providers.local.look import choose_look, grade_for
+from banatie.providers.local.model import LOCAL_CAPABILITIES, LOCAL_MODEL, MAX_REFERENCE_IMAGES
 from banatie.providers.local.scene import (
     Canvas,
     PromptCues,
@@ -44,14 +45,6 @@ from banatie.providers.ports import (
     ReferenceImage,
     SynthesisRequest,
     SynthesizedImage,
-)
-
-MAX_REFERENCE_IMAGES = 3
-LOCAL_MODEL = "banatie-local-1"
-LOCAL_CAPABILITIES = ImageCapabilities(
-    model=LOCAL_MODEL,
-    family="local",
-    sizes=scaled_sizes(ASPECT_RATIO_SIZES, {"512": 0.5, "1K": 1.0, "2K": 2.0, "4K": 4.0}),
 )
 
 # A reference card's longest side, as a fraction of the output's short side.
