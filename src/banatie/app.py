@@ -20,6 +20,7 @@ from banatie.flows.router import router as flows_router
 from banatie.generation.router import router as generations_router
 from banatie.idempotency.middleware import IdempotentPosts
 from banatie.images.router import router as images_router
+from banatie.jobs import runner as jobs
 from banatie.live.fastpath import LiveHitFastPath
 from banatie.live.http import cdn_router as live_cdn_router
 from banatie.live.router import router as live_router
@@ -49,6 +50,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             await runtime.recovery.start()
         runtime.providers.start()  # resolves the Gemini models in the background
         memory = asyncio.create_task(metrics.sample_memory_forever(), name="banatie-rss")
+        if settings.jobs_in_serve or settings.resolved_job_queue == "memory":
+            await jobs.start(runtime)  # async and batch generations (banatie.jobs)
         async with mcp.running():
             yield
         memory.cancel()

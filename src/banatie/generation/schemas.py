@@ -42,6 +42,12 @@ class GenerationCreate(RequestModel):
         description="told when the generation succeeds or fails, signed with the project's "
         "signing secret (docs/webhooks.md); public http(s) addresses only",
     )
+    async_: bool = Field(
+        default=False,
+        alias="async",
+        description="true: answer 202 with the `pending` generation and run it on the job queue "
+        "(like `Prefer: respond-async`)",
+    )
 
 
 class GenerationUpdate(RequestModel):
