@@ -21,6 +21,7 @@ from banatie.generation.router import router as generations_router
 from banatie.idempotency.middleware import IdempotentPosts
 from banatie.images.router import router as images_router
 from banatie.jobs import runner as jobs
+from banatie.jobs.router import router as batches_router
 from banatie.live.fastpath import LiveHitFastPath
 from banatie.live.http import cdn_router as live_cdn_router
 from banatie.live.router import router as live_router
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for router in (
         system.router,
         keys_router,
+        batches_router,  # before the generations' routes: /generations/batch
         generations_router,
         flows_router,
         enhance_router,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
@@ -20,6 +21,8 @@ class Batch(IdMixin, TimestampMixin, Base):
     )
     total: Mapped[int]
     webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    # Set once, by the run that finished the last item (banatie.jobs.batches).
+    completed_at: Mapped[datetime | None]
 
 
 class Generation(ProjectOwned, IdMixin, TimestampMixin, Base):
@@ -78,3 +81,5 @@ class Generation(ProjectOwned, IdMixin, TimestampMixin, Base):
     batch_id: Mapped[str | None] = mapped_column(
         ForeignKey("batches.id", ondelete="SET NULL"), index=True
     )
+    # Its place in the batch's `items` (0-based).
+    batch_index: Mapped[int | None]

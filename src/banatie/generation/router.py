@@ -9,9 +9,8 @@ from pydantic.alias_generators import to_camel
 
 from banatie.deps import ProjectDep, RuntimeDep, SessionDep
 from banatie.errors import ValidationError
-from banatie.generation import edit, service
+from banatie.generation import edit, inputs, service
 from banatie.generation.presenters import present_generations, present_one, present_result
-from banatie.generation.request import image_fields
 from banatie.generation.schemas import (
     DeletedGeneration,
     GenerationCreate,
@@ -68,15 +67,7 @@ async def create_generation(
 ) -> Envelope[GenerationOut]:
     """Generate an image: 201 with the finished generation, or 202 with the `pending` one when
     asked to respond asynchronously."""
-    flow_id = body.flow_id if "flow_id" in body.model_fields_set else service.NEW_FLOW
-    data = service.GenerationInput(
-        **image_fields(body),
-        reference_images=body.reference_images,
-        alias=body.alias,
-        flow_alias=body.flow_alias,
-        meta=body.meta,
-        webhook_url=body.webhook_url,
-    )
+    data, flow_id = inputs.from_body(body)
     if body.async_ or wants_async(prefer):
         generation = await jobs.submit(runtime, session, project, data, flow_id=flow_id)
         response.status_code = 202

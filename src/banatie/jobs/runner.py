@@ -15,7 +15,7 @@ from banatie.db.transactions import unit_of_work
 from banatie.errors import ApiError
 from banatie.generation import service as generations
 from banatie.generation.models import Generation
-from banatie.jobs import repository
+from banatie.jobs import batches, repository
 from banatie.observability import metrics
 from banatie.providers.errors import ProviderError
 from banatie.runtime import Runtime
@@ -59,12 +59,15 @@ async def run_job(rt: Runtime, generation_id: str) -> None:
         project = await session.get(Project, generation.project_id) if generation else None
         if generation is None or project is None:
             return
+        batch_id = generation.batch_id
         try:
             await generations.run_claimed(
                 rt, session, project, generation, retry=functools.partial(_retry, rt)
             )
         except (ApiError, ProviderError) as exc:  # recorded on the generation (or retried)
             log.info("queued generation %s: %s", generation_id, exc)
+        if batch_id is not None:
+            await batches.finish_if_done(session, batch_id)
 
 
 async def _retry(

@@ -22,6 +22,7 @@ def upgrade() -> None:
         sa.Column("project_id", sa.String(length=36), nullable=False),
         sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("webhook_url", sa.String(length=2000), nullable=True),
+        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -43,6 +44,7 @@ def upgrade() -> None:
             sa.Column("job_attempts", sa.Integer(), nullable=False, server_default="0")
         )
         batch.add_column(sa.Column("batch_id", sa.String(length=36), nullable=True))
+        batch.add_column(sa.Column("batch_index", sa.Integer(), nullable=True))
         batch.create_foreign_key(
             op.f("fk_generations_batch_id_batches"),
             "batches",
@@ -78,6 +80,7 @@ def downgrade() -> None:
     with op.batch_alter_table("generations") as batch:
         batch.drop_index("ix_generations_batch_id")
         batch.drop_constraint(op.f("fk_generations_batch_id_batches"), type_="foreignkey")
+        batch.drop_column("batch_index")
         batch.drop_column("batch_id")
         batch.drop_column("job_attempts")
         batch.drop_column("queued")
