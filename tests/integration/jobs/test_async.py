@@ -259,3 +259,16 @@ async def test_queue_depth_and_age_are_in_metrics(client: httpx.AsyncClient, key
     }
     assert samples["banatie_jobs_queued"] == 2
     assert samples["banatie_jobs_queued_oldest_age_seconds"] >= 0
+
+
+async def test_an_async_retry_with_the_same_idempotency_key_queues_once(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    headers = {**keys.headers(), "Idempotency-Key": "async-2", "Prefer": "respond-async"}
+    one = await client.post(GENERATIONS, headers=headers, json={"prompt": "a gate"})
+    again = await client.post(GENERATIONS, headers=headers, json={"prompt": "a gate"})
+    assert (one.status_code, again.status_code) == (202, 202)
+    assert one.json()["data"]["id"] == again.json()["data"]["id"]
+    assert again.headers["location"] == one.headers["location"]
+    listed = await client.get(GENERATIONS, headers=keys.headers(), params={"status": "pending"})
+    assert listed.json()["pagination"]["total"] == 1
