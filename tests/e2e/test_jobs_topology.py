@@ -5,7 +5,8 @@ local server speaking Gemini's wire format (so a job can be held at the model).
 - an async generation whose worker is killed with SIGKILL mid-job is finished by the other
   worker, once, and charged once;
 - a batch of 20 completes, its progress visible from the other replica on the way;
-- /metrics parses with Prometheus' text parser and moves when work happens.
+- /metrics parses with Prometheus' text parser and moves when work happens;
+- the batch's `batch.completed` webhook arrives signed, retried after the receiver failed twice.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from banatie.settings import Settings
 from tests.e2e.conftest import Server, free_port, start_server, stop_server
 from tests.support.gemini_server import GeminiServer, Slow, running_gemini_server
 from tests.support.s3_server import s3_endpoint, s3_storage_url, unique_bucket_name  # noqa: F401
+from tests.support.webhook_receiver import running_receiver
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -85,6 +87,10 @@ def topology(
             "BANATIE_WORK_STALE_SECONDS": "3",
             "BANATIE_JOBS_IN_SERVE": "false",
             "BANATIE_SHUTDOWN_TIMEOUT_SECONDS": "5",
+            # Webhooks to the test's receiver on loopback, retried quickly.
+            "BANATIE_FETCH_PRIVATE_URLS": "true",
+            "BANATIE_WEBHOOK_RETRY_SECONDS": "0.5,0.5,0.5",
+            "BANATIE_WEBHOOK_POLL_SECONDS": "0.2",
         }
         settings = Settings(_env_file=None, database_url=fresh_database, data_dir=tmp_path)
         migrate.upgrade(settings.resolved_database_url)
@@ -234,7 +240,7 @@ def test_a_batch_of_20_completes_with_progress(topology: Topology) -> None:
         batch = httpx.get(f"{b.base_url}{location}", headers=topology.headers(), timeout=30).json()
         data = batch["data"]
         progress.append(data["counts"]["success"])
-        if data["status"] == "completed":
+        if data["status"] == "completed" and data["completedAt"]:
             break
         assert time.monotonic() < deadline, data["counts"]
         time.sleep(0.1)
@@ -247,3 +253,30 @@ def test_a_batch_of_20_completes_with_progress(topology: Topology) -> None:
         one(topology.database, "SELECT count(*) FROM usage_records WHERE status = 'charged'") == 20
     )
     assert total(metrics(a), "banatie_jobs_queued") == 0
+
+
+def test_a_batch_webhook_arrives_signed_and_is_retried(topology: Topology) -> None:
+    a, b = topology.servers
+    secret = httpx.get(f"{a.base_url}/api/v1/webhooks/signing-secret", headers=topology.headers())
+    with running_receiver() as receiver:
+        receiver.secret = secret.json()["data"]["secret"]
+        receiver.fail_next(2)
+        accepted = httpx.post(
+            f"{b.base_url}/api/v1/generations/batch",
+            headers=topology.headers(),
+            json={
+                "items": [{"prompt": f"a badge {n}"} for n in range(3)],
+                "autoEnhance": False,
+                "webhookUrl": receiver.url("/batch-done"),
+            },
+            timeout=60,
+        )
+        assert accepted.status_code == 202, accepted.text
+        calls = receiver.wait_for(lambda calls: any(c.answered == 204 for c in calls), 120)
+    assert [call.answered for call in calls] == [500, 500, 204]
+    assert all(call.verified for call in calls)  # Standard Webhooks signature, every attempt
+    assert len({call.message_id for call in calls}) == 1
+    payload = calls[-1].payload
+    assert payload["type"] == "batch.completed"
+    assert payload["data"]["id"] == accepted.json()["data"]["id"]
+    assert payload["data"]["counts"]["success"] == 3

@@ -64,6 +64,7 @@ async def work(settings: Settings) -> None:
             loop.add_signal_handler(signum, stop.set)
     try:
         rt.delivery.outbox.start()  # CDN purges of aliases the jobs move
+        rt.webhooks.start()  # the webhook events of the generations and batches it finishes
         if rt.recovery is not None:
             await rt.recovery.start()
         rt.providers.start()

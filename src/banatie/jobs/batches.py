@@ -1,7 +1,8 @@
 """Batches: up to 50 generations submitted together, each queued like an async generation (its
 own status, charge, alias). A batch is accepted whole or refused whole: the rate limit counts it
 as that many generation requests and the monthly allowance must hold all of it, else 429 with
-nothing queued or reserved."""
+nothing queued or reserved. When its last item finishes, `batch.completed` goes to its
+`webhookUrl` and the project's webhook endpoints (banatie.webhooks)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from banatie.jobs.schemas import SHARED_FIELDS, BatchCreate, BatchItemOut, Batch
 from banatie.quota import service as quota
 from banatie.quota.rate_limit import RateLimitState
 from banatie.runtime import Runtime
+from banatie.webhooks import events
+from banatie.webhooks import service as webhooks
 
 STATUSES = ("pending", "processing", "success", "failed")
 
@@ -29,9 +32,18 @@ async def submit(
     """Queue every item in the caller's unit of work; an item refused (validation, an alias
     that names nothing) refuses the batch, naming the item."""
     count = len(body.items)
+    if body.webhook_url is not None:
+        await webhooks.check_target(rt.settings, body.webhook_url, field="webhookUrl")
     await quota.check_allowance(session, project, rt.settings, count)
     now = utcnow()
-    batch = Batch(id=new_id(), project_id=project.id, total=count, created_at=now, updated_at=now)
+    batch = Batch(
+        id=new_id(),
+        project_id=project.id,
+        total=count,
+        webhook_url=body.webhook_url,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(batch)
     shared = {name: getattr(body, name) for name in SHARED_FIELDS & body.model_fields_set}
     for index, item in enumerate(body.items):
@@ -102,14 +114,16 @@ async def present(session: AsyncSession, batch: Batch) -> BatchOut:
         total=batch.total,
         counts=counts,
         items=items,
+        webhook_url=batch.webhook_url,
         created_at=batch.created_at,
         completed_at=batch.completed_at,
     )
 
 
-async def finish_if_done(session: AsyncSession, batch_id: str) -> Batch | None:
+async def finish_if_done(rt: Runtime, session: AsyncSession, batch_id: str) -> Batch | None:
     """After an item finished: when none is pending or processing any more, mark the batch
-    completed, once (the run that gets the row). The batch, when this call completed it."""
+    completed and queue its `batch.completed` webhook event, once (the run whose conditional
+    update gets the row), in the caller's transaction. The batch, when this call completed it."""
     left = await session.scalar(
         select(Generation.id)
         .where(Generation.batch_id == batch_id, Generation.status.in_(("pending", "processing")))
@@ -126,4 +140,14 @@ async def finish_if_done(session: AsyncSession, batch_id: str) -> Batch | None:
     )
     if getattr(result, "rowcount", 0) != 1:
         return None
-    return await session.get(Batch, batch_id, populate_existing=True)
+    batch = await session.get(Batch, batch_id, populate_existing=True)
+    if batch is not None:
+        shown = await present(session, batch)
+        await events.record_batch_completed(
+            session,
+            project_id=batch.project_id,
+            batch=shown.model_dump(mode="json", by_alias=True),
+            webhook_url=batch.webhook_url,
+            wake=rt.webhooks.wake,
+        )
+    return batch

@@ -3,7 +3,7 @@
 Enqueueing calls procrastinate's own SQL function (`procrastinate_defer_jobs_v1`) on the
 request's session, so the job row commits or rolls back with the generation row: no job is lost
 between the commit and the enqueue, and none runs for a generation that was never committed.
-Its schema is applied by migration 0013. A worker (procrastinate's, inside `banatie worker` or
+Its schema is applied by migration 0015. A worker (procrastinate's, inside `banatie worker` or
 `serve`) is woken by LISTEN/NOTIFY and takes jobs with `SELECT … FOR UPDATE SKIP LOCKED`.
 
 A worker killed mid-job leaves its job `doing` in procrastinate's table; what hands the work

@@ -67,7 +67,7 @@ async def run_job(rt: Runtime, generation_id: str) -> None:
         except (ApiError, ProviderError) as exc:  # recorded on the generation (or retried)
             log.info("queued generation %s: %s", generation_id, exc)
         if batch_id is not None:
-            await batches.finish_if_done(session, batch_id)
+            await batches.finish_if_done(rt, session, batch_id)
 
 
 async def _retry(

@@ -28,6 +28,11 @@ class BatchCreate(RequestModel):
     namespace: str | None = Field(
         default=None, description="a namespace slug, for every item that gives none"
     )
+    webhook_url: str | None = Field(
+        default=None,
+        description="told `batch.completed` (signed) when the last item finishes, besides the "
+        "project's webhook endpoints (docs/webhooks.md)",
+    )
 
 
 class BatchItemOut(CamelModel):
@@ -49,5 +54,9 @@ class BatchOut(CamelModel):
         description="items by status: pending, processing, success, failed"
     )
     items: list[BatchItemOut]
+    webhook_url: str | None
     created_at: datetime
-    completed_at: datetime | None
+    completed_at: datetime | None = Field(
+        description="set (and `batch.completed` sent) by the run that finished the last item, "
+        "right after that item's own commit"
+    )

@@ -26,7 +26,8 @@ async def wait_for_batch(client: httpx.AsyncClient, keys: Keys, location: str) -
     while True:
         data: dict[str, Any] = (await client.get(location, headers=keys.headers())).json()["data"]
         seen.add(data["status"])
-        if data["status"] == "completed":
+        # completedAt is set by the run that finished the last item, just after it committed.
+        if data["status"] == "completed" and data["completedAt"]:
             data["seen"] = seen
             return data
         assert time.monotonic() < deadline, data["counts"]
