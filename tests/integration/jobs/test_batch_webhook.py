@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -20,15 +19,14 @@ from tests.support.webhook_receiver import Receiver, running_receiver
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        _env_file=None,
-        data_dir=tmp_path / "var",
-        database_url=database_url,
-        public_base_url="http://testserver",
-        fetch_private_urls=True,  # the receiver listens on loopback
-        webhook_retry_seconds="0.2,0.2,0.2",
-        webhook_poll_seconds=0.05,
+def settings(settings: Settings) -> Settings:
+    """The suite's settings, with the receiver (on loopback) allowed and quick retries."""
+    return settings.model_copy(
+        update={
+            "fetch_private_urls": True,
+            "webhook_retry_seconds": "0.2,0.2,0.2",
+            "webhook_poll_seconds": 0.05,
+        }
     )
 
 
