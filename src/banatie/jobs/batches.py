@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
 from banatie.db.base import new_id, utcnow
+from banatie.db.transactions import unit_of_work
 from banatie.errors import ApiError
 from banatie.generation import inputs
 from banatie.generation.models import Batch, Generation
@@ -118,6 +119,30 @@ async def present(session: AsyncSession, batch: Batch) -> BatchOut:
         created_at=batch.created_at,
         completed_at=batch.completed_at,
     )
+
+
+async def finish_stragglers(rt: Runtime) -> int:
+    """Complete the batches whose items all finished but whose last run stopped before it could
+    mark the batch (a crash right after the item's commit): run on every recovery beat by the
+    processes that run jobs. How many it completed."""
+    unfinished = (
+        select(Generation.id)
+        .where(Generation.batch_id == Batch.id, Generation.status.in_(("pending", "processing")))
+        .exists()
+    )
+    async with unit_of_work(rt.sessionmaker) as session:
+        ids = list(
+            (
+                await session.scalars(
+                    select(Batch.id).where(Batch.completed_at.is_(None), ~unfinished).limit(100)
+                )
+            ).all()
+        )
+    done = 0
+    for batch_id in ids:
+        async with unit_of_work(rt.sessionmaker) as session:
+            done += await finish_if_done(rt, session, batch_id) is not None
+    return done
 
 
 async def finish_if_done(rt: Runtime, session: AsyncSession, batch_id: str) -> Batch | None:

@@ -37,6 +37,8 @@ def backoff(first: float, attempt: int) -> float:
 async def start(rt: Runtime) -> None:
     """Run jobs in this process (`banatie worker`, or `serve` with BANATIE_JOBS_IN_SERVE)."""
     await rt.jobs.start(functools.partial(run_job, rt), concurrency=rt.settings.job_concurrency)
+    if rt.recovery is not None:
+        rt.recovery.on_beat.append(functools.partial(batches.finish_stragglers, rt))
     try:
         async with unit_of_work(rt.sessionmaker) as session:
             pending = await repository.pending_ids(session)

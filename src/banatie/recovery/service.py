@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -135,6 +136,8 @@ class Recovery:
         self.instance = instance
         self._tasks: list[asyncio.Task[None]] = []
         self.registered = False
+        # More sweeps for every beat, added by the features that need one (banatie.jobs).
+        self.on_beat: list[Callable[[], Awaitable[object]]] = []
 
     @property
     def beat_seconds(self) -> float:
@@ -201,6 +204,8 @@ class Recovery:
                 await deletions.drain(self.sessionmaker, self.blobs)
                 async with unit_of_work(self.sessionmaker) as session:
                     await idempotency.forget_expired(session, utcnow() - idempotency.KEEP)
+                for extra in self.on_beat:
+                    await extra()
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database hiccup must not stop the heartbeat for good

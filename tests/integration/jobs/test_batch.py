@@ -9,8 +9,10 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from banatie.generation.models import Batch
+from banatie.jobs import batches, runner
 from banatie.quota.models import UsageRecord
 from banatie.runtime import Runtime
 from banatie.settings import Settings
@@ -172,3 +174,24 @@ async def test_a_batch_is_the_projects_own(client: httpx.AsyncClient, keys: Keys
     other_key = other.json()["data"]["key"]
     response = await client.get(made.headers["location"], headers={"X-API-Key": other_key})
     assert response.status_code == 404
+
+
+async def test_a_batch_whose_last_run_stopped_early_is_completed_by_a_later_beat(
+    client: httpx.AsyncClient, keys: Keys, app: FastAPI
+) -> None:
+    """The run that finished the last item died before it marked the batch: the recovery beat
+    of a process that runs jobs completes it (once)."""
+    rt: Runtime = app.state.runtime
+    made = await client.post(BATCH, headers=keys.headers(), json={"items": [{"prompt": "x"}]})
+    batch_id = made.json()["data"]["id"]
+    item = made.json()["data"]["items"][0]["generationId"]
+    await runner.run_job(rt, item)
+    async with rt.sessionmaker() as session:  # as if the run had stopped before marking it
+        await session.execute(update(Batch).where(Batch.id == batch_id).values(completed_at=None))
+        await session.commit()
+    shown = (await client.get(made.headers["location"], headers=keys.headers())).json()["data"]
+    assert (shown["status"], shown["completedAt"]) == ("completed", None)
+    assert await batches.finish_stragglers(rt) == 1
+    assert await batches.finish_stragglers(rt) == 0
+    shown = (await client.get(made.headers["location"], headers=keys.headers())).json()["data"]
+    assert shown["completedAt"] is not None
