@@ -50,8 +50,10 @@ class PostgresQueue:
         self.stale_seconds = stale_seconds
         self.worker_name = worker
         self.app = procrastinate.App(
+            # Small: one connection LISTENs, the others fetch and finish jobs (the jobs
+            # themselves use the app's SQLAlchemy pool). Opened only where jobs run.
             connector=procrastinate.PsycopgConnector(
-                conninfo=conninfo(database_url), min_size=1, max_size=4
+                conninfo=conninfo(database_url), min_size=1, max_size=3
             )
         )
         self.app.task(name=TASK, queue=QUEUE, pass_context=True)(_task)
