@@ -31,6 +31,7 @@ PG_ADMIN_URL = os.environ.get(
 )
 # Every table a test writes (the rest go with CASCADE); `plans` keeps the seeded free plan.
 TABLES = (
+    "procrastinate_jobs, procrastinate_workers, batches, "
     "idempotency_keys, users, workers, blob_deletions, cdn_purges, bootstrap, usage_records, "
     "generations, images, flows, namespaces, api_keys, projects, organizations"
 )

@@ -20,6 +20,8 @@ from banatie.flows.router import router as flows_router
 from banatie.generation.router import router as generations_router
 from banatie.idempotency.middleware import IdempotentPosts
 from banatie.images.router import router as images_router
+from banatie.jobs import runner as jobs
+from banatie.jobs.router import router as batches_router
 from banatie.live.fastpath import LiveHitFastPath
 from banatie.live.http import cdn_router as live_cdn_router
 from banatie.live.router import router as live_router
@@ -49,6 +51,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             await runtime.recovery.start()
         runtime.providers.start()  # resolves the Gemini models in the background
         memory = asyncio.create_task(metrics.sample_memory_forever(), name="banatie-rss")
+        if settings.jobs_in_serve or settings.resolved_job_queue == "memory":
+            await jobs.start(runtime)  # async and batch generations (banatie.jobs)
         async with mcp.running():
             yield
         memory.cancel()
@@ -105,6 +109,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for router in (
         system.router,
         keys_router,
+        batches_router,  # before the generations' routes: /generations/batch
         generations_router,
         flows_router,
         enhance_router,

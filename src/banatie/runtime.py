@@ -12,6 +12,7 @@ from banatie.db.engine import make_engine, make_sessionmaker
 from banatie.delivery.state import Delivery, build_delivery
 from banatie.images.cleanup import ImageCleanup
 from banatie.imaging.pool import CpuPool
+from banatie.jobs.queue import JobQueue, MemoryQueue
 from banatie.live.state import LiveState
 from banatie.observability import instrumented
 from banatie.observability.tracing import Tracing
@@ -43,6 +44,9 @@ class Runtime:
     key_tracker: LastUsedTracker
     # Sends webhooks from the outbox (banatie.webhooks); started by the app's lifespan.
     webhooks: Dispatcher
+    # The job queue of async and batch generations (banatie.jobs): procrastinate on
+    # PostgreSQL, in-process on SQLite. Jobs run where `banatie.jobs.runner.start` was called.
+    jobs: JobQueue
     live: LiveState = field(default_factory=LiveState)
     # This process as a worker: heartbeat, recovery of dead workers' work, orphan blob sweeps.
     # Started by the app's lifespan.
@@ -85,14 +89,32 @@ class Runtime:
 
     async def close(self) -> None:
         await self.live.close()
+        await self.jobs.stop()  # jobs still running past the shutdown timeout are cancelled
         if self.recovery is not None:
-            await self.recovery.stop()  # after the live flights: gives up what they left
+            # After the live flights and the jobs: gives up what they left (queued generations
+            # go back to the queue).
+            await self.recovery.stop()
         await self.delivery.close()
         await self.webhooks.stop()
         await self.providers.aclose()
         await self.blobs.close()
         await self.engine.dispose()
         self.tracing.shutdown()  # sends the spans still buffered
+
+
+def make_job_queue(settings: Settings, instance: str) -> JobQueue:
+    if settings.resolved_job_queue == "memory":
+        return MemoryQueue(settings.shutdown_timeout_seconds)
+    if not settings.is_postgres:
+        raise ValueError("BANATIE_JOB_QUEUE=postgres needs a PostgreSQL BANATIE_DATABASE_URL")
+    from banatie.jobs.postgres import PostgresQueue
+
+    return PostgresQueue(
+        settings.resolved_database_url,
+        shutdown_timeout=settings.shutdown_timeout_seconds,
+        stale_seconds=settings.work_stale_seconds,
+        worker=instance,
+    )
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -115,6 +137,7 @@ def build_runtime(settings: Settings) -> Runtime:
         settings.live_memory_cache_mb * 1024 * 1024,
         settings.live_memory_cache_seconds,
     )
+    jobs = make_job_queue(settings, live.instance)
     return Runtime(
         settings=settings,
         engine=engine,
@@ -127,6 +150,7 @@ def build_runtime(settings: Settings) -> Runtime:
         live=live,
         delivery=build_delivery(settings, engine, sessionmaker),
         providers=providers,
-        recovery=Recovery(sessionmaker, blobs, settings, live.instance),
+        recovery=Recovery(sessionmaker, blobs, settings, live.instance, jobs),
+        jobs=jobs,
         tracing=tracing,
     )

@@ -111,6 +111,15 @@ class Settings(BaseSettings):
     # generations and live claims of a process silent this long are marked failed
     # (INTERRUPTED) and their reservations released by any replica.
     work_stale_seconds: float = Field(default=30.0, gt=0)
+    # Async and batch generations (docs/operations.md, "Jobs"): the queue (`auto`: procrastinate
+    # on PostgreSQL, in-process on SQLite), whether `serve` runs jobs too (else only
+    # `banatie worker` processes do), jobs at once per process, and retries of a transient
+    # provider failure (attempts in all; the wait doubles from `job_retry_seconds`).
+    job_queue: Literal["auto", "memory", "postgres"] = "auto"
+    jobs_in_serve: bool = True
+    job_concurrency: int = Field(default=2, ge=1, le=64)
+    job_max_attempts: int = Field(default=4, ge=1, le=20)
+    job_retry_seconds: float = Field(default=2.0, ge=0)
     # Blobs no image row points at, older than this, are deleted every interval (0: only by
     # `banatie gc`).
     blob_gc_min_age_seconds: float = Field(default=3600.0, ge=0)
@@ -281,6 +290,12 @@ class Settings(BaseSettings):
     @cached_property
     def is_postgres(self) -> bool:
         return self.resolved_database_url.startswith("postgresql")
+
+    @property
+    def resolved_job_queue(self) -> Literal["memory", "postgres"]:
+        if self.job_queue == "auto":
+            return "postgres" if self.is_postgres else "memory"
+        return self.job_queue
 
 
 def retry_delays(value: str) -> tuple[float, ...]:

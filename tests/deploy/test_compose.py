@@ -26,7 +26,16 @@ def test_a_missing_secret_is_named(tmp_path: Path) -> None:
 
 def test_services_and_start_order(tmp_path: Path) -> None:
     services = compose_config(tmp_path)["services"]
-    assert set(services) == {"app", "migrate", "proxy", "postgres", "redis", "minio", "minio-init"}
+    assert set(services) == {
+        "app",
+        "worker",
+        "migrate",
+        "proxy",
+        "postgres",
+        "redis",
+        "minio",
+        "minio-init",
+    }
     app = services["app"]
     assert app["deploy"]["replicas"] == 2
     assert "ports" not in app  # reachable through the proxy only
@@ -40,6 +49,9 @@ def test_services_and_start_order(tmp_path: Path) -> None:
         "postgres": "service_healthy",
         "redis": "service_healthy",
     }
+    assert after("worker") == after("app")
+    assert services["worker"]["command"] == ["banatie", "worker"]
+    assert services["worker"]["healthcheck"]["disable"] is True
     assert after("migrate") == {"postgres": "service_healthy"}
     assert after("minio-init") == {"minio": "service_healthy"}
     assert after("proxy") == {"app": "service_healthy"}
@@ -57,7 +69,7 @@ def test_services_and_start_order(tmp_path: Path) -> None:
 def test_app_and_migrate_share_one_configuration(tmp_path: Path) -> None:
     services = compose_config(tmp_path)["services"]
     app, migrate = services["app"], services["migrate"]
-    assert app["environment"] == migrate["environment"]
+    assert app["environment"] == migrate["environment"] == services["worker"]["environment"]
     assert app["image"] == migrate["image"]
     env = app["environment"]
     assert env["BANATIE_DATABASE_URL"] == "postgresql://banatie:pg-secret@postgres:5432/banatie"

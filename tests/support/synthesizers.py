@@ -48,3 +48,24 @@ class HeldSynthesizer:
 
     def release(self) -> None:
         self._released.set()
+
+
+class FlakySynthesizer:
+    """Fails the first `failures` syntheses with `error` (a provider outage by default), then
+    draws like `inner`: a transient failure that a retry gets past."""
+
+    def __init__(self, inner: object, failures: int, error: ProviderError | None = None) -> None:
+        self.inner = inner
+        self.name = getattr(inner, "name", "flaky")
+        self.failures = failures
+        self.error = error or ProviderError("the model is overloaded")
+        self.calls = 0
+
+    async def capabilities(self) -> ImageCapabilities:
+        return await self.inner.capabilities()  # type: ignore[attr-defined, no-any-return]
+
+    async def synthesize(self, request: SynthesisRequest) -> SynthesizedImage:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise self.error
+        return await self.inner.synthesize(request)  # type: ignore[attr-defined, no-any-return]

@@ -1,5 +1,5 @@
-"""`banatie serve | migrate | keys | plans | users | doctor | gc | mcp`: the operator's entry
-points.
+"""`banatie serve | worker | migrate | keys | plans | users | doctor | gc | mcp`: the operator's
+entry points.
 
 The commands live in :mod:`.server`, :mod:`.accounts` and :mod:`.users`; this module puts them
 on one app (`python -m banatie.cli` runs it too, through `__main__.py`).
@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from banatie.cli import server
+from banatie.cli import server, worker
 from banatie.cli.accounts import keys_app, plans_app
 from banatie.cli.users import users_app
 
@@ -28,6 +28,7 @@ app.add_typer(plans_app, name="plans")
 app.add_typer(users_app, name="users")
 app.command()(server.migrate)
 app.command()(server.serve)
+app.command()(worker.worker)
 app.command()(server.doctor)
 app.command()(server.gc)
 app.command("mcp")(server.mcp_stdio)

@@ -4,7 +4,7 @@ from banatie.accounts.models import ApiKey, Bootstrap, Organization, Project
 from banatie.db.base import Base
 from banatie.delivery.models import CdnPurge, ImageVariant
 from banatie.flows.models import Flow
-from banatie.generation.models import Generation
+from banatie.generation.models import Batch, Generation
 from banatie.idempotency.models import IdempotencyKey
 from banatie.images.models import Image
 from banatie.live.models import LiveEntry, LiveScope, LiveSettings
@@ -18,6 +18,7 @@ from banatie.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookSig
 __all__ = [
     "ApiKey",
     "Base",
+    "Batch",
     "BlobDeletion",
     "Bootstrap",
     "CdnPurge",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
@@ -7,6 +8,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from banatie.accounts.models import ProjectOwned
 from banatie.db.base import Base, IdMixin, TimestampMixin
+
+
+class Batch(IdMixin, TimestampMixin, Base):
+    """Generations submitted together (`POST /api/v1/generations/batch`, banatie.jobs); each
+    item is a generation with `batch_id` set, its own status, charge and alias."""
+
+    __tablename__ = "batches"
+
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    total: Mapped[int]
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    # Set once, by the run that finished the last item (banatie.jobs.batches).
+    completed_at: Mapped[datetime | None]
 
 
 class Generation(ProjectOwned, IdMixin, TimestampMixin, Base):
@@ -56,3 +72,14 @@ class Generation(ProjectOwned, IdMixin, TimestampMixin, Base):
     # Told when the generation succeeds or fails (banatie.webhooks), besides the project's
     # webhook endpoints.
     webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    # Run on the job queue (async or batch, banatie.jobs): `pending` until a worker claims it;
+    # a dead worker's queued generation goes back to `pending` instead of failing.
+    queued: Mapped[bool] = mapped_column(default=False)
+    # Runs of a queued generation started so far (a transient provider failure is retried
+    # up to BANATIE_JOB_MAX_ATTEMPTS).
+    job_attempts: Mapped[int] = mapped_column(default=0)
+    batch_id: Mapped[str | None] = mapped_column(
+        ForeignKey("batches.id", ondelete="SET NULL"), index=True
+    )
+    # Its place in the batch's `items` (0-based).
+    batch_index: Mapped[int | None]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,10 @@ log = logging.getLogger(__name__)
 
 # The pipeline's second durable step (banatie.db.transactions.step).
 STORED = "the image and its rows stand before the old content is dropped"
+# A queued generation's provider failure (banatie.jobs.runner): True when it was put back on the
+# queue to be retried (the hook rolled the attempt back and committed that), False to record it
+# as failed.
+RetryHook = Callable[[AsyncSession, str, ProviderError], Awaitable[bool]]
 # An image's `source` by its generation's channel: the OpenAI-compatible endpoint's are "openai".
 IMAGE_SOURCES = {"openai": "openai"}
 
@@ -66,9 +71,11 @@ async def run(
     previous: Image | None = None,
     *,
     in_place: bool = False,
+    retry: RetryHook | None = None,
 ) -> GenerationResult:
     """Produce the image of a committed `processing` generation and store it; on failure the
-    generation is marked failed and the error raised."""
+    generation is marked failed (or, for a queued one, `retry` may put it back on the queue)
+    and the error raised."""
     started = time.perf_counter()
     # Read now: a rollback expires the row, and reading it later would need a query (the
     # failure path must not fail).
@@ -76,7 +83,8 @@ async def run(
     try:
         synthesized, analysis = await _produce(rt, generation, refs, namespace)
     except ProviderError as exc:
-        await mark_failed(rt, session, generation_id, exc.code, exc.message, started)
+        if retry is None or not await retry(session, generation_id, exc):
+            await mark_failed(rt, session, generation_id, exc.code, exc.message, started)
         raise
     except Exception as exc:
         log.exception("generation %s failed", generation_id)

@@ -42,12 +42,13 @@ async def list_generations(
 
 
 async def claim(session: AsyncSession, generation_id: str) -> bool:
-    """Mark the generation `processing` unless it already is, in the caller's transaction.
+    """Mark the generation `processing` unless it already is (or waits on the job queue), in
+    the caller's transaction.
     The row lock (PostgreSQL) or the write lock (SQLite) makes a concurrent claim wait for this
     transaction and then find it `processing`: exactly one of them gets True."""
     result = await session.execute(
         update(Generation)
-        .where(Generation.id == generation_id, Generation.status != "processing")
+        .where(Generation.id == generation_id, Generation.status.not_in(("processing", "pending")))
         .values(status="processing", updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from pydantic.alias_generators import to_camel
 
 from banatie.deps import ProjectDep, RuntimeDep, SessionDep
 from banatie.errors import ValidationError
-from banatie.generation import edit, service
+from banatie.generation import edit, inputs, service
 from banatie.generation.presenters import present_generations, present_one, present_result
-from banatie.generation.request import image_fields
 from banatie.generation.schemas import (
     DeletedGeneration,
     GenerationCreate,
     GenerationOut,
     GenerationUpdate,
 )
+from banatie.jobs import service as jobs
 from banatie.path_rows import GenerationDep
 from banatie.quota import service as quota
 from banatie.quota.deps import GENERATES
@@ -30,27 +30,60 @@ router = APIRouter(prefix="/api/v1/generations", tags=["generations"], responses
 @router.post(
     "",
     status_code=201,
-    **GENERATES,
+    dependencies=GENERATES["dependencies"],
+    responses={
+        202: {
+            "model": Envelope[GenerationOut],
+            "description": 'Accepted (`Prefer: respond-async` or `"async": true`): the '
+            "generation is `pending` on the job queue; poll the `Location` "
+            "(GET /api/v1/generations/{id}) until it is `success` or `failed`.",
+            "headers": {
+                "Location": {
+                    "description": "/api/v1/generations/{id}",
+                    "schema": {"type": "string"},
+                },
+                "Preference-Applied": {
+                    "description": "respond-async",
+                    "schema": {"type": "string"},
+                },
+            },
+        },
+        **GENERATES["responses"],
+    },
 )
 async def create_generation(
-    body: GenerationCreate, runtime: RuntimeDep, session: SessionDep, project: ProjectDep
-) -> Envelope[GenerationOut]:
-    flow_id = body.flow_id if "flow_id" in body.model_fields_set else service.NEW_FLOW
-    result = await service.create(
-        runtime,
-        session,
-        project,
-        service.GenerationInput(
-            **image_fields(body),
-            reference_images=body.reference_images,
-            alias=body.alias,
-            flow_alias=body.flow_alias,
-            meta=body.meta,
-            webhook_url=body.webhook_url,
+    body: GenerationCreate,
+    response: Response,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    project: ProjectDep,
+    prefer: Annotated[
+        str | None,
+        Header(
+            description="`respond-async`: answer 202 at once and run the generation on the job "
+            'queue (RFC 7240; the same as `"async": true` in the body)'
         ),
-        flow_id=flow_id,
-    )
+    ] = None,
+) -> Envelope[GenerationOut]:
+    """Generate an image: 201 with the finished generation, or 202 with the `pending` one when
+    asked to respond asynchronously."""
+    data, flow_id = inputs.from_body(body)
+    if body.async_ or wants_async(prefer):
+        generation = await jobs.submit(runtime, session, project, data, flow_id=flow_id)
+        response.status_code = 202
+        response.headers["Location"] = f"{router.prefix}/{generation.id}"
+        if wants_async(prefer):
+            response.headers["Preference-Applied"] = "respond-async"
+        return ok(await present_one(session, runtime.settings, project, generation))
+    result = await service.create(runtime, session, project, data, flow_id=flow_id)
     return ok(await present_result(session, runtime.settings, project, result))
+
+
+def wants_async(prefer: str | None) -> bool:
+    """RFC 7240: `Prefer: respond-async` (among other preferences, any case)."""
+    return prefer is not None and any(
+        part.split(";")[0].strip().lower() == "respond-async" for part in prefer.split(",")
+    )
 
 
 @router.get("")
@@ -60,7 +93,7 @@ async def list_generations(
     project: ProjectDep,
     paging: PageQuery,
     flow_id: Annotated[str | None, Query(alias="flowId")] = None,
-    status: Literal["processing", "success", "failed"] | None = None,
+    status: Literal["pending", "processing", "success", "failed"] | None = None,
     namespace: Annotated[str | None, Query(description="a namespace slug")] = None,
 ) -> ListEnvelope[GenerationOut]:
     rows, total = await service.list_generations(

@@ -12,7 +12,9 @@ from banatie.images.schemas import ImageOut
 from banatie.schemas import CamelModel, RequestModel
 
 
-class GenerationCreate(RequestModel):
+class GenerationFields(RequestModel):
+    """What a generation is asked with: `POST /generations`' body, an item of a batch."""
+
     prompt: str = Field(description="What to draw, in any language; `@alias` references images")
     aspect_ratio: str | None = Field(
         default=None,
@@ -41,6 +43,15 @@ class GenerationCreate(RequestModel):
         max_length=2000,
         description="told when the generation succeeds or fails, signed with the project's "
         "signing secret (docs/webhooks.md); public http(s) addresses only",
+    )
+
+
+class GenerationCreate(GenerationFields):
+    async_: bool = Field(
+        default=False,
+        alias="async",
+        description="true: answer 202 with the `pending` generation and run it on the job queue "
+        "(like `Prefer: respond-async`)",
     )
 
 

@@ -11,6 +11,7 @@ should roll back with a refusal.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banatie.accounts.models import Project
 from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
-from banatie.errors import ValidationError
+from banatie.errors import ApiError, ValidationError
 from banatie.flows import memory
 from banatie.flows import service as flows
 from banatie.flows.models import Flow
@@ -31,6 +32,7 @@ from banatie.images import service as images
 from banatie.images.aliases import is_uuid, normalize_alias
 from banatie.images.cleanup import ImageCleanup
 from banatie.namespaces import service as namespaces
+from banatie.namespaces.models import Namespace
 from banatie.providers.capabilities import ImageCapabilities
 from banatie.quota import service as quota
 from banatie.runtime import Runtime
@@ -100,14 +102,28 @@ async def _flow(
     return await flows.join(session, project, flow_id)
 
 
-async def create(
+@dataclass(frozen=True)
+class Prepared:
+    """A generation row made from a request (not yet added to the session), with what its run
+    needs."""
+
+    generation: Generation
+    flow: Flow | None
+    refs: list[references.Ref]
+    namespace: Namespace | None
+
+
+async def prepare(
     rt: Runtime,
     session: AsyncSession,
     project: Project,
     data: GenerationInput,
     *,
     flow_id: str | object | None = NEW_FLOW,
-) -> pipeline.GenerationResult:
+    status: str = "processing",
+) -> Prepared:
+    """Validate the request, resolve its flow, namespace and references, and make its row
+    (`processing` and owned by this process, or `pending` for the job queue)."""
     namespace = await namespaces.find(session, project, data.namespace)
     if namespace is not None:  # explicit request fields win over the namespace's defaults
         data.namespace = namespace.slug
@@ -135,7 +151,7 @@ async def create(
         updated_at=now,
         project_id=project.id,
         flow_id=flow.id if flow else None,
-        status="processing",
+        status=status,
         source=data.source,
         original_prompt=data.prompt,
         prompt=data.prompt,
@@ -159,9 +175,22 @@ async def create(
         meta=data.meta,
         token_usage={},
         attempts=0,
-        owner=rt.instance,
+        owner=rt.instance if status == "processing" else None,
         webhook_url=data.webhook_url,
     )
+    return Prepared(generation, flow, refs, namespace)
+
+
+async def create(
+    rt: Runtime,
+    session: AsyncSession,
+    project: Project,
+    data: GenerationInput,
+    *,
+    flow_id: str | object | None = NEW_FLOW,
+) -> pipeline.GenerationResult:
+    prepared = await prepare(rt, session, project, data, flow_id=flow_id)
+    generation = prepared.generation
     session.add(generation)
     async with transactions.step(session, why=RESERVED):
         await quota.reserve(
@@ -172,7 +201,48 @@ async def create(
             attempt=1,
             source=data.source,
         )
-    return await pipeline.run(rt, session, project, generation, flow, refs, namespace)
+    return await pipeline.run(
+        rt, session, project, generation, prepared.flow, prepared.refs, prepared.namespace
+    )
+
+
+async def run_claimed(
+    rt: Runtime,
+    session: AsyncSession,
+    project: Project,
+    generation: Generation,
+    *,
+    retry: pipeline.RetryHook | None = None,
+) -> pipeline.GenerationResult:
+    """Run a queued generation that this process has just claimed (status `processing`, its
+    reservation made when it was queued). Its references are resolved now; one that went away
+    meanwhile fails it with that error."""
+    started = time.perf_counter()
+    generation_id = generation.id
+    try:
+        flow, namespace, refs = await _context(rt, session, project, generation)
+    except ApiError as exc:
+        await pipeline.mark_failed(rt, session, generation_id, exc.code, exc.message, started)
+        raise
+    return await pipeline.run(rt, session, project, generation, flow, refs, namespace, retry=retry)
+
+
+async def _context(
+    rt: Runtime, session: AsyncSession, project: Project, generation: Generation
+) -> tuple[Flow | None, Namespace | None, list[references.Ref]]:
+    """A stored generation's flow, namespace and references, resolved again."""
+    flow = await session.get(Flow, generation.flow_id) if generation.flow_id else None
+    namespace = await namespaces.find(session, project, generation.namespace)
+    refs = await references.resolve_references(
+        session,
+        project.id,
+        flow,
+        explicit=list(generation.requested_references or []),
+        prompt=generation.original_prompt,
+        limit=rt.settings.max_reference_images,
+        namespace=namespace,
+    )
+    return flow, namespace, refs
 
 
 async def regenerate(
@@ -187,24 +257,14 @@ async def regenerate(
     `in_place`, the output image gets the new content instead (same id, alias and URLs).
     Concurrent regenerations of one generation: the database lets one through, the others
     get 409 GENERATION_IN_PROGRESS."""
-    if generation.status == "processing":
+    if generation.status in ("processing", "pending"):
         raise GenerationInProgress()
     async with transactions.step(session, why=RESERVED):  # a failure gives the claim back
         if not await repository.claim(session, generation.id):
             raise GenerationInProgress()
         # Read under the claim: another regeneration may have finished since this row was loaded.
         await session.refresh(generation)
-        flow = await session.get(Flow, generation.flow_id) if generation.flow_id else None
-        namespace = await namespaces.find(session, project, generation.namespace)
-        refs = await references.resolve_references(
-            session,
-            project.id,
-            flow,
-            explicit=list(generation.requested_references or []),
-            prompt=generation.original_prompt,
-            limit=rt.settings.max_reference_images,
-            namespace=namespace,
-        )
+        flow, namespace, refs = await _context(rt, session, project, generation)
         previous = (
             await image_repository.get(session, project.id, generation.output_image_id)
             if generation.output_image_id

@@ -110,6 +110,15 @@ WORKER_RSS: Final = Gauge(
     multiprocess_mode="liveall",
 )
 MEMORY_SAMPLE_SECONDS: Final = 5.0
+JOB_RETRIES: Final = Counter(
+    "banatie_job_retries",
+    "Queued generations put back on the queue after a transient provider failure, by code",
+    ["code"],
+)
+JOBS_REQUEUED: Final = Counter(
+    "banatie_jobs_requeued",
+    "Queued generations of a stopped or dead worker given back to the queue",
+)
 
 
 def resident_memory_bytes() -> int | None:

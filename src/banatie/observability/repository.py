@@ -26,6 +26,9 @@ class Backlog:
 @dataclass(frozen=True)
 class WorkState:
     generations_in_progress: Backlog
+    # Queued generations (async, batch) no worker has taken yet: the job queue's depth, and
+    # since when the oldest waits.
+    jobs_queued: Backlog
     cdn_purges_pending: Backlog
     cdn_purges_failed: int
     blob_deletions_pending: Backlog
@@ -45,6 +48,12 @@ async def work_state(session: AsyncSession) -> WorkState:
     return WorkState(
         generations_in_progress=await _backlog(
             session, Generation.updated_at, Generation.status == "processing"
+        ),
+        jobs_queued=await _backlog(
+            session,
+            Generation.created_at,
+            Generation.status == "pending",
+            Generation.queued.is_(True),
         ),
         cdn_purges_pending=await _backlog(
             session, CdnPurge.created_at, CdnPurge.status == "pending"

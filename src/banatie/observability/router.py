@@ -87,6 +87,11 @@ async def _work_metrics(runtime: Runtime) -> CollectorRegistry:
         now = utcnow()
         for name, text, backlog in (
             ("generations_in_progress", "generations running now", state.generations_in_progress),
+            (
+                "jobs_queued",
+                "queued generations (async, batch) waiting for a worker",
+                state.jobs_queued,
+            ),
             ("cdn_purges_pending", "CDN purges waiting in the outbox", state.cdn_purges_pending),
             (
                 "blob_deletions_pending",

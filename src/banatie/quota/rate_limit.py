@@ -72,12 +72,19 @@ class RateLimiter:
         self.backend = "redis" if redis_url else "memory"
         self.on_error = on_error
 
-    async def hit(self, rate: str, scope: str, key: str) -> RateLimitState | None:
-        """Count one request; raise RateLimitExceeded (429, Retry-After) past the limit. None:
-        the limiter is unreachable and fails open (nothing counted)."""
+    async def hit(self, rate: str, scope: str, key: str, *, cost: int = 1) -> RateLimitState | None:
+        """Count one request (`cost`: as many; all or nothing); raise RateLimitExceeded (429,
+        Retry-After) past the limit. None: the limiter is unreachable and fails open (nothing
+        counted)."""
         item = parse_rate(rate)
+        if cost > item.amount:
+            raise RateLimitExceeded(
+                f"{cost} {scope} at once never fit the rate limit of {rate}; send at most "
+                f"{item.amount}",
+                details={"limit": scope, "rate": rate, "requested": cost},
+            )
         try:
-            allowed = await self.strategy.hit(item, scope, key)
+            allowed = await self.strategy.hit(item, scope, key, cost=cost)
             stats = await self.strategy.get_window_stats(item, scope, key)
         except StorageError as exc:
             if self.on_error == "open":

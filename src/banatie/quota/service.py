@@ -245,11 +245,45 @@ async def upsert_plan(
 
 
 async def count_generation_request(
-    session: AsyncSession, project: Project, settings: Settings, limiter: RateLimiter
+    session: AsyncSession,
+    project: Project,
+    settings: Settings,
+    limiter: RateLimiter,
+    *,
+    count: int = 1,
 ) -> RateLimitState | None:
-    """One request against the plan's generation rate (API, regeneration or live miss);
-    raises RateLimitExceeded past it. None when the plan has no rate limit."""
+    """One request (`count`: a batch of that many) against the plan's generation rate (API,
+    regeneration or live miss); raises RateLimitExceeded past it, counting nothing. None when
+    the plan has no rate limit."""
     limits = await limits_for(session, project, settings)
     if limits.rate_limit is None:
         return None
-    return await limiter.hit(limits.rate_limit, "generations", project.id)
+    return await limiter.hit(limits.rate_limit, "generations", project.id, cost=count)
+
+
+async def check_allowance(
+    session: AsyncSession, project: Project, settings: Settings, count: int
+) -> None:
+    """Raise QuotaExceeded unless `count` more generations fit this month's allowance (a
+    batch is accepted whole or not at all; `reserve` holds it under concurrency)."""
+    limits = await limits_for(session, project, settings)
+    if limits.monthly_generations is None:
+        return
+    now = utcnow()
+    remaining = max(
+        0, limits.monthly_generations - await used_this_period(session, project.id, now)
+    )
+    if count > remaining:
+        reset = next_reset(now)
+        raise QuotaExceeded(
+            f"{count} generations asked, {remaining} left of the monthly allowance of "
+            f"{limits.monthly_generations} on the {limits.plan_name} plan; nothing was queued "
+            f"(it resets at {reset.isoformat()})",
+            details={
+                "limit": "monthly_generations",
+                "requested": count,
+                "remaining": remaining,
+                "resetsAt": reset.isoformat(),
+            },
+            headers={"Retry-After": str(int((reset - now).total_seconds()) + 1)},
+        )

@@ -49,14 +49,15 @@ async def forget_workers(session: AsyncSession, seen: Iterable[Worker]) -> None:
         )
 
 
-async def processing(session: AsyncSession) -> list[tuple[str, str | None, datetime]]:
-    """(id, owner, updated_at) of every generation in flight (the status index keeps it small)."""
+async def processing(session: AsyncSession) -> list[tuple[str, str | None, datetime, bool]]:
+    """(id, owner, updated_at, queued) of every generation in flight (the status index keeps it
+    small)."""
     result = await session.execute(
-        select(Generation.id, Generation.owner, Generation.updated_at).where(
+        select(Generation.id, Generation.owner, Generation.updated_at, Generation.queued).where(
             Generation.status == "processing"
         )
     )
-    return [(row[0], row[1], row[2]) for row in result.all()]
+    return [(row[0], row[1], row[2], bool(row[3])) for row in result.all()]
 
 
 async def interrupt(

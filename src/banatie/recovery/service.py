@@ -1,7 +1,9 @@
 """Work that outlives its process: every server process registers as a worker and beats every
 `BANATIE_WORK_STALE_SECONDS / 6`; any replica (each beat) marks the generations of a worker
 that went silent for `BANATIE_WORK_STALE_SECONDS` failed with `INTERRUPTED`, releases their
-reservations and gives their live claims back. A worker on this host whose pid is gone is dead
+reservations and gives their live claims back. A queued generation (async or batch,
+banatie.jobs) is not failed: it goes back to `pending` with its reservation and a new job, so
+another worker runs it. A worker on this host whose pid is gone is dead
 at once (a restart after `kill -9` recovers immediately). Orphan blobs are collected every
 `BANATIE_BLOB_GC_INTERVAL_SECONDS` (banatie.recovery.gc)."""
 
@@ -12,6 +14,7 @@ import contextlib
 import logging
 import os
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +25,8 @@ from banatie.db.transactions import unit_of_work
 from banatie.generation import events as generation_events
 from banatie.generation.models import Generation
 from banatie.idempotency import repository as idempotency
+from banatie.jobs import repository as jobs
+from banatie.jobs.queue import JobQueue
 from banatie.observability import metrics
 from banatie.recovery import deletions, gc, host, repository
 from banatie.settings import Settings
@@ -40,6 +45,7 @@ class SweepReport:
     dead_workers: int = 0
     interrupted: int = 0
     released_claims: int = 0
+    requeued: int = 0
 
 
 async def sweep(
@@ -49,6 +55,7 @@ async def sweep(
     me: str | None = None,
     also_dead: frozenset[str] = frozenset(),
     now: datetime | None = None,
+    queue: JobQueue | None = None,
 ) -> SweepReport:
     """Recover the work of dead workers (and of owners that never registered, once their
     generation is older than the stale time). `me` is never dead; `also_dead` always is (a
@@ -72,19 +79,33 @@ async def sweep(
         dead_ids = {w.id for w in dead} | set(also_dead)
         alive = {w.id for w in rows} - dead_ids
         interrupted = 0
-        for generation_id, owner, updated_at in await repository.processing(session):
+        requeued: list[str] = []
+        for generation_id, owner, updated_at, queued in await repository.processing(session):
             abandoned = owner not in alive and updated_at < stale_before
-            if (owner in dead_ids or abandoned) and await repository.interrupt(
+            if not (owner in dead_ids or abandoned):
+                continue
+            if queued and queue is not None:
+                if await jobs.put_back(session, generation_id, owner):
+                    requeued.append(generation_id)
+            elif await repository.interrupt(
                 session, generation_id, owner, INTERRUPTED_MESSAGE, now
             ):
                 interrupted += 1
                 generation = await session.get(Generation, generation_id, populate_existing=True)
                 if generation is not None:  # its generation.failed webhook, in this transaction
                     await generation_events.finished(session, settings, generation)
+        if queue is not None:
+            await queue.enqueue(session, requeued)
+            await queue.forget_stalled(session)
         released = await repository.release_claims(session, dead_ids)
         await repository.forget_workers(session, dead)
-    report = SweepReport(len(dead_ids), interrupted, released)
+    report = SweepReport(len(dead_ids), interrupted, released, len(requeued))
     metrics.generations_interrupted(interrupted)
+    metrics.JOBS_REQUEUED.inc(len(requeued))
+    if requeued:
+        log.warning(
+            "gave %d queued generation(s) of stopped worker(s) back to the job queue", len(requeued)
+        )
     if interrupted or released:
         log.warning(
             "recovered the work of %d stopped server process(es): %d generation(s) marked "
@@ -106,13 +127,17 @@ class Recovery:
         blobs: BlobStore,
         settings: Settings,
         instance: str,
+        queue: JobQueue | None = None,
     ) -> None:
+        self.queue = queue
         self.sessionmaker = sessionmaker
         self.blobs = blobs
         self.settings = settings
         self.instance = instance
         self._tasks: list[asyncio.Task[None]] = []
         self.registered = False
+        # More sweeps for every beat, added by the features that need one (banatie.jobs).
+        self.on_beat: list[Callable[[], Awaitable[object]]] = []
 
     @property
     def beat_seconds(self) -> float:
@@ -123,7 +148,7 @@ class Recovery:
         earlier processes left (a restart after a crash)."""
         try:
             await self._register()
-            await sweep(self.sessionmaker, self.settings, me=self.instance)
+            await sweep(self.sessionmaker, self.settings, me=self.instance, queue=self.queue)
         except Exception:  # the database may come later; the loop keeps trying
             log.exception("could not register this process as a worker; retrying")
         self._tasks.append(asyncio.create_task(self._beat_loop(), name="banatie-recovery"))
@@ -141,7 +166,12 @@ class Recovery:
         if not tasks:
             return
         try:
-            await sweep(self.sessionmaker, self.settings, also_dead=frozenset({self.instance}))
+            await sweep(
+                self.sessionmaker,
+                self.settings,
+                also_dead=frozenset({self.instance}),
+                queue=self.queue,
+            )
             async with unit_of_work(self.sessionmaker) as session:
                 await repository.unregister(session, self.instance)
         except Exception:
@@ -170,10 +200,12 @@ class Recovery:
                             self.settings.work_stale_seconds,
                         )
                         await self._register()
-                await sweep(self.sessionmaker, self.settings, me=self.instance)
+                await sweep(self.sessionmaker, self.settings, me=self.instance, queue=self.queue)
                 await deletions.drain(self.sessionmaker, self.blobs)
                 async with unit_of_work(self.sessionmaker) as session:
                     await idempotency.forget_expired(session, utcnow() - idempotency.KEEP)
+                for extra in self.on_beat:
+                    await extra()
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database hiccup must not stop the heartbeat for good

@@ -1,0 +1,1 @@
+"""Work that outlives a request: async and batch generations on a durable job queue."""

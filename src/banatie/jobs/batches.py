@@ -1,0 +1,178 @@
+"""Batches: up to 50 generations submitted together, each queued like an async generation (its
+own status, charge, alias). A batch is accepted whole or refused whole: the rate limit counts it
+as that many generation requests and the monthly allowance must hold all of it, else 429 with
+nothing queued or reserved. When its last item finishes, `batch.completed` goes to its
+`webhookUrl` and the project's webhook endpoints (banatie.webhooks)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from banatie.accounts.models import Project
+from banatie.db.base import new_id, utcnow
+from banatie.db.transactions import unit_of_work
+from banatie.errors import ApiError
+from banatie.generation import inputs
+from banatie.generation.models import Batch, Generation
+from banatie.jobs import service as jobs
+from banatie.jobs.errors import BatchNotFound
+from banatie.jobs.schemas import SHARED_FIELDS, BatchCreate, BatchItemOut, BatchOut
+from banatie.quota import service as quota
+from banatie.quota.rate_limit import RateLimitState
+from banatie.runtime import Runtime
+from banatie.webhooks import events
+from banatie.webhooks import service as webhooks
+
+STATUSES = ("pending", "processing", "success", "failed")
+
+
+async def submit(
+    rt: Runtime, session: AsyncSession, project: Project, body: BatchCreate
+) -> tuple[Batch, RateLimitState | None]:
+    """Queue every item in the caller's unit of work; an item refused (validation, an alias
+    that names nothing) refuses the batch, naming the item."""
+    count = len(body.items)
+    if body.webhook_url is not None:
+        await webhooks.check_target(rt.settings, body.webhook_url, field="webhookUrl")
+    await quota.check_allowance(session, project, rt.settings, count)
+    now = utcnow()
+    batch = Batch(
+        id=new_id(),
+        project_id=project.id,
+        total=count,
+        webhook_url=body.webhook_url,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(batch)
+    shared = {name: getattr(body, name) for name in SHARED_FIELDS & body.model_fields_set}
+    for index, item in enumerate(body.items):
+        unset = {k: v for k, v in shared.items() if k not in item.model_fields_set}
+        data, flow_id = inputs.from_body(item.model_copy(update=unset))
+        try:
+            generation = await jobs.submit(
+                rt, session, project, data, flow_id=flow_id, batch_id=batch.id
+            )
+        except ApiError as exc:
+            exc.message = f"items[{index}]: {exc.message}"
+            exc.details = {**(exc.details or {}), "item": index}
+            raise
+        generation.batch_index = index
+    await session.flush()
+    # Last: a refusal rolls the whole batch back, and nothing is counted for a refused batch.
+    limited = await quota.count_generation_request(
+        session, project, rt.settings, rt.rate_limiter, count=count
+    )
+    return batch, limited
+
+
+async def get(session: AsyncSession, project: Project, batch_id: str) -> Batch:
+    batch = await session.get(Batch, batch_id)
+    if batch is None or batch.project_id != project.id:
+        raise BatchNotFound(f"batch {batch_id!r} not found")
+    return batch
+
+
+async def present(session: AsyncSession, batch: Batch) -> BatchOut:
+    rows = await session.execute(
+        select(
+            Generation.batch_index,
+            Generation.id,
+            Generation.status,
+            Generation.alias,
+            Generation.output_image_id,
+            Generation.error_code,
+        )
+        .where(Generation.batch_id == batch.id)
+        .order_by(Generation.batch_index)
+    )
+    items = [
+        BatchItemOut(
+            index=index if index is not None else n,
+            generation_id=generation_id,
+            status=status,
+            alias=alias,
+            output_image_id=image_id,
+            error_code=error,
+        )
+        for n, (index, generation_id, status, alias, image_id, error) in enumerate(rows.all())
+    ]
+    counts = dict.fromkeys(STATUSES, 0)
+    for item in items:
+        counts[item.status] = counts.get(item.status, 0) + 1
+    unfinished = counts["pending"] + counts["processing"]
+    status = (
+        "completed"
+        if not unfinished
+        else "pending"
+        if counts["pending"] == len(items)
+        else "processing"
+    )
+    return BatchOut(
+        id=batch.id,
+        status=status,
+        total=batch.total,
+        counts=counts,
+        items=items,
+        webhook_url=batch.webhook_url,
+        created_at=batch.created_at,
+        completed_at=batch.completed_at,
+    )
+
+
+async def finish_stragglers(rt: Runtime) -> int:
+    """Complete the batches whose items all finished but whose last run stopped before it could
+    mark the batch (a crash right after the item's commit): run on every recovery beat by the
+    processes that run jobs. How many it completed."""
+    unfinished = (
+        select(Generation.id)
+        .where(Generation.batch_id == Batch.id, Generation.status.in_(("pending", "processing")))
+        .exists()
+    )
+    async with unit_of_work(rt.sessionmaker) as session:
+        ids = list(
+            (
+                await session.scalars(
+                    select(Batch.id).where(Batch.completed_at.is_(None), ~unfinished).limit(100)
+                )
+            ).all()
+        )
+    done = 0
+    for batch_id in ids:
+        async with unit_of_work(rt.sessionmaker) as session:
+            done += await finish_if_done(rt, session, batch_id) is not None
+    return done
+
+
+async def finish_if_done(rt: Runtime, session: AsyncSession, batch_id: str) -> Batch | None:
+    """After an item finished: when none is pending or processing any more, mark the batch
+    completed and queue its `batch.completed` webhook event, once (the run whose conditional
+    update gets the row), in the caller's transaction. The batch, when this call completed it."""
+    left = await session.scalar(
+        select(Generation.id)
+        .where(Generation.batch_id == batch_id, Generation.status.in_(("pending", "processing")))
+        .limit(1)
+    )
+    if left is not None:
+        return None
+    now = utcnow()
+    result = await session.execute(
+        update(Batch)
+        .where(Batch.id == batch_id, Batch.completed_at.is_(None))
+        .values(completed_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return None
+    batch = await session.get(Batch, batch_id, populate_existing=True)
+    if batch is not None:
+        shown = await present(session, batch)
+        await events.record_batch_completed(
+            session,
+            project_id=batch.project_id,
+            batch=shown.model_dump(mode="json", by_alias=True),
+            webhook_url=batch.webhook_url,
+            wake=rt.webhooks.wake,
+        )
+    return batch
