@@ -22,6 +22,19 @@ from banatie.observability import context
 
 REDACTED: Final = "[REDACTED]"
 
+#: Headers whose values are secrets.
+_SECRET_HEADERS: Final = (
+    "authorization",
+    "x-api-key",
+    "x-goog-api-key",
+    "cookie",
+    "set-cookie",
+    "webhook-signature",
+)
+_HEADER_PATTERN: Final = re.compile(
+    r"(?i)((?:" + "|".join(map(re.escape, _SECRET_HEADERS)) + ")"
+    r"""(?:['"]?\s*[:=]|['"]\s*,)\s*['"]?)(?:bearer\s+|basic\s+)?[^\s'";}]+"""
+)
 #: Secret-shaped text, wherever it appears in a line (a message, an exception, a URL).
 _PATTERNS: Final = (
     # Banatie keys: `bnt_` + URL-safe base64; the 12-character display prefix may stay.
@@ -29,13 +42,7 @@ _PATTERNS: Final = (
     # Google API keys (Gemini).
     (re.compile(r"AIza[0-9A-Za-z_-]{20,}"), REDACTED),
     # Header values, as logged by HTTP clients or in a repr of headers.
-    (
-        re.compile(
-            r"(?i)((?:authorization|x-api-key|x-goog-api-key|cookie|set-cookie|webhook-signature)"
-            r"""(?:['"]?\s*[:=]|['"]\s*,)\s*['"]?)(?:bearer\s+|basic\s+)?[^\s'";}]+"""
-        ),
-        r"\1" + REDACTED,
-    ),
+    (_HEADER_PATTERN, r"\1" + REDACTED),
     # Signatures and keys in query strings (`sig` of signed URLs, `key` of Google's REST URLs).
     (
         re.compile(
@@ -61,7 +68,18 @@ class Scrubber:
     def __call__(self, text: str) -> str:
         if self._literal is not None:
             text = self._literal.sub(REDACTED, text)
+        # The header pattern is slow to search (case-insensitive alternatives tried at every
+        # position: ~30 µs for an access line, a fifth of a cached hit's CPU), and a line that
+        # names none of the headers cannot match it. Only an ASCII line is skipped: the
+        # pattern also takes two non-ASCII letters (dotted and dotless) for "i".
+        lowered = text.lower() if text.isascii() else None
         for pattern, replacement in _PATTERNS:
+            if (
+                pattern is _HEADER_PATTERN
+                and lowered is not None
+                and not any(name in lowered for name in _SECRET_HEADERS)
+            ):
+                continue
             text = pattern.sub(replacement, text)
         return text
 

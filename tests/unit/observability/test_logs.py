@@ -46,6 +46,25 @@ def test_secret_shapes_are_scrubbed(line: str) -> None:
         assert secret not in scrubbed
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "COOKIE: opaque-session-value",
+        "sent Set-Cookie: opaque-session-value; Path=/",
+        "en-tête Cookie: opaque-session-value (déjà vu)",  # not ASCII: searched in full
+        "headers {'Webhook-Signature': 'opaque-session-value'}",
+    ],
+)
+def test_header_values_are_scrubbed_whatever_their_case_and_shape(line: str) -> None:
+    scrubbed = Scrubber()(line)
+    assert "opaque-session-value" not in scrubbed and REDACTED in scrubbed
+
+
+def test_an_access_line_keeps_its_words_and_loses_its_signature() -> None:
+    line = "GET /cdn/acme/site/img/abc?w=400&format=webp&sig=Jx4TfQ9mZxw0aRkq 200 0.4 ms"
+    assert Scrubber(["a-signing-key-123"])(line) == line.replace("Jx4TfQ9mZxw0aRkq", REDACTED)
+
+
 def test_a_keys_display_prefix_stays_and_ordinary_words_are_left_alone() -> None:
     key = generate_key()
     scrubbed = Scrubber()(f"revoked key {key}; send the key in the Authorization header")
