@@ -21,6 +21,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -114,13 +115,11 @@ def purge_request(settings: Settings, payload: dict[str, Any]) -> PurgeRequest:
     tags: list[str] = [image_tag(str(payload["imageId"]))] if payload.get("imageId") else []
     for ref in payload.get("refs", []):
         urls += presets.published_urls(
-            settings.delivery_base_url,
+            settings,
             org,
             project,
             str(ref),
             width=int(payload.get("width") or 1),
-            presets=settings.presets,
-            signing_key=settings.delivery_signing_key,
             queries=[str(q) for q in payload.get("queries", [])],
         )
         if str(ref).startswith("@"):
@@ -131,20 +130,15 @@ def purge_request(settings: Settings, payload: dict[str, Any]) -> PurgeRequest:
     )
 
 
+@dataclass(eq=False)
 class PurgeOutbox:
     """Sends pending purges; one per process, started and stopped by the app's lifespan."""
 
-    def __init__(
-        self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        purger: CdnPurger,
-        settings: Settings,
-    ) -> None:
-        self.sessionmaker = sessionmaker
-        self.purger = purger
-        self.settings = settings
-        self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
+    sessionmaker: async_sessionmaker[AsyncSession]
+    purger: CdnPurger
+    settings: Settings
+    _wake: asyncio.Event | None = field(default=None, init=False)
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
 
     # -- lifecycle -------------------------------------------------------------------------
 
