@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from banatie.console.web import (
@@ -13,13 +12,15 @@ from banatie.console.web import (
     SESSION_COOKIE,
     ConsoleRoute,
     CsrfDep,
+    FormText,
+    Page,
+    PageDep,
     ViewerDep,
     redirect,
-    render,
     set_cookie,
 )
 from banatie.db.transactions import after_commit
-from banatie.deps import RuntimeDep, SessionDep
+from banatie.deps import SessionDep
 from banatie.errors import ApiError
 from banatie.users import invitations, mail, resets, sessions
 from banatie.users import service as users
@@ -41,103 +42,69 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def _signed_in(
-    request: Request, runtime: RuntimeDep, session: SessionDep, user: User, target: str
-) -> Response:
+async def _signed_in(page: Page, user: User, target: str) -> Response:
+    settings = page.runtime.settings
     token, _ = await sessions.start_session(
-        session,
-        runtime.settings,
+        page.session,
+        settings,
         user,
-        user_agent=request.headers.get("user-agent"),
-        ip=_client_ip(request),
+        user_agent=page.request.headers.get("user-agent"),
+        ip=_client_ip(page.request),
     )
     response = redirect(target)
-    set_cookie(
-        response, request, SESSION_COOKIE, token, runtime.settings.console_session_days * 86400
-    )
+    set_cookie(response, page.request, SESSION_COOKIE, token, settings.console_session_days * 86400)
     response.delete_cookie(ANON_CSRF_COOKIE, path="/console")
     return response
 
 
 @router.get("/signup")
-async def signup_page(request: Request, viewer: ViewerDep, next: str | None = None) -> Response:
-    return render(
-        request, viewer, "signup.html", min_password=MIN_PASSWORD_CHARS, next=_safe_next(next)
-    )
+async def signup_page(page: PageDep, next: str | None = None) -> Response:
+    return page.render("signup.html", min_password=MIN_PASSWORD_CHARS, next=_safe_next(next))
 
 
 @router.post("/signup", dependencies=[CsrfDep])
 async def signup(
-    request: Request,
-    viewer: ViewerDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    email: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    organization: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "",
+    page: PageDep,
+    email: FormText = "",
+    password: FormText = "",
+    organization: FormText = "",
+    next: FormText = "",
 ) -> Response:
     try:
         created = await users.sign_up(
-            session, email=email, password=password, organization_name=organization
+            page.session, email=email, password=password, organization_name=organization
         )
     except ApiError as exc:
-        return render(
-            request,
-            viewer,
-            "signup.html",
-            exc.status,
-            error=exc.message,
-            email=email,
-            organization=organization,
-            min_password=MIN_PASSWORD_CHARS,
-            next=_safe_next(next),
-        )
+        return page.refused(
+            exc, "signup.html", email=email, organization=organization,
+            min_password=MIN_PASSWORD_CHARS, next=_safe_next(next),
+        )  # fmt: skip
     target = _safe_next(next)
     if target == "/console":
         target = f"/console/{created.organization.slug}/{created.project.slug}?welcome=1"
-    return await _signed_in(request, runtime, session, created.user, target)
+    return await _signed_in(page, created.user, target)
 
 
 @router.get("/login")
-async def login_page(request: Request, viewer: ViewerDep, next: str | None = None) -> Response:
-    if viewer.user is not None:
+async def login_page(page: PageDep, next: str | None = None) -> Response:
+    if page.viewer.user is not None:
         return redirect(_safe_next(next))
-    return render(request, viewer, "login.html", next=_safe_next(next))
+    return page.render("login.html", next=_safe_next(next))
 
 
 @router.post("/login", dependencies=[CsrfDep])
 async def login(
-    request: Request,
-    viewer: ViewerDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    email: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "",
+    page: PageDep, email: FormText = "", password: FormText = "", next: FormText = ""
 ) -> Response:
+    runtime = page.runtime
     try:
         user = await sessions.log_in(
-            session,
-            runtime.settings,
-            runtime.rate_limiter,
-            email=email,
-            password=password,
-            ip=_client_ip(request),
-        )
+            page.session, runtime.settings, runtime.rate_limiter,
+            email=email, password=password, ip=_client_ip(page.request),
+        )  # fmt: skip
     except ApiError as exc:
-        response = render(
-            request,
-            viewer,
-            "login.html",
-            exc.status,
-            error=exc.message,
-            email=email,
-            next=_safe_next(next),
-        )
-        response.headers.update(exc.headers)
-        return response
-    return await _signed_in(request, runtime, session, user, _safe_next(next))
+        return page.refused(exc, "login.html", email=email, next=_safe_next(next))
+    return await _signed_in(page, user, _safe_next(next))
 
 
 @router.post("/logout", dependencies=[CsrfDep])
@@ -150,78 +117,46 @@ async def logout(viewer: ViewerDep, session: SessionDep) -> Response:
 
 
 @router.get("/reset")
-async def reset_request_page(request: Request, viewer: ViewerDep) -> Response:
-    return render(request, viewer, "reset_request.html")
+async def reset_request_page(page: PageDep) -> Response:
+    return page.render("reset_request.html")
 
 
 @router.post("/reset", dependencies=[CsrfDep])
-async def reset_request(
-    request: Request,
-    viewer: ViewerDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    email: Annotated[str, Form()] = "",
-) -> Response:
-    token = await resets.request_reset(session, email)
+async def reset_request(page: PageDep, email: FormText = "") -> Response:
+    token = await resets.request_reset(page.session, email)
     if token is not None:
         address = email.strip().lower()
-        link = f"{runtime.settings.public_base_url.rstrip('/')}/console/reset/{token}"
-        settings = runtime.settings
+        settings = page.runtime.settings
+        link = f"{settings.public_base_url.rstrip('/')}/console/reset/{token}"
         if mail.configured(settings):
             message = mail.reset_message(settings, address, link)
-            after_commit(session, lambda: mail.send_later(settings, message))
+            after_commit(page.session, lambda: mail.send_later(settings, message))
         else:
             # No mail server: the link goes to the server's log, for its operator to pass on
             # (`banatie users reset-link EMAIL` prints one too).
             log.warning("password reset link for %s: %s", address, link)
-    return render(request, viewer, "reset_request.html", sent=True, email=email)
+    return page.render("reset_request.html", sent=True, email=email)
 
 
 @router.get("/reset/{token}")
-async def reset_page(
-    token: str, request: Request, viewer: ViewerDep, session: SessionDep
-) -> Response:
-    user = await resets.check_reset(session, token)
-    return render(
-        request,
-        viewer,
-        "reset.html",
-        token=token,
-        email=user.email,
-        min_password=MIN_PASSWORD_CHARS,
-    )
+async def reset_page(token: str, page: PageDep) -> Response:
+    user = await resets.check_reset(page.session, token)
+    return page.render("reset.html", token=token, email=user.email, min_password=MIN_PASSWORD_CHARS)
 
 
 @router.post("/reset/{token}", dependencies=[CsrfDep])
-async def reset(
-    token: str,
-    request: Request,
-    viewer: ViewerDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    password: Annotated[str, Form()] = "",
-) -> Response:
+async def reset(token: str, page: PageDep, password: FormText = "") -> Response:
     try:
-        user = await resets.reset_password(session, token, password)
+        user = await resets.reset_password(page.session, token, password)
     except ApiError as exc:
-        return render(
-            request,
-            viewer,
-            "reset.html",
-            exc.status,
-            token=token,
-            error=exc.message,
-            min_password=MIN_PASSWORD_CHARS,
-        )
-    return await _signed_in(request, runtime, session, user, "/console")
+        return page.refused(exc, "reset.html", token=token, min_password=MIN_PASSWORD_CHARS)
+    return await _signed_in(page, user, "/console")
 
 
 @router.get("/invite/{token}")
-async def invitation_page(
-    token: str, request: Request, viewer: ViewerDep, session: SessionDep
-) -> Response:
-    invitation = await invitations.open_invitation(session, token)
-    return render(request, viewer, "invite.html", invitation=invitation, token=token)
+async def invitation_page(token: str, page: PageDep) -> Response:
+    invitation = await invitations.open_invitation(page.session, token)
+    return page.render("invite.html", invitation=invitation, token=token)
 
 
 @router.post("/invite/{token}", dependencies=[CsrfDep])

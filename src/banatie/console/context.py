@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.responses import HTMLResponse
 
 from banatie.accounts.models import Organization, Project
-from banatie.console.web import MembershipDep, Viewer, ViewerDep, render
-from banatie.deps import SessionDep
+from banatie.console.web import MembershipDep, Page, PageDep
 from banatie.users import service as users
 from banatie.users.models import Membership
 
@@ -27,8 +26,9 @@ PROJECT_PAGES = (
 
 
 @dataclass
-class ProjectPage:
-    viewer: Viewer
+class ProjectPage(Page):
+    """A page of one project: the viewer's membership and the project of the URL."""
+
     membership: Membership
     project: Project
 
@@ -44,27 +44,22 @@ class ProjectPage:
     def base(self) -> str:
         return f"/console/{self.org.slug}/{self.project.slug}"
 
-    def render(
-        self, request: Request, template: str, status_code: int = 200, **context: Any
-    ) -> HTMLResponse:
-        return render(
-            request,
-            self.viewer,
-            template,
-            status_code,
-            org=self.org,
-            project=self.project,
-            membership=self.membership,
-            project_pages=PROJECT_PAGES,
-            base=self.base,
-            **context,
+    def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        shared = dict(
+            org=self.org, project=self.project, membership=self.membership, base=self.base
+        )
+        return super().render(
+            template, status_code, project_pages=PROJECT_PAGES, **shared, **context
         )
 
 
-async def get_project_page(
-    project: str, viewer: ViewerDep, membership: MembershipDep, session: SessionDep
-) -> ProjectPage:
-    return ProjectPage(viewer, membership, await users.project_of(session, membership, project))
+async def project_page(page: Page, membership: Membership, slug: str) -> ProjectPage:
+    project = await users.project_of(page.session, membership, slug)
+    return ProjectPage(page.request, page.viewer, page.runtime, page.session, membership, project)
+
+
+async def get_project_page(project: str, page: PageDep, membership: MembershipDep) -> ProjectPage:
+    return await project_page(page, membership, project)
 
 
 ProjectPageDep = Annotated[ProjectPage, Depends(get_project_page)]

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import Response
 
-from banatie.console.context import ProjectPage, ProjectPageDep, get_project_page
-from banatie.console.web import ConsoleRoute, CsrfDep, ViewerDep, get_user, redirect, templates
-from banatie.deps import RuntimeDep, SessionDep
+from banatie.console.context import ProjectPage, ProjectPageDep, project_page
+from banatie.console.web import ConsoleRoute, CsrfDep, FormText, PageDep, get_user, redirect
 from banatie.errors import ValidationError
 from banatie.generation import service as generations
 from banatie.generation.presenters import present_result
@@ -20,7 +19,6 @@ from banatie.images.schemas import FocalPoint, ImageUpdate
 from banatie.namespaces import service as namespaces
 from banatie.providers.ports import TEMPLATES
 from banatie.quota import service as quota
-from banatie.runtime import Runtime
 from banatie.snippets import render as snippets
 from banatie.users import service as users
 
@@ -35,60 +33,51 @@ GALLERY_PAGE_SIZE = 24
 SOURCES = ("generated", "uploaded", "openai")
 
 
-async def _aliased(session: SessionDep, page: ProjectPage) -> list[str]:
+async def _aliased(page: ProjectPage) -> list[str]:
     """The project's aliases for the reference picker (from its latest images)."""
-    rows, _ = await images.list_images(session, page.project, limit=100, offset=0)
+    rows, _ = await images.list_images(page.session, page.project, limit=100, offset=0)
     return sorted(image.alias for image in rows if image.alias)
 
 
-async def _namespace_slugs(session: SessionDep, page: ProjectPage) -> list[str]:
-    rows, _ = await namespaces.list_namespaces(session, page.project, limit=100, offset=0)
+async def _namespace_slugs(page: ProjectPage) -> list[str]:
+    rows, _ = await namespaces.list_namespaces(page.session, page.project, limit=100, offset=0)
     return [row.slug for row in rows]
 
 
 @router.get("/playground")
-async def playground(
-    request: Request,
-    page: ProjectPageDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    welcome: str | None = None,
-) -> Response:
-    capabilities = await runtime.synthesizer.capabilities()
+async def playground(page: ProjectPageDep, welcome: str | None = None) -> Response:
+    capabilities = await page.runtime.synthesizer.capabilities()
     ratios = list(capabilities.sizes.get(capabilities.default_size, {}).keys()) or ["1:1"]
     return page.render(
-        request,
         "playground.html",
         page="playground",
         welcome=welcome,
         ratios=ratios,
         templates_=TEMPLATES,
-        namespaces=await _namespace_slugs(session, page),
-        aliases=await _aliased(session, page),
-        has_keys=bool(await users.project_keys(session, page.project)),
+        namespaces=await _namespace_slugs(page),
+        aliases=await _aliased(page),
+        has_keys=bool(await users.project_keys(page.session, page.project)),
         generate_path=GENERATE_PATH,
     )
 
 
 @generate_router.post(GENERATE_PATH, dependencies=[CsrfDep])
 async def generate(
-    request: Request,
-    viewer: ViewerDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    org: Annotated[str, Form()],
-    project: Annotated[str, Form()],
-    prompt: Annotated[str, Form()] = "",
-    aspect_ratio: Annotated[str, Form()] = "",
-    template: Annotated[str, Form()] = "",
-    namespace: Annotated[str, Form()] = "",
+    console: PageDep,
+    org: FormText,
+    project: FormText,
+    prompt: FormText = "",
+    aspect_ratio: FormText = "",
+    template: FormText = "",
+    namespace: FormText = "",
     reference_images: Annotated[list[str] | None, Form()] = None,
     reference_upload: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """The playground's Generate: an HTML fragment with the result, its snippets and the image
     with its focal point (errors come back as the API's message, shown in place)."""
-    membership = await users.membership_in(session, await get_user(viewer), org)
-    page = await get_project_page(project, viewer, membership, session)
+    session, runtime = console.session, console.runtime
+    membership = await users.membership_in(session, await get_user(console.viewer), org)
+    page = await project_page(console, membership, project)
     refs = [ref for ref in reference_images or [] if ref.strip()]
     # The same order of checks and charges as POST /api/v1/generations.
     await quota.count_generation_request(
@@ -123,27 +112,19 @@ async def generate(
         flow_id=generations.NEW_FLOW,
     )
     out = await present_result(session, runtime.settings, page.project, result)
-    return templates.TemplateResponse(
-        request,
+    return page.fragment(
         "_generation.html",
-        {
-            "generation": out,
-            "image": out.output_image,
-            "snippets": snippets.for_generation(
-                snippets.where(runtime.settings, page.project), out
-            ),
-            "base": page.base,
-        },
-        status_code=201,
+        201,
+        generation=out,
+        image=out.output_image,
+        snippets=snippets.for_generation(snippets.where(runtime.settings, page.project), out),
+        base=page.base,
     )
 
 
 @router.get("/gallery")
 async def gallery(
-    request: Request,
     page: ProjectPageDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
     flow: str | None = None,
     alias: str | None = None,
     namespace: str | None = None,
@@ -154,11 +135,11 @@ async def gallery(
         raise ValidationError(f"source must be one of {', '.join(SOURCES)}")
     offset = max(0, offset)
     if alias and alias.strip():
-        rows = [await images.resolve_ref(session, page.project, alias.strip())]
+        rows = [await images.resolve_ref(page.session, page.project, alias.strip())]
         total = 1
     else:
         rows, total = await images.list_images(
-            session,
+            page.session,
             page.project,
             flow_id=flow or None,
             source=source or None,
@@ -167,10 +148,9 @@ async def gallery(
             offset=offset,
         )
     return page.render(
-        request,
         "gallery.html",
         page="gallery",
-        images=[present_image(row, page.project, runtime.settings) for row in rows],
+        images=[present_image(row, page.project, page.runtime.settings) for row in rows],
         total=total,
         offset=offset,
         page_size=GALLERY_PAGE_SIZE,
@@ -181,28 +161,22 @@ async def gallery(
             "source": source or "",
         },
         sources=SOURCES,
-        namespaces=await _namespace_slugs(session, page),
+        namespaces=await _namespace_slugs(page),
     )
 
 
 async def _image_page(
-    request: Request,
-    page: ProjectPage,
-    runtime: Runtime,
-    session: SessionDep,
-    ref: str,
-    status_code: int = 200,
-    **context: object,
+    page: ProjectPage, ref: str, status_code: int = 200, **context: object
 ) -> Response:
-    image = await images.resolve_ref(session, page.project, ref)
-    out = present_image(image, page.project, runtime.settings)
+    image = await images.resolve_ref(page.session, page.project, ref)
+    settings = page.runtime.settings
+    out = present_image(image, page.project, settings)
     return page.render(
-        request,
         "image.html",
         status_code,
         page="gallery",
         image=out,
-        snippets=snippets.for_image(snippets.where(runtime.settings, page.project), out),
+        snippets=snippets.for_image(snippets.where(settings, page.project), out),
         modes=("max", "pad", "crop", "stretch"),
         formats=("auto", "webp", "avif", "jpeg", "png"),
         **context,
@@ -210,62 +184,44 @@ async def _image_page(
 
 
 @router.get("/images/{ref}")
-async def image_page(
-    ref: str, request: Request, page: ProjectPageDep, runtime: RuntimeDep, session: SessionDep
-) -> Response:
-    return await _image_page(request, page, runtime, session, ref)
+async def image_page(ref: str, page: ProjectPageDep) -> Response:
+    return await _image_page(page, ref)
 
 
 @router.post("/images/{ref}/alias", dependencies=[CsrfDep])
-async def set_alias(
-    ref: str,
-    request: Request,
-    page: ProjectPageDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    alias: Annotated[str, Form()] = "",
-) -> Response:
-    image = await images.resolve_ref(session, page.project, ref)
-    moved_from = await images.set_alias(runtime.delivery, session, image, alias.strip() or None)
+async def set_alias(ref: str, page: ProjectPageDep, alias: FormText = "") -> Response:
+    image = await images.resolve_ref(page.session, page.project, ref)
+    alias_or_none = alias.strip() or None
+    moved_from = await images.set_alias(page.runtime.delivery, page.session, image, alias_or_none)
     notice = f"Alias set to {image.alias}." if image.alias else "Alias removed."
     if moved_from:
         notice += f" It moved from image {moved_from}."
-    return await _image_page(request, page, runtime, session, image.id, notice=notice)
+    return await _image_page(page, image.id, notice=notice)
 
 
 @router.post("/images/{ref}/delete", dependencies=[CsrfDep])
-async def delete_image(
-    ref: str, page: ProjectPageDep, runtime: RuntimeDep, session: SessionDep
-) -> Response:
-    image = await images.resolve_ref(session, page.project, ref)
-    await images.delete(runtime.image_cleanup, session, image)
+async def delete_image(ref: str, page: ProjectPageDep) -> Response:
+    image = await images.resolve_ref(page.session, page.project, ref)
+    await images.delete(page.runtime.image_cleanup, page.session, image)
     return redirect(f"{page.base}/gallery")
 
 
 @router.post("/images/{ref}/focal", dependencies=[CsrfDep])
 async def set_focal_point(
-    ref: str,
-    request: Request,
-    page: ProjectPageDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    x: Annotated[str, Form()] = "",
-    y: Annotated[str, Form()] = "",
+    ref: str, page: ProjectPageDep, x: FormText = "", y: FormText = ""
 ) -> Response:
     try:
         point = FocalPoint(x=float(x), y=float(y))
     except ValueError as exc:
         raise ValidationError("the focal point is x and y between 0 and 1") from exc
-    image = await images.resolve_ref(session, page.project, ref)
+    image = await images.resolve_ref(page.session, page.project, ref)
     await images.update(
-        runtime.delivery,
-        session,
+        page.runtime.delivery,
+        page.session,
         image,
         ImageUpdate(focal_point=point),
-        max_meta_bytes=runtime.settings.max_meta_bytes,
+        max_meta_bytes=page.runtime.settings.max_meta_bytes,
     )
-    return templates.TemplateResponse(
-        request,
-        "_notice.html",
-        {"message": f"Focal point saved: x {point.x:.2f}, y {point.y:.2f}."},
+    return page.fragment(
+        "_notice.html", message=f"Focal point saved: x {point.x:.2f}, y {point.y:.2f}."
     )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form
 from fastapi.responses import Response
+from pydantic import BaseModel
 
-from banatie.console.context import ProjectPageDep
+from banatie.console.context import ProjectPage, ProjectPageDep
 from banatie.console.web import ConsoleRoute, CsrfDep
-from banatie.deps import RuntimeDep, SessionDep
 from banatie.errors import ApiError
 from banatie.flows import manage as flows_service
 from banatie.flows.presenters import present_flows
@@ -32,21 +32,14 @@ PREVIEW_COUNT = 6
 
 
 @router.get("/usage")
-async def usage(
-    request: Request, page: ProjectPageDep, runtime: RuntimeDep, session: SessionDep
-) -> Response:
-    report = await usage_report(session, page.project, runtime.settings)
-    return page.render(request, "usage.html", page="usage", usage=report)
+async def usage(page: ProjectPageDep) -> Response:
+    report = await usage_report(page.session, page.project, page.runtime.settings)
+    return page.render("usage.html", page="usage", usage=report)
 
 
 @router.get("/flows")
-async def flows(
-    request: Request,
-    page: ProjectPageDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    flow: str | None = None,
-) -> Response:
+async def flows(page: ProjectPageDep, flow: str | None = None) -> Response:
+    session, runtime = page.session, page.runtime
     rows, total = await flows_service.list_flows(session, page.project, limit=30, offset=0)
     steps = []
     if flow:
@@ -58,7 +51,6 @@ async def flows(
             session, runtime.settings, page.project, list(reversed(found))
         )
     return page.render(
-        request,
         "flows.html",
         page="flows",
         flows=await present_flows(session, page.project, rows),
@@ -69,9 +61,8 @@ async def flows(
 
 
 @router.get("/namespaces")
-async def namespaces(
-    request: Request, page: ProjectPageDep, runtime: RuntimeDep, session: SessionDep
-) -> Response:
+async def namespaces(page: ProjectPageDep) -> Response:
+    session = page.session
     rows, _ = await namespaces_service.list_namespaces(session, page.project, limit=100, offset=0)
     previews = {}
     for row in rows:
@@ -79,22 +70,14 @@ async def namespaces(
             session, page.project, namespace=row.slug, limit=PREVIEW_COUNT, offset=0
         )
         previews[row.slug] = (
-            [present_image(image, page.project, runtime.settings) for image in found],
+            [present_image(image, page.project, page.runtime.settings) for image in found],
             count,
         )
-    return page.render(
-        request, "namespaces.html", page="namespaces", namespaces=rows, previews=previews
-    )
+    return page.render("namespaces.html", page="namespaces", namespaces=rows, previews=previews)
 
 
-async def _live_page(
-    request: Request,
-    page: ProjectPageDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    status_code: int = 200,
-    **context: object,
-) -> Response:
+async def _live_page(page: ProjectPage, status_code: int = 200, **context: object) -> Response:
+    session, runtime = page.session, page.runtime
     views, _ = await admin.list_scopes(session, page.project, limit=100, offset=0)
     entries = {}
     for view in views:
@@ -105,7 +88,6 @@ async def _live_page(
             present_image(image, page.project, runtime.settings) for _, image in found if image
         ]
     return page.render(
-        request,
         "live.html",
         status_code,
         page="live",
@@ -119,54 +101,40 @@ async def _live_page(
 
 
 @router.get("/live")
-async def live(
-    request: Request, page: ProjectPageDep, runtime: RuntimeDep, session: SessionDep
-) -> Response:
-    return await _live_page(request, page, runtime, session)
+async def live(page: ProjectPageDep) -> Response:
+    return await _live_page(page)
+
+
+class LiveUrlForm(BaseModel):
+    """The live URL builder's fields; an empty one is the project's default."""
+
+    scope: str = ""
+    prompt: str = ""
+    aspect_ratio: str = ""
+    template: str = ""
 
 
 @router.post("/live/url", dependencies=[CsrfDep])
-async def build_live_url(
-    request: Request,
-    page: ProjectPageDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    scope: Annotated[str, Form()] = "",
-    prompt: Annotated[str, Form()] = "",
-    aspect_ratio: Annotated[str, Form()] = "",
-    template: Annotated[str, Form()] = "",
-) -> Response:
+async def build_live_url(page: ProjectPageDep, form: Annotated[LiveUrlForm, Form()]) -> Response:
     """The live URL builder: the same validation and signing as POST /api/v1/live/urls."""
-    form = {"scope": scope, "prompt": prompt, "aspect_ratio": aspect_ratio, "template": template}
     try:
-        built = await links.build(
-            runtime,
-            session,
-            page.project,
-            LiveUrlRequest(
-                scope=scope,
-                prompt=prompt,
-                aspect_ratio=aspect_ratio or None,
-                template=template or None,
-            ),
+        wanted = LiveUrlRequest(
+            scope=form.scope,
+            prompt=form.prompt,
+            aspect_ratio=form.aspect_ratio or None,
+            template=form.template or None,
         )
+        built = await links.build(page.runtime, page.session, page.project, wanted)
     except ApiError as exc:
-        return await _live_page(
-            request, page, runtime, session, exc.status, error=exc.message, form=form
-        )
-    return await _live_page(request, page, runtime, session, built=built, form=form)
+        return await _live_page(page, exc.status, error=exc.message, form=form)
+    return await _live_page(page, built=built, form=form)
 
 
 @router.post("/live/{scope}/regenerate", dependencies=[CsrfDep])
-async def regenerate_scope(
-    scope: str,
-    request: Request,
-    page: ProjectPageDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-) -> Response:
+async def regenerate_scope(scope: str, page: ProjectPageDep) -> Response:
     """Regenerate every ready image of a scope (each charged), as POST
     /api/v1/live/scopes/{slug}/regenerate does; the live URLs move to the new images."""
+    session, runtime = page.session, page.runtime
     await quota.count_generation_request(
         session, page.project, runtime.settings, runtime.rate_limiter
     )
@@ -174,4 +142,4 @@ async def regenerate_scope(
     done, failed = await admin.regenerate_scope(runtime, session, page.project, found, None)
     notice = f"Regenerated {len(done)} image{'' if len(done) == 1 else 's'} of {found.slug}."
     error = "; ".join(f"{f.image_id}: {f.message}" for f in failed) or None
-    return await _live_page(request, page, runtime, session, notice=notice, error=error)
+    return await _live_page(page, notice=notice, error=error)

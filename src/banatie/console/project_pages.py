@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from banatie.console.context import ProjectPageDep
-from banatie.console.web import ConsoleRoute, CsrfDep, redirect
-from banatie.deps import RuntimeDep, SessionDep
+from banatie.console.web import ConsoleRoute, CsrfDep, FormText, redirect
 from banatie.errors import ValidationError
 from banatie.users import service as users
 
@@ -33,47 +30,37 @@ def _days(raw: str) -> int | None:
 
 
 @router.get("/keys")
-async def keys_page(request: Request, page: ProjectPageDep, session: SessionDep) -> Response:
+async def keys_page(page: ProjectPageDep) -> Response:
     return page.render(
-        request, "keys.html", page="keys", keys=await users.project_keys(session, page.project)
+        "keys.html", page="keys", keys=await users.project_keys(page.session, page.project)
     )
 
 
 @router.post("/keys", dependencies=[CsrfDep])
 async def create_key(
-    request: Request,
-    page: ProjectPageDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    name: Annotated[str, Form()] = "",
-    expires_in_days: Annotated[str, Form()] = "90",
+    page: ProjectPageDep, name: FormText = "", expires_in_days: FormText = "90"
 ) -> Response:
     issued = None
     error = None
     try:
         issued = await users.create_project_key(
-            session,
-            page.membership,
-            page.project,
-            name=name.strip() or None,
-            expires_in_days=_days(expires_in_days),
-        )
+            page.session, page.membership, page.project,
+            name=name.strip() or None, expires_in_days=_days(expires_in_days),
+        )  # fmt: skip
     except ValidationError as exc:  # checked before any write
         error = exc.message
-    response = page.render(
-        request,
+    return page.render(
         "keys.html",
         201 if issued else 400,
         page="keys",
-        keys=await users.project_keys(session, page.project),
+        keys=await users.project_keys(page.session, page.project),
         issued=issued,
         error=error,
-        api_base=runtime.settings.public_base_url.rstrip("/"),
+        api_base=page.runtime.settings.public_base_url.rstrip("/"),
     )
-    return response
 
 
 @router.post("/keys/{key_id}/revoke", dependencies=[CsrfDep])
-async def revoke_key(key_id: str, page: ProjectPageDep, session: SessionDep) -> Response:
-    await users.revoke_project_key(session, page.membership, page.project, key_id)
+async def revoke_key(key_id: str, page: ProjectPageDep) -> Response:
+    await users.revoke_project_key(page.session, page.membership, page.project, key_id)
     return redirect(f"{page.base}/keys")

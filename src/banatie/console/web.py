@@ -12,13 +12,15 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from banatie.deps import SessionDep
+from banatie.deps import RuntimeDep, SessionDep
 from banatie.errors import ApiError
+from banatie.runtime import Runtime
 from banatie.users import service as users
 from banatie.users import sessions
 from banatie.users.models import ConsoleSession, Membership, User
@@ -137,6 +139,43 @@ def render(
     if viewer.new_anonymous_csrf:
         set_cookie(response, request, ANON_CSRF_COOKIE, viewer.csrf, 60 * 60 * 24)
     return response
+
+
+#: A form field as the console's forms send it (absent: empty).
+FormText = Annotated[str, Form()]
+
+
+@dataclass
+class Page:
+    """One console request: the request, who is looking, the runtime and the request's unit
+    of work (`deps.SessionDep`)."""
+
+    request: Request
+    viewer: Viewer
+    runtime: Runtime
+    session: AsyncSession
+
+    def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        return render(self.request, self.viewer, template, status_code, **context)
+
+    def fragment(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        """A part of a page, for the page's own scripts to put in place."""
+        return templates.TemplateResponse(self.request, template, context, status_code=status_code)
+
+    def refused(self, exc: ApiError, template: str, **context: Any) -> HTMLResponse:
+        """The form again, saying why it was refused, with the refusal's status and headers."""
+        response = self.render(template, exc.status, error=exc.message, **context)
+        response.headers.update(exc.headers)
+        return response
+
+
+async def get_page(
+    request: Request, viewer: ViewerDep, runtime: RuntimeDep, session: SessionDep
+) -> Page:
+    return Page(request, viewer, runtime, session)
+
+
+PageDep = Annotated[Page, Depends(get_page)]
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -16,11 +16,10 @@ status ``failed`` and an error is logged — nothing is dropped silently.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -29,6 +28,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from banatie.accounts.models import Organization, Project
+from banatie.concurrency.poller import Poller
 from banatie.db import transactions
 from banatie.db.base import utcnow
 from banatie.db.transactions import unit_of_work
@@ -114,13 +114,11 @@ def purge_request(settings: Settings, payload: dict[str, Any]) -> PurgeRequest:
     tags: list[str] = [image_tag(str(payload["imageId"]))] if payload.get("imageId") else []
     for ref in payload.get("refs", []):
         urls += presets.published_urls(
-            settings.delivery_base_url,
+            settings,
             org,
             project,
             str(ref),
             width=int(payload.get("width") or 1),
-            presets=settings.presets,
-            signing_key=settings.delivery_signing_key,
             queries=[str(q) for q in payload.get("queries", [])],
         )
         if str(ref).startswith("@"):
@@ -131,54 +129,21 @@ def purge_request(settings: Settings, payload: dict[str, Any]) -> PurgeRequest:
     )
 
 
-class PurgeOutbox:
+@dataclass(eq=False)
+class PurgeOutbox(Poller):
     """Sends pending purges; one per process, started and stopped by the app's lifespan."""
 
-    def __init__(
-        self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        purger: CdnPurger,
-        settings: Settings,
-    ) -> None:
-        self.sessionmaker = sessionmaker
-        self.purger = purger
-        self.settings = settings
-        self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
+    task_name = "banatie-cdn-purge-outbox"
+    what = "CDN purge outbox"
+    log = log
 
-    # -- lifecycle -------------------------------------------------------------------------
+    sessionmaker: async_sessionmaker[AsyncSession]
+    purger: CdnPurger
+    settings: Settings
 
-    def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._wake = asyncio.Event()
-            self._task = asyncio.create_task(self._run(), name="banatie-cdn-purge-outbox")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    def wake(self) -> None:
-        """Look at the outbox now rather than at the next poll (after a commit that added rows)."""
-        if self._wake is not None:
-            self._wake.set()
-
-    async def _run(self) -> None:
-        assert self._wake is not None
-        while True:
-            try:
-                await self.drain_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a database hiccup must not kill the worker
-                log.exception("CDN purge outbox: pass failed; retrying at the next poll")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.cdn_purge_poll_seconds)
-            if self._wake.is_set():  # new rows: send them as soon as they have settled
-                self._wake.clear()
-                await asyncio.sleep(self.settle_seconds)
+    @property
+    def poll_seconds(self) -> float:
+        return self.settings.cdn_purge_poll_seconds
 
     # -- one pass --------------------------------------------------------------------------
 

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from banatie.delivery import signing
 from banatie.delivery.urls import image_path, image_url
+
+if TYPE_CHECKING:
+    from banatie.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,8 @@ def srcset_widths(width: int) -> list[int]:
     return [w for w in SRCSET_WIDTHS if w < top] + [top]
 
 
-def srcset_query(width: int) -> str:
-    return f"w={width}&format=auto"
+def srcset_query(width: int, fmt: str = "auto") -> str:
+    return f"w={width}&format={fmt}"
 
 
 def srcset(
@@ -86,28 +90,24 @@ def srcset(
     image_id: str,
     width: int,
     signing_key: str | None = None,
+    *,
+    fmt: str = "auto",
 ) -> str:
+    """`srcset` of the image's widths up to `width`, in format `fmt`."""
     return ", ".join(
-        f"{transform_url(base_url, org, project, image_id, srcset_query(w), signing_key)} {w}w"
+        f"{transform_url(base_url, org, project, image_id, srcset_query(w, fmt), signing_key)} {w}w"
         for w in srcset_widths(width)
     )
 
 
 def published_urls(
-    base_url: str,
-    org: str,
-    project: str,
-    ref: str,
-    *,
-    width: int,
-    presets: tuple[Preset, ...],
-    signing_key: str | None = None,
-    queries: Iterable[str] = (),
+    settings: Settings, org: str, project: str, ref: str, *, width: int, queries: Iterable[str] = ()
 ) -> list[str]:
     """Every URL of `ref` that Banatie hands out or has rendered: the original, the presets,
     the srcset widths and the extra `queries` (unsigned, and signed when there is a key).
     This is what a CDN purge by URL has to cover."""
-    urls = list(variant_urls(base_url, org, project, ref, presets, signing_key).values())
+    base_url, signing_key = settings.delivery_base_url, settings.delivery_signing_key
+    urls = list(variant_urls(base_url, org, project, ref, settings.presets, signing_key).values())
     urls += [
         transform_url(base_url, org, project, ref, srcset_query(w), signing_key)
         for w in srcset_widths(width)

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
+from banatie.providers.ports import TEMPLATES
 from banatie.schemas import CamelModel, RequestModel
+
+_DEFAULT_TEMPLATE, *_OTHER_TEMPLATES = TEMPLATES
 
 
 class EnhanceCreate(RequestModel):
-    prompt: str = Field(description="What to draw, in any language; `@alias` tokens are kept")
-    template: str | None = Field(
-        default=None,
-        description="general (default), photorealistic, illustration, minimalist, sticker, "
-        "product or comic",
-    )
-    aspect_ratio: str = Field(
-        default="1:1",
-        description="one of the active model's aspect ratios (GET /api/info): 1:1, 16:9, 9:16, …",
-    )
+    prompt: Annotated[
+        str, Field(description="What to draw, in any language; `@alias` tokens are kept")
+    ]
+    template: Annotated[
+        str | None,
+        Field(
+            description=f"{_DEFAULT_TEMPLATE} (default), {', '.join(_OTHER_TEMPLATES[:-1])} or "
+            f"{_OTHER_TEMPLATES[-1]}"
+        ),
+    ] = None
+    aspect_ratio: Annotated[
+        str,
+        Field(
+            description="one of the active model's aspect ratios (GET /api/info): "
+            "1:1, 16:9, 9:16, …"
+        ),
+    ] = "1:1"
 
 
 class EnhanceOut(CamelModel):

@@ -260,7 +260,7 @@ async def mark_succeeded(
     generation.processing_time_ms = int((time.perf_counter() - started) * 1000)
     generation.updated_at = utcnow()
     await quota.charge(session, generation_id=generation.id, attempt=attempt)
-    await events.finished(session, rt.settings, generation, image, wake=rt.webhooks.wake)
+    await events.finished(session, rt.settings, generation, image, wake=rt.webhooks.on_commit)
 
 
 async def mark_failed(
@@ -287,7 +287,7 @@ async def mark_failed(
         fresh.processing_time_ms = int((time.perf_counter() - started) * 1000)
         fresh.updated_at = utcnow()
         model = fresh.model
-        await events.finished(session, rt.settings, fresh, wake=rt.webhooks.wake)
+        await events.finished(session, rt.settings, fresh, wake=rt.webhooks.on_commit)
         await transactions.commit_early(session, why="a failed attempt is recorded as failed")
         metrics.generation_finished("failed", model, code)
     except Exception:

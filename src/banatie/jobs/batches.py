@@ -173,6 +173,6 @@ async def finish_if_done(rt: Runtime, session: AsyncSession, batch_id: str) -> B
             project_id=batch.project_id,
             batch=shown.model_dump(mode="json", by_alias=True),
             webhook_url=batch.webhook_url,
-            wake=rt.webhooks.wake,
+            wake=rt.webhooks.on_commit,
         )
     return batch

@@ -9,10 +9,10 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from mcp.server.mcpserver import Context
-from mcp.types import CallToolResult, TextContent
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.auth import Principal, authenticate, key_from_headers
@@ -42,6 +42,27 @@ class Call:
 
 
 Work = Callable[[Call], Awaitable[CallToolResult]]
+Tool = TypeVar("Tool", bound=Callable[..., Awaitable[CallToolResult]])
+
+#: A tool that only reads; one that changes the project (and reaches nothing outside it).
+READS = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+WRITES = ToolAnnotations(read_only_hint=False, open_world_hint=False)
+
+
+def tool(server: MCPServer, title: str, annotations: ToolAnnotations) -> Callable[[Tool], Tool]:
+    """Registers the decorated function as the tool of its name: `title`, its docstring (on one
+    line) as the description an agent reads, its parameters as the input schema."""
+
+    def register(fn: Tool) -> Tool:
+        server.add_tool(fn, title=title, description=description_of(fn), annotations=annotations)
+        return fn
+
+    return register
+
+
+def description_of(fn: Callable[..., Any]) -> str:
+    """A tool's (resource's, prompt's) docstring on one line: what a client shows."""
+    return " ".join((fn.__doc__ or "").split())
 
 
 def headers_of(ctx: Context) -> Mapping[str, str]:

@@ -15,30 +15,40 @@ from banatie.delivery import presets
 from banatie.delivery.params import Anchor, FormatParam, Mode, TransformError
 from banatie.errors import ValidationError
 from banatie.images import service as images
+from banatie.images.models import Image
 from banatie.live import links
 from banatie.live.schemas import LiveUrlOut, LiveUrlRequest
 from banatie.mcp import context, fetch
-from banatie.mcp.calls import Call, run
-from banatie.mcp.results import image_result, preview, tool_result
+from banatie.mcp.calls import READS, Call, run, tool
+from banatie.mcp.results import image_result, shown, tool_result
 from banatie.mcp.schemas import AliasResult, Deleted, ImageList, TransformResult, pagination
-from banatie.mcp.tools import Alias, AspectRatio, FlowAlias, FlowId, ImageRef, Namespace, Template
+from banatie.mcp.tools import (
+    Alias,
+    AspectRatio,
+    FlowAlias,
+    FlowId,
+    ImageRef,
+    Limit,
+    Namespace,
+    Offset,
+    Template,
+)
 from banatie.runtime import Runtime
 
-READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+#: Upload fetches a URL outside the project; an alias moves (nothing is lost); delete destroys.
+FETCHES = ToolAnnotations(read_only_hint=False, open_world_hint=True)
+MOVES = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
+DESTROYS = ToolAnnotations(read_only_hint=False, destructive_hint=True, open_world_hint=False)
+
+
+def _alias_result(call: Call, image: Image, moved_from: str | None) -> AliasResult:
+    return AliasResult(
+        image=image_result(call.rt, call.project, image), alias_moved_from=moved_from
+    )
 
 
 def register(server: MCPServer, rt: Runtime) -> None:
-    @server.tool(
-        name="upload_image",
-        title="Upload an image",
-        description=(
-            "Store an image you have (a logo, a photo, a screenshot) so prompts can reference it: "
-            "give it as base64 (`data`) or as a public http(s) `url` the server fetches. PNG, "
-            "JPEG or WebP. Give it an alias (@logo) to write '@logo' in later prompts; it also "
-            "joins the conversation's flow as @upload."
-        ),
-        annotations=ToolAnnotations(read_only_hint=False, open_world_hint=True),
-    )
+    @tool(server, "Upload an image", FETCHES)
     async def upload_image(
         ctx: Context,
         data: Annotated[str | None, Field(description="The file, base64-encoded.")] = None,
@@ -50,6 +60,11 @@ def register(server: MCPServer, rt: Runtime) -> None:
         flowAlias: FlowAlias = None,
         flowId: FlowId = None,
     ) -> Annotated[CallToolResult, AliasResult]:
+        """Store an image you have (a logo, a photo, a screenshot) so prompts can reference it:
+        give it as base64 (`data`) or as a public http(s) `url` the server fetches. PNG, JPEG
+        or WebP. Give it an alias (@logo) to write '@logo' in later prompts; it also joins
+        the conversation's flow as @upload."""
+
         async def work(call: Call) -> CallToolResult:
             settings = call.rt.settings
             if (data is None) == (url is None):
@@ -88,22 +103,14 @@ def register(server: MCPServer, rt: Runtime) -> None:
                 flow_alias=flowAlias,
                 meta={},
             )
-            result = AliasResult(
-                image=image_result(call.rt, call.project, image), alias_moved_from=moved_from
-            )
+            result = _alias_result(call, image, moved_from)
             # Commits the upload: the preview is rendered from the stored image.
             await context.remember_flow(call, result.image.flow_id)
-            shown = await preview(call.rt, call.project, image)
-            return tool_result(f"Uploaded: {result.image.url}", result, [shown])
+            return await shown(call, f"Uploaded: {result.image.url}", result, image)
 
         return await run(rt, ctx, work)
 
-    @server.tool(
-        name="list_images",
-        title="List images",
-        description="The project's images, newest first, with their URLs, sizes and aliases.",
-        annotations=READ_ONLY,
-    )
+    @tool(server, "List images", READS)
     async def list_images(
         ctx: Context,
         flowId: Annotated[str | None, Field(description="Only this flow's images.")] = None,
@@ -111,18 +118,16 @@ def register(server: MCPServer, rt: Runtime) -> None:
             Literal["generated", "uploaded"] | None,
             Field(description="Only generated or uploaded images."),
         ] = None,
-        limit: Annotated[int, Field(ge=1, le=100)] = 20,
-        offset: Annotated[int, Field(ge=0, le=1_000_000_000)] = 0,
+        limit: Limit = 20,
+        offset: Offset = 0,
     ) -> Annotated[CallToolResult, ImageList]:
+        """The project's images, newest first, with their URLs, sizes and aliases."""
+
         async def work(call: Call) -> CallToolResult:
             rows, total = await images.list_images(
-                call.session,
-                call.project,
-                flow_id=flowId,
-                source=source,
-                limit=limit,
+                call.session, call.project, flow_id=flowId, source=source, limit=limit,
                 offset=offset,
-            )
+            )  # fmt: skip
             result = ImageList(
                 images=[image_result(call.rt, call.project, row) for row in rows],
                 pagination=pagination(total, limit, offset, len(rows)),
@@ -131,59 +136,41 @@ def register(server: MCPServer, rt: Runtime) -> None:
 
         return await run(rt, ctx, work)
 
-    @server.tool(
-        name="get_image",
-        title="Get an image",
-        description="One image by id or alias: URLs, srcset, size, alt text, focal point, "
-        "ready <img>/<picture> tags, and a small preview to look at.",
-        annotations=READ_ONLY,
-    )
+    @tool(server, "Get an image", READS)
     async def get_image(ctx: Context, image: ImageRef) -> Annotated[CallToolResult, AliasResult]:
+        """One image by id or alias: URLs, srcset, size, alt text, focal point, ready
+        <img>/<picture> tags, and a small preview to look at."""
+
         async def work(call: Call) -> CallToolResult:
             found = await images.resolve_ref(call.session, call.project, image)
-            result = AliasResult(
-                image=image_result(call.rt, call.project, found), alias_moved_from=None
-            )
-            shown = await preview(call.rt, call.project, found)
-            return tool_result(f"Image {found.id}", result, [shown])
+            result = _alias_result(call, found, None)
+            return await shown(call, f"Image {found.id}", result, found)
 
         return await run(rt, ctx, work)
 
-    @server.tool(
-        name="set_alias",
-        title="Set an image's alias",
-        description="Give an image a project alias (@hero), moving it from the image that held "
-        "it; URLs by alias then serve this image. `alias: null` removes the image's alias.",
-        annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=False, open_world_hint=False
-        ),
-    )
+    @tool(server, "Set an image's alias", MOVES)
     async def set_alias(
         ctx: Context,
         image: ImageRef,
         alias: Annotated[str | None, Field(description="@name, or null to remove the alias.")],
     ) -> Annotated[CallToolResult, AliasResult]:
+        """Give an image a project alias (@hero), moving it from the image that held it; URLs by
+        alias then serve this image. `alias: null` removes the image's alias."""
+
         async def work(call: Call) -> CallToolResult:
             found = await images.resolve_ref(call.session, call.project, image)
             if alias is not None and not alias.strip():
                 raise ValidationError("alias must not be empty; send null to remove it")
             moved_from = await images.set_alias(call.rt.delivery, call.session, found, alias)
-            result = AliasResult(
-                image=image_result(call.rt, call.project, found), alias_moved_from=moved_from
-            )
+            result = _alias_result(call, found, moved_from)
             return tool_result(f"{found.id} is now {found.alias or 'without alias'}", result)
 
         return await run(rt, ctx, work)
 
-    @server.tool(
-        name="delete_image",
-        title="Delete an image",
-        description="Delete an image and its variants for good; its URLs stop working.",
-        annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=True, open_world_hint=False
-        ),
-    )
+    @tool(server, "Delete an image", DESTROYS)
     async def delete_image(ctx: Context, image: ImageRef) -> Annotated[CallToolResult, Deleted]:
+        """Delete an image and its variants for good; its URLs stop working."""
+
         async def work(call: Call) -> CallToolResult:
             found = await images.resolve_ref(call.session, call.project, image)
             image_id = found.id
@@ -192,16 +179,7 @@ def register(server: MCPServer, rt: Runtime) -> None:
 
         return await run(rt, ctx, work)
 
-    @server.tool(
-        name="transform_url",
-        title="Transformed image URL",
-        description=(
-            "A URL of a stored image resized, cropped or converted on the fly (signed when the "
-            "server signs URLs). mode=crop keeps the image's focal point unless anchor says "
-            "otherwise; format=auto serves AVIF/WebP/JPEG as the browser accepts."
-        ),
-        annotations=READ_ONLY,
-    )
+    @tool(server, "Transformed image URL", READS)
     async def transform_url(
         ctx: Context,
         image: ImageRef,
@@ -222,6 +200,10 @@ def register(server: MCPServer, rt: Runtime) -> None:
             bool, Field(description="URL by alias (follows the alias) instead of by id.")
         ] = False,
     ) -> Annotated[CallToolResult, TransformResult]:
+        """A URL of a stored image resized, cropped or converted on the fly (signed when the
+        server signs URLs). mode=crop keeps the image's focal point unless anchor says
+        otherwise; format=auto serves AVIF/WebP/JPEG as the browser accepts."""
+
         async def work(call: Call) -> CallToolResult:
             found = await images.resolve_ref(call.session, call.project, image)
             params = {
@@ -256,16 +238,7 @@ def register(server: MCPServer, rt: Runtime) -> None:
 
         return await run(rt, ctx, work)
 
-    @server.tool(
-        name="live_image_url",
-        title="Live image URL",
-        description=(
-            "Build a live URL and its <img> tag WITHOUT generating now: the image is generated on "
-            "the first request for the URL and cached (later requests are free). Use it to "
-            "write pages with many images in one pass. A scope groups a page's images."
-        ),
-        annotations=READ_ONLY,
-    )
+    @tool(server, "Live image URL", READS)
     async def live_image_url(
         ctx: Context,
         prompt: Annotated[str, Field(description="What to draw, in any language.")],
@@ -280,6 +253,10 @@ def register(server: MCPServer, rt: Runtime) -> None:
             FormatParam | None, Field(description="Output format; auto negotiates.")
         ] = "auto",
     ) -> Annotated[CallToolResult, LiveUrlOut]:
+        """Build a live URL and its <img> tag WITHOUT generating now: the image is generated on
+        the first request for the URL and cached (later requests are free). Use it to write
+        pages with many images in one pass. A scope groups a page's images."""
+
         async def work(call: Call) -> CallToolResult:
             transform = "&".join(
                 f"{k}={v}" for k, v in (("w", width), ("format", format)) if v is not None

@@ -12,32 +12,24 @@ from banatie.flows import manage as flows
 from banatie.flows.presenters import present_flow, present_flows
 from banatie.images import service as images
 from banatie.mcp import context
-from banatie.mcp.calls import Call, run
-from banatie.mcp.image_tools import READ_ONLY
+from banatie.mcp.calls import READS, Call, run, tool
 from banatie.mcp.results import image_result, tool_result
 from banatie.mcp.schemas import FlowDetail, FlowList, NamespaceList, pagination
+from banatie.mcp.tools import Limit, Offset
 from banatie.namespaces import service as namespaces
 from banatie.namespaces.presenters import present_namespace
 from banatie.runtime import Runtime
 
-Limit = Annotated[int, Field(ge=1, le=100)]
-Offset = Annotated[int, Field(ge=0, le=1_000_000_000)]
-
 
 def register(server: MCPServer, rt: Runtime) -> None:
-    @server.tool(
-        name="list_flows",
-        title="List flows",
-        description=(
-            "The project's flows (chains of related images), the most recently changed first, "
-            "with their aliases and how many generations and images each holds. Pass a flow's "
-            "id as flowId to generate_image to continue it."
-        ),
-        annotations=READ_ONLY,
-    )
+    @tool(server, "List flows", READS)
     async def list_flows(
         ctx: Context, limit: Limit = 20, offset: Offset = 0
     ) -> Annotated[CallToolResult, FlowList]:
+        """The project's flows (chains of related images), the most recently changed first, with
+        their aliases and how many generations and images each holds. Pass a flow's id as
+        flowId to generate_image to continue it."""
+
         async def work(call: Call) -> CallToolResult:
             rows, total = await flows.list_flows(
                 call.session, call.project, limit=limit, offset=offset
@@ -48,16 +40,7 @@ def register(server: MCPServer, rt: Runtime) -> None:
 
         return await run(rt, ctx, work)
 
-    @server.tool(
-        name="get_flow",
-        title="Get a flow",
-        description=(
-            "One flow with its aliases and its images, the latest first: in its prompts '@last' "
-            "is the latest generated one, '@first' the first, '@upload' the latest uploaded. "
-            "Without flowId: the conversation's current flow."
-        ),
-        annotations=READ_ONLY,
-    )
+    @tool(server, "Get a flow", READS)
     async def get_flow(
         ctx: Context,
         flowId: Annotated[
@@ -65,6 +48,10 @@ def register(server: MCPServer, rt: Runtime) -> None:
         ] = None,
         limit: Annotated[int, Field(ge=1, le=100, description="At most this many images.")] = 20,
     ) -> Annotated[CallToolResult, FlowDetail]:
+        """One flow with its aliases and its images, the latest first: in its prompts '@last' is
+        the latest generated one, '@first' the first, '@upload' the latest uploaded. Without
+        flowId: the conversation's current flow."""
+
         async def work(call: Call) -> CallToolResult:
             wanted = flowId or await context.current_flow(call)
             if wanted is None:
@@ -86,20 +73,15 @@ def register(server: MCPServer, rt: Runtime) -> None:
 
         return await run(rt, ctx, work)
 
-    @server.tool(
-        name="list_namespaces",
-        title="List namespaces (house styles)",
-        description=(
-            "The project's namespaces: house styles with a style prompt, things to avoid, style "
-            "reference images and default template and aspect ratio. Pass a slug as `namespace` "
-            "to generate_image or live_image_url so images share one look; the resource "
-            "banatie://namespaces/{slug} is the full style guide."
-        ),
-        annotations=READ_ONLY,
-    )
+    @tool(server, "List namespaces (house styles)", READS)
     async def list_namespaces(
         ctx: Context, limit: Limit = 20, offset: Offset = 0
     ) -> Annotated[CallToolResult, NamespaceList]:
+        """The project's namespaces: house styles with a style prompt, things to avoid, style
+        reference images and default template and aspect ratio. Pass a slug as `namespace` to
+        generate_image or live_image_url so images share one look; the resource
+        banatie://namespaces/{slug} is the full style guide."""
+
         async def work(call: Call) -> CallToolResult:
             rows, total = await namespaces.list_namespaces(
                 call.session, call.project, limit=limit, offset=offset

@@ -7,9 +7,9 @@ Resources (listed per caller): each aliased image of the caller's project as
 Prompts: a page hero image, and an icon set in one style."""
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from mcp.server import ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
@@ -18,7 +18,7 @@ from mcp.types import ListResourcesResult, PaginatedRequestParams, Resource
 
 from banatie.errors import ApiError, NotFound
 from banatie.images import service as images
-from banatie.mcp.calls import Call, caller, headers_of
+from banatie.mcp.calls import Call, caller, description_of, headers_of
 from banatie.mcp.results import image_result
 from banatie.namespaces import service as namespaces
 from banatie.namespaces.models import Namespace
@@ -157,54 +157,67 @@ def _slug(text: str) -> str:
     return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())[:40]
 
 
+Described = TypeVar("Described", bound=Callable[..., Any])
+
+
+def resource(
+    server: MCPServer, uri: str, title: str, mime_type: str
+) -> Callable[[Described], Described]:
+    """Registers the decorated function as the resource (template) `uri`, named after it and
+    described by its docstring."""
+
+    def register(fn: Described) -> Described:
+        description = description_of(fn)
+        server.resource(
+            uri, name=fn.__name__, title=title, description=description, mime_type=mime_type
+        )(fn)
+        return fn
+
+    return register
+
+
+def prompt(server: MCPServer, title: str) -> Callable[[Described], Described]:
+    """Registers the decorated function as the prompt of its name, described by its docstring."""
+
+    def register(fn: Described) -> Described:
+        server.prompt(title=title, description=description_of(fn))(fn)
+        return fn
+
+    return register
+
+
 def register(server: MCPServer, rt: Runtime) -> None:
-    @server.resource(
-        IMAGE_URI,
-        name="image",
-        title="Image by id or alias",
-        description="A stored image (banatie://images/@logo or banatie://images/<id>): its "
-        "URLs, srcset, size, alt text, focal point and ready <img>/<picture> tags.",
-        mime_type="application/json",
-    )
+    @resource(server, IMAGE_URI, "Image by id or alias", "application/json")
     async def image(ref: str, ctx: Context) -> str:
+        """A stored image (banatie://images/@logo or banatie://images/<id>): its URLs, srcset,
+        size, alt text, focal point and ready <img>/<picture> tags."""
         async with reading(rt, ctx) as call:
             found = await images.resolve_ref(call.session, call.project, ref)
             data = image_result(call.rt, call.project, found)
         return json.dumps(data.model_dump(mode="json", by_alias=True))
 
-    @server.resource(
-        NAMESPACE_URI,
-        name="namespace",
-        title="Namespace style guide",
-        description="A namespace's house style (banatie://namespaces/<slug>): style prompt, what "
-        "to avoid, defaults and style reference images, to read before generating in it.",
-        mime_type="text/markdown",
-    )
+    @resource(server, NAMESPACE_URI, "Namespace style guide", "text/markdown")
     async def namespace(slug: str, ctx: Context) -> str:
+        """A namespace's house style (banatie://namespaces/<slug>): style prompt, what to avoid,
+        defaults and style reference images, to read before generating in it."""
         async with reading(rt, ctx) as call:
             found = await namespaces.get(call.session, call.project, slug)
             return await style_guide(call, found)
 
-    @server.prompt(
-        name="page_hero_image",
-        title="Page hero image",
-        description="Generate a 16:9 hero image for a page and place it with srcset, alt text "
-        "and the right loading hints.",
-    )
+    @prompt(server, "Page hero image")
     def page_hero_image(
         page: str, style: str = "photographic, natural light", template: str = "photorealistic"
     ) -> str:
+        """Generate a 16:9 hero image for a page and place it with srcset, alt text and the
+        right loading hints."""
         return HERO.format(page=page, style=style, template=template, alias="@hero")
 
-    @server.prompt(
-        name="icon_set",
-        title="Icon set in one style",
-        description="Generate several icons that share one style: the first becomes the "
-        "style reference of the others.",
-    )
+    @prompt(server, "Icon set in one style")
     def icon_set(
         icons: str, style: str = "flat, two colours, rounded", template: str = "minimalist"
     ) -> str:
+        """Generate several icons that share one style: the first becomes the style reference of
+        the others."""
         names = [name.strip() for name in icons.split(",") if name.strip()] or ["home"]
         first = names[0]
         return ICONS.format(

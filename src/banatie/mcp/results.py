@@ -19,6 +19,7 @@ from banatie.delivery.urls import image_path
 from banatie.images.models import Image
 from banatie.images.presenters import present_image
 from banatie.images.schemas import FocalPoint, ImageOut
+from banatie.mcp.calls import Call
 from banatie.runtime import Runtime
 from banatie.schemas import CamelModel
 
@@ -48,14 +49,14 @@ class ImageResult(CamelModel):
     dominant_colors: list[str]
 
 
+#: What an image result says as the API's `ImageOut` says it.
+_SHARED = set(ImageResult.model_fields) & set(ImageOut.model_fields)
+
+
 def _srcset(rt: Runtime, project: Project, image: Image, fmt: str) -> str:
     base, org = rt.settings.delivery_base_url, project.organization.slug
     key = rt.settings.delivery_signing_key
-    return ", ".join(
-        presets.transform_url(base, org, project.slug, image.id, f"w={w}&format={fmt}", key)
-        + f" {w}w"
-        for w in presets.srcset_widths(image.width)
-    )
+    return presets.srcset(base, org, project.slug, image.id, image.width, key, fmt=fmt)
 
 
 def image_result(rt: Runtime, project: Project, image: Image) -> ImageResult:
@@ -74,24 +75,11 @@ def image_result(rt: Runtime, project: Project, image: Image) -> ImageResult:
     )
     picture = f'<picture>{sources}<img src="{html.escape(out.storage_url)}" {common}></picture>'
     return ImageResult(
-        id=out.id,
-        alias=out.alias,
+        **out.model_dump(include=_SHARED),
         url=out.storage_url,
-        alias_url=out.alias_url,
-        flow_id=out.flow_id,
-        generation_id=out.generation_id,
-        width=out.width,
-        height=out.height,
-        mime_type=out.mime_type,
-        alt_text=out.alt_text,
-        focal_point=out.focal_point,
         object_position=f"{out.focal_point.x * 100:.0f}% {out.focal_point.y * 100:.0f}%",
-        variants=out.variants,
-        srcset=out.srcset,
         img_tag=img,
         picture_tag=picture,
-        placeholder_hash=out.placeholder_hash,
-        dominant_colors=out.dominant_colors,
     )
 
 
@@ -116,6 +104,12 @@ async def preview(rt: Runtime, project: Project, image: Image) -> ImageContent:
     return ImageContent(
         type="image", data=base64.b64encode(reply.body).decode("ascii"), mime_type="image/webp"
     )
+
+
+async def shown(call: Call, summary: str, data: BaseModel, image: Image) -> CallToolResult:
+    """`tool_result` with a preview of `image` to look at (rendered from the stored image:
+    commit it first)."""
+    return tool_result(summary, data, [await preview(call.rt, call.project, image)])
 
 
 def tool_result(

@@ -7,7 +7,8 @@ its own current flow."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import httpx2
 from mcp import Client
@@ -20,10 +21,6 @@ from mcp.types import (
     CallToolResult,
     GetPromptRequestParams,
     GetPromptResult,
-    ListPromptsResult,
-    ListResourcesResult,
-    ListResourceTemplatesResult,
-    ListToolsResult,
     PaginatedRequestParams,
     ReadResourceRequestParams,
     ReadResourceResult,
@@ -70,12 +67,21 @@ async def check(url: str, api_key: str) -> None:
         raise UpstreamRefused(f"{endpoint(url)} is not a Banatie MCP endpoint (HTTP 404)")
 
 
-def proxy(upstream: Client) -> Server[Any]:
-    async def list_tools(
-        _: ServerRequestContext[Any], params: PaginatedRequestParams | None
-    ) -> ListToolsResult:
-        return await upstream.list_tools(cursor=params.cursor if params else None)
+Page = TypeVar("Page")
 
+
+def _listing(
+    method: Callable[..., Awaitable[Page]],
+) -> Callable[[ServerRequestContext[Any], PaginatedRequestParams | None], Awaitable[Page]]:
+    """A `*/list` handler: the same list from upstream, at the client's cursor."""
+
+    async def handler(_: ServerRequestContext[Any], params: PaginatedRequestParams | None) -> Page:
+        return await method(cursor=params.cursor if params else None)
+
+    return handler
+
+
+def proxy(upstream: Client) -> Server[Any]:
     async def call_tool(
         _: ServerRequestContext[Any], params: CallToolRequestParams
     ) -> CallToolResult:
@@ -86,25 +92,10 @@ def proxy(upstream: Client) -> Server[Any]:
         except (MCPError, httpx2.HTTPError) as exc:
             return error_result("UPSTREAM_ERROR", f"the Banatie server did not answer: {exc}", 502)
 
-    async def list_resources(
-        _: ServerRequestContext[Any], params: PaginatedRequestParams | None
-    ) -> ListResourcesResult:
-        return await upstream.list_resources(cursor=params.cursor if params else None)
-
-    async def list_templates(
-        _: ServerRequestContext[Any], params: PaginatedRequestParams | None
-    ) -> ListResourceTemplatesResult:
-        return await upstream.list_resource_templates(cursor=params.cursor if params else None)
-
     async def read_resource(
         _: ServerRequestContext[Any], params: ReadResourceRequestParams
     ) -> ReadResourceResult:
         return await upstream.read_resource(str(params.uri))
-
-    async def list_prompts(
-        _: ServerRequestContext[Any], params: PaginatedRequestParams | None
-    ) -> ListPromptsResult:
-        return await upstream.list_prompts(cursor=params.cursor if params else None)
 
     async def get_prompt(
         _: ServerRequestContext[Any], params: GetPromptRequestParams
@@ -116,12 +107,12 @@ def proxy(upstream: Client) -> Server[Any]:
         version=__version__,
         title="Banatie",
         instructions=upstream.instructions or INSTRUCTIONS,
-        on_list_tools=list_tools,
+        on_list_tools=_listing(upstream.list_tools),
         on_call_tool=call_tool,
-        on_list_resources=list_resources,
-        on_list_resource_templates=list_templates,
+        on_list_resources=_listing(upstream.list_resources),
+        on_list_resource_templates=_listing(upstream.list_resource_templates),
         on_read_resource=read_resource,
-        on_list_prompts=list_prompts,
+        on_list_prompts=_listing(upstream.list_prompts),
         on_get_prompt=get_prompt,
     )
 

@@ -9,20 +9,19 @@ import math
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import CallToolResult
 from pydantic import Field
 
 from banatie.enhance import service as enhance
 from banatie.enhance.presenters import present_enhancement
 from banatie.enhance.schemas import EnhanceOut
-from banatie.generation import pipeline
 from banatie.generation import service as generation
 from banatie.generation.errors import GenerationNotFound
 from banatie.images import service as images
 from banatie.images.models import Image
 from banatie.mcp import context
-from banatie.mcp.calls import Call, run
-from banatie.mcp.results import image_result, preview, tool_result
+from banatie.mcp.calls import READS, WRITES, Call, run, tool
+from banatie.mcp.results import image_result, shown, tool_result
 from banatie.mcp.schemas import GenerationResult
 from banatie.providers.gemini.families import GEMINI_3_1K
 from banatie.providers.ports import ASPECT_RATIO_SIZES, TEMPLATES
@@ -44,21 +43,28 @@ Prompt = Annotated[
         "to the model."
     ),
 ]
-# Optional, with the enum at the top of the schema (beside anyOf) for clients that read it.
+
+
+def choice(description: str, values: list[str]) -> Any:
+    """An optional parameter's field whose schema lists `values` (and null) at its top, beside
+    anyOf, for clients that read only that."""
+    return Field(description=description, json_schema_extra={"enum": [*values, None]})
+
+
 AspectRatio = Annotated[
     str | None,
-    Field(
-        description="Aspect ratio: 16:9 for heroes and banners, 1:1 for icons and avatars, "
-        "9:16 for stories, 4:3 or 3:2 for cards. Default: the namespace's, else 1:1.",
-        json_schema_extra={"enum": [*ASPECT_RATIOS, None]},
+    choice(
+        "Aspect ratio: 16:9 for heroes and banners, 1:1 for icons and avatars, 9:16 for "
+        "stories, 4:3 or 3:2 for cards. Default: the namespace's, else 1:1.",
+        ASPECT_RATIOS,
     ),
 ]
 Template = Annotated[
     str | None,
-    Field(
-        description="Style template the enhancer writes the prompt for. Default: the "
-        "namespace's, else general.",
-        json_schema_extra={"enum": [*TEMPLATES, None]},
+    choice(
+        "Style template the enhancer writes the prompt for. Default: the namespace's, else "
+        "general.",
+        list(TEMPLATES),
     ),
 ]
 Namespace = Annotated[
@@ -87,6 +93,8 @@ Alias = Annotated[
 ]
 FlowAlias = Annotated[str | None, Field(description="Alias within the flow only, e.g. @draft.")]
 ImageRef = Annotated[str, Field(description="An image id or alias (@logo).")]
+Limit = Annotated[int, Field(ge=1, le=100)]
+Offset = Annotated[int, Field(ge=0, le=1_000_000_000)]
 
 
 async def _flow_for(
@@ -99,7 +107,11 @@ async def _flow_for(
     return fallback or await context.current_flow(call) or generation.NEW_FLOW
 
 
-async def _generated(call: Call, result: pipeline.GenerationResult, summary: str) -> CallToolResult:
+async def _generate(
+    call: Call, request: generation.GenerationInput, flow_id: Any, summary: str
+) -> CallToolResult:
+    """Runs the generation as `POST /generations` does; its result with a preview."""
+    result = await generation.create(call.rt, call.session, call.project, request, flow_id=flow_id)
     gen, image = result.generation, result.image
     assert image is not None  # a successful generation has its image
     data = GenerationResult(
@@ -115,8 +127,7 @@ async def _generated(call: Call, result: pipeline.GenerationResult, summary: str
         image=image_result(call.rt, call.project, image),
     )
     await context.remember_flow(call, data.flow_id)  # commits: the preview reads the image
-    shown = await preview(call.rt, call.project, image)
-    return tool_result(f"{summary}: {data.image.url}", data, [shown])
+    return await shown(call, f"{summary}: {data.image.url}", data, image)
 
 
 def _nearest_ratio(ratios: tuple[str, ...], width: int, height: int) -> str:
@@ -138,18 +149,7 @@ async def _edit_defaults(call: Call, source: Image) -> tuple[str, str | None]:
 
 
 def register(server: MCPServer, rt: Runtime) -> None:
-    @server.tool(
-        name="generate_image",
-        title="Generate an image",
-        description=(
-            "Generate a production-ready image from a prompt and store it. Returns its permanent "
-            "URL, preset variant URLs and srcset, width, height, alt text, focal point, ready "
-            "<img> and <picture> tags, and a small preview. Successive calls continue the "
-            "conversation's flow: write '@last' in the prompt to build on the previous image "
-            "(e.g. 'the same scene at night, @last'). Counts against the monthly allowance."
-        ),
-        annotations=ToolAnnotations(read_only_hint=False, open_world_hint=False),
-    )
+    @tool(server, "Generate an image", WRITES)
     async def generate_image(
         ctx: Context,
         prompt: Prompt,
@@ -169,11 +169,15 @@ def register(server: MCPServer, rt: Runtime) -> None:
             str | None, Field(description="512, 1K, 2K or 4K where the model offers it.")
         ] = None,
     ) -> Annotated[CallToolResult, GenerationResult]:
+        """Generate a production-ready image from a prompt and store it. Returns its permanent
+        URL, preset variant URLs and srcset, width, height, alt text, focal point, ready
+        <img> and <picture> tags, and a small preview. Successive calls continue the
+        conversation's flow: write '@last' in the prompt to build on the previous image (e.g.
+        'the same scene at night, @last'). Counts against the monthly allowance."""
+
         async def work(call: Call) -> CallToolResult:
-            result = await generation.create(
-                call.rt,
-                call.session,
-                call.project,
+            return await _generate(
+                call,
                 generation.GenerationInput(
                     prompt=prompt,
                     aspect_ratio=aspectRatio,
@@ -186,45 +190,34 @@ def register(server: MCPServer, rt: Runtime) -> None:
                     flow_alias=flowAlias,
                     source="mcp",
                 ),
-                flow_id=await _flow_for(call, flowId, newFlow),
+                await _flow_for(call, flowId, newFlow),
+                "Generated",
             )
-            return await _generated(call, result, "Generated")
 
         return await run(rt, ctx, work, rate_limited=True)
 
-    @server.tool(
-        name="edit_image",
-        title="Edit an image",
-        description=(
-            "Make a new image from an existing one and an instruction ('remove the background', "
-            "'make it night', 'add a red scarf'). The original is passed to the model as a "
-            "reference and kept; the result continues the original's flow, with its aspect "
-            "ratio unless told otherwise. Counts against the monthly allowance."
-        ),
-        annotations=ToolAnnotations(read_only_hint=False, open_world_hint=False),
-    )
+    @tool(server, "Edit an image", WRITES)
     async def edit_image(
         ctx: Context,
         image: ImageRef,
         instruction: Annotated[str, Field(description="What to change, in any language.")],
         aspectRatio: Annotated[
-            str | None,
-            Field(
-                description="Default: the original's.",
-                json_schema_extra={"enum": [*ASPECT_RATIOS, None]},
-            ),
+            str | None, choice("Default: the original's.", ASPECT_RATIOS)
         ] = None,
         alias: Alias = None,
         flowAlias: FlowAlias = None,
         flowId: FlowId = None,
     ) -> Annotated[CallToolResult, GenerationResult]:
+        """Make a new image from an existing one and an instruction ('remove the background',
+        'make it night', 'add a red scarf'). The original is passed to the model as a
+        reference and kept; the result continues the original's flow, with its aspect ratio
+        unless told otherwise. Counts against the monthly allowance."""
+
         async def work(call: Call) -> CallToolResult:
             source = await images.resolve_ref(call.session, call.project, image)
             ratio, template = await _edit_defaults(call, source)
-            result = await generation.create(
-                call.rt,
-                call.session,
-                call.project,
+            return await _generate(
+                call,
                 generation.GenerationInput(
                     prompt=instruction,
                     aspect_ratio=aspectRatio or ratio,
@@ -234,28 +227,20 @@ def register(server: MCPServer, rt: Runtime) -> None:
                     flow_alias=flowAlias,
                     source="mcp",
                 ),
-                flow_id=await _flow_for(call, flowId, False, source.flow_id),
+                await _flow_for(call, flowId, False, source.flow_id),
+                f"Edited {image}",
             )
-            return await _generated(call, result, f"Edited {image}")
 
         return await run(rt, ctx, work, rate_limited=True)
 
-    @server.tool(
-        name="enhance_prompt",
-        title="Enhance a prompt",
-        description=(
-            "Show what the prompt enhancer would send to the image model for this prompt "
-            "(translated to English, rewritten for the template and aspect ratio), without "
-            "generating. Free, but rate limited like generations."
-        ),
-        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False),
-    )
+    @tool(server, "Enhance a prompt", READS)
     async def enhance_prompt(
-        ctx: Context,
-        prompt: Prompt,
-        template: Template = None,
-        aspectRatio: AspectRatio = None,
+        ctx: Context, prompt: Prompt, template: Template = None, aspectRatio: AspectRatio = None
     ) -> Annotated[CallToolResult, EnhanceOut]:
+        """Show what the prompt enhancer would send to the image model for this prompt
+        (translated to English, rewritten for the template and aspect ratio), without
+        generating. Free, but rate limited like generations."""
+
         async def work(call: Call) -> CallToolResult:
             # As `POST /enhance`: no template is general, no aspect ratio 1:1.
             made = await enhance.enhance(call.rt, prompt, template, aspectRatio or "1:1")
@@ -264,16 +249,11 @@ def register(server: MCPServer, rt: Runtime) -> None:
 
         return await run(rt, ctx, work, rate_limited=True)
 
-    @server.tool(
-        name="get_usage",
-        title="Usage and limits",
-        description=(
-            "The project's plan, generations used and remaining this month, when the allowance "
-            "resets, the rate limit and storage used."
-        ),
-        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False),
-    )
+    @tool(server, "Usage and limits", READS)
     async def get_usage(ctx: Context) -> Annotated[CallToolResult, UsageOut]:
+        """The project's plan, generations used and remaining this month, when the allowance
+        resets, the rate limit and storage used."""
+
         async def work(call: Call) -> CallToolResult:
             report = await usage.report(call.session, call.project, call.rt.settings)
             return tool_result("Usage", report)

@@ -12,6 +12,7 @@ import json
 import re
 import shlex
 from dataclasses import dataclass
+from string import Template
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -113,12 +114,27 @@ def curl(where: Where, body: dict[str, Any]) -> str:
     )
 
 
+# What every SDK snippet starts with: the client, its key from the environment.
+_PY_CLIENT = Template("""\
+import os
+
+from banatie_sdk import Banatie
+
+client = Banatie(api_key=os.environ["BANATIE_API_KEY"], base_url=$base)
+""")
+_JS_CLIENT = Template("""\
+import { Banatie } from "@banatie/sdk";
+
+const client = new Banatie({ apiKey: process.env.BANATIE_API_KEY, baseUrl: $base });
+""")
+
+
 def _py_client(where: Where) -> str:
-    return (
-        "import os\n\n"
-        "from banatie_sdk import Banatie\n\n"
-        f'client = Banatie(api_key=os.environ["BANATIE_API_KEY"], base_url={where.api_base!r})\n'
-    )
+    return _PY_CLIENT.substitute(base=repr(where.api_base))
+
+
+def _js_client(where: Where) -> str:
+    return _JS_CLIENT.substitute(base=_js(where.api_base))
 
 
 def python_sdk(where: Where, body: dict[str, Any]) -> str:
@@ -132,14 +148,6 @@ def python_sdk(where: Where, body: dict[str, Any]) -> str:
         _py_client(where)
         + f"generation = client.generations.create(\n    {call},\n)\n"
         + "print(generation.output_image.storage_url)\n"
-    )
-
-
-def _js_client(where: Where) -> str:
-    return (
-        'import { Banatie } from "@banatie/sdk";\n\n'
-        "const client = new Banatie({ apiKey: process.env.BANATIE_API_KEY, "
-        f"baseUrl: {_js(where.api_base)} }});\n"
     )
 
 
@@ -220,18 +228,10 @@ def _alt(image: ImageOut) -> str:
 
 
 def _srcset(where: Where, image: ImageOut, fmt: str) -> str:
-    return ", ".join(
-        presets.transform_url(
-            where.cdn_base,
-            where.organization,
-            where.project,
-            image.id,
-            f"w={w}&format={fmt}",
-            where.signing_key,
-        )
-        + f" {w}w"
-        for w in presets.srcset_widths(image.width)
-    )
+    return presets.srcset(
+        where.cdn_base, where.organization, where.project, image.id, image.width,
+        where.signing_key, fmt=fmt,
+    )  # fmt: skip
 
 
 def html_snippets(where: Where, image: ImageOut) -> list[Snippet]:

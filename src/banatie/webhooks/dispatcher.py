@@ -25,6 +25,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from banatie import ssrf
+from banatie.concurrency.poller import Poller
 from banatie.db.base import utcnow
 from banatie.db.transactions import unit_of_work
 from banatie.observability import metrics
@@ -38,12 +39,14 @@ BATCH = 20
 USER_AGENT = "Banatie-Webhooks/1"
 
 
-class Dispatcher:
+class Dispatcher(Poller):
+    task_name = "banatie-webhook-dispatcher"
+    what = "webhook dispatcher"
+    log = log
+
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
-        self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
 
     @property
@@ -51,40 +54,17 @@ class Dispatcher:
         """How long a claim keeps other dispatchers off a delivery: longer than any attempt."""
         return self.settings.webhook_timeout_seconds * 2 + 5
 
+    @property
+    def poll_seconds(self) -> float:
+        return self.settings.webhook_poll_seconds
+
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._wake = asyncio.Event()
-            self._task = asyncio.create_task(self._run(), name="banatie-webhook-dispatcher")
-
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await super().stop()
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
-
-    async def wake(self) -> None:
-        """Look at the outbox now (after a commit that added deliveries)."""
-        if self._wake is not None:
-            self._wake.set()
-
-    async def _run(self) -> None:
-        assert self._wake is not None
-        while True:
-            try:
-                await self.drain_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a database hiccup must not kill the dispatcher
-                log.exception("webhook dispatcher: pass failed; retrying at the next poll")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.webhook_poll_seconds)
-            self._wake.clear()
 
     # -- one pass --------------------------------------------------------------------------
 

@@ -91,7 +91,9 @@ async def redeliver(
     """Send a failed (or cancelled, or succeeded) delivery again, with the same `webhook-id`
     and a fresh set of retries."""
     delivery = await service.get_delivery(session, project, delivery_id)
-    return ok(present_delivery(await service.redeliver(session, delivery, runtime.webhooks.wake)))
+    return ok(
+        present_delivery(await service.redeliver(session, delivery, runtime.webhooks.on_commit))
+    )
 
 
 @router.get("/{webhook_id}")

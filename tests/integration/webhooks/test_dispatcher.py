@@ -39,7 +39,7 @@ async def emit(runtime: Runtime, project: str, count: int = 1, wake: bool = True
                 project_id=project,
                 event_type="generation.succeeded",
                 data={"id": f"gen-{n}", "status": "success"},
-                wake=runtime.webhooks.wake if wake else None,
+                wake=runtime.webhooks.on_commit if wake else None,
             )
 
 

@@ -47,22 +47,17 @@ _NAMED_COLOURS: Final[dict[str, RGBA]] = {
 
 _HEX_RE: Final = re.compile(r"[0-9a-f]+")
 
-# Parameter name -> canonical name. Keys are matched case-insensitively.
+_CANONICAL: Final = (
+    "w", "h", "mode", "scale", "anchor", "c.gravity", "dpr", "format", "quality", "bgcolor",
+    *EFFECT_PARAMS,
+)  # fmt: skip
+# Parameter name -> canonical name: each canonical name, and the longer spellings it takes.
+# Keys are matched case-insensitively.
 _ALIASES: Final[dict[str, str]] = {
-    "w": "w",
+    **{name: name for name in _CANONICAL},
     "width": "w",
-    "h": "h",
     "height": "h",
-    "mode": "mode",
-    "scale": "scale",
-    "anchor": "anchor",
-    "c.gravity": "c.gravity",
-    "dpr": "dpr",
-    "format": "format",
     "fmt": "format",
-    "quality": "quality",
-    "bgcolor": "bgcolor",
-    **{name: name for name in EFFECT_PARAMS},
 }
 #: Every transformation parameter name (lower case, aliases included).
 TRANSFORM_PARAMS: Final = frozenset(_ALIASES)

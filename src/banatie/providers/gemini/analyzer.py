@@ -23,7 +23,7 @@ from typing import Any
 
 from google.genai import types
 
-from banatie.providers.gemini.client import GeminiAdapter, GeminiClient
+from banatie.providers.gemini.client import GeminiAdapter, GeminiClient, answer_schema, text_field
 from banatie.providers.gemini.families import TextCapabilities
 from banatie.providers.gemini.models import ResolvedModel
 from banatie.providers.ports import AnalysisRequest, AssetAnalysis, AssetAnalyzer
@@ -42,9 +42,8 @@ MAX_DESCRIPTION_CHARS = 500
 MAX_TAGS = 12
 MAX_TAG_CHARS = 40
 
-RESPONSE_SCHEMA = types.Schema(
-    type=types.Type.OBJECT,
-    properties={
+RESPONSE_SCHEMA = answer_schema(
+    {
         "focalPoint": types.Schema(
             type=types.Type.ARRAY,
             description="The point of main visual interest as [y, x], each normalised to 0-1000.",
@@ -52,20 +51,14 @@ RESPONSE_SCHEMA = types.Schema(
             min_items=2,
             max_items=2,
         ),
-        "altText": types.Schema(
-            type=types.Type.STRING, description="Alt text for screen readers, at most 125 chars."
-        ),
-        "description": types.Schema(
-            type=types.Type.STRING, description="One sentence describing the image."
-        ),
+        "altText": text_field("Alt text for screen readers, at most 125 chars."),
+        "description": text_field("One sentence describing the image."),
         "tags": types.Schema(
             type=types.Type.ARRAY,
             items=types.Schema(type=types.Type.STRING),
             description="3 to 10 short lowercase tags.",
         ),
-    },
-    required=["focalPoint", "altText", "description", "tags"],
-    property_ordering=["focalPoint", "altText", "description", "tags"],
+    }
 )
 
 SYSTEM_INSTRUCTION = """\

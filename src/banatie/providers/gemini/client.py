@@ -316,6 +316,18 @@ class GeminiClient:
 # ----------------------------------------------------------------------------- request helpers
 
 
+def answer_schema(properties: dict[str, types.Schema]) -> types.Schema:
+    """The JSON object a call answers: every property required, in the order given."""
+    names = list(properties)
+    return types.Schema(
+        type=types.Type.OBJECT, properties=properties, required=names, property_ordering=names
+    )
+
+
+def text_field(description: str) -> types.Schema:
+    return types.Schema(type=types.Type.STRING, description=description)
+
+
 def json_request(
     capabilities: TextCapabilities,
     *,

@@ -15,7 +15,7 @@ from typing import Any
 from google.genai import types
 
 from banatie.providers.errors import ProviderError
-from banatie.providers.gemini.client import GeminiAdapter
+from banatie.providers.gemini.client import GeminiAdapter, answer_schema, text_field
 from banatie.providers.gemini.families import TextCapabilities
 from banatie.providers.gemini.models import ResolvedModel
 from banatie.providers.ports import TEMPLATES, EnhancedPrompt, EnhancementRequest
@@ -25,24 +25,16 @@ logger = logging.getLogger("banatie.providers.gemini")
 ALIAS_PATTERN = re.compile(r"(?:^|\s)(@[\w-]+)")
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
 
-RESPONSE_SCHEMA = types.Schema(
-    type=types.Type.OBJECT,
-    properties={
-        "enhancedPrompt": types.Schema(
-            type=types.Type.STRING,
-            description="The rewritten prompt, in English, ready for the image model.",
+RESPONSE_SCHEMA = answer_schema(
+    {
+        "enhancedPrompt": text_field(
+            "The rewritten prompt, in English, ready for the image model."
         ),
-        "detectedLanguage": types.Schema(
-            type=types.Type.STRING,
-            description="ISO 639-1 code of the language the original prompt was written in.",
+        "detectedLanguage": text_field(
+            "ISO 639-1 code of the language the original prompt was written in."
         ),
-        "rationale": types.Schema(
-            type=types.Type.STRING,
-            description="One or two sentences on what was changed and why.",
-        ),
-    },
-    required=["enhancedPrompt", "detectedLanguage", "rationale"],
-    property_ordering=["enhancedPrompt", "detectedLanguage", "rationale"],
+        "rationale": text_field("One or two sentences on what was changed and why."),
+    }
 )
 
 BASE_INSTRUCTION = """\
