@@ -26,6 +26,7 @@ from banatie.accounts.auth import key_from_headers
 from banatie.db.base import utcnow
 from banatie.edge import send_error
 from banatie.idempotency import repository
+from banatie.openai_compat.errors import openai_error
 from banatie.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,30 @@ REPLAYED: Final = (b"idempotent-replayed", b"true")
 
 def _sane(key: str) -> bool:
     return 0 < len(key) <= 255 and key.isprintable() and key.isascii()
+
+
+async def _refuse(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    status: int,
+    message: str,
+    code: str,
+    *,
+    param: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """A refusal in the shape of the API the request is for: OpenAI's under `/openai/` (its
+    clients read `error.type`), Banatie's envelope elsewhere."""
+    if scope["path"].startswith("/openai/"):
+        await openai_error(status, message, code, param=param, headers=headers)(
+            scope, receive, send
+        )
+        return
+    raw = [
+        (name.encode("latin-1"), value.encode("latin-1")) for name, value in (headers or {}).items()
+    ]
+    await send_error(send, status, message, code, {"param": param} if param else None, raw)
 
 
 class IdempotentPosts:
@@ -64,12 +89,14 @@ class IdempotentPosts:
             await self.app(scope, receive, send)
             return
         if not _sane(key):
-            await send_error(
+            await _refuse(
+                scope,
+                receive,
                 send,
                 400,
                 "Idempotency-Key must be 1 to 255 printable ASCII characters",
                 "VALIDATION_ERROR",
-                {"param": "Idempotency-Key"},
+                param="Idempotency-Key",
             )
             return
         body = await _read_body(receive)
@@ -88,16 +115,20 @@ class IdempotentPosts:
             abandoned_after=ABANDONED_AFTER,
         )
         if isinstance(claim, repository.InUse):
-            await send_error(
+            await _refuse(
+                scope,
+                receive,
                 send,
                 409,
                 "a request with this Idempotency-Key is still running; retry when it is done",
                 "IDEMPOTENCY_KEY_IN_USE",
-                headers=[(b"retry-after", b"1")],
+                headers={"retry-after": "1"},
             )
             return
         if isinstance(claim, repository.Reused):
-            await send_error(
+            await _refuse(
+                scope,
+                receive,
                 send,
                 422,
                 "this Idempotency-Key was used for a different request (method, URL or body); "

@@ -125,6 +125,37 @@ async def test_answers_that_say_try_again_are_not_kept(
     assert again.status_code == 400 and again.headers["Idempotent-Replayed"] == "true"
 
 
+async def test_refusals_under_openai_speak_openais_shape(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    """OpenAI's clients read `error.type`: the key's refusals there come in OpenAI's shape."""
+    headers = {"Authorization": f"Bearer {keys.project}", "Idempotency-Key": "o-1"}
+    first = await client.post(
+        "/openai/v1/images/generations", headers=headers, json={"prompt": "a cat"}
+    )
+    assert first.status_code == 200, first.text
+    other = await client.post(
+        "/openai/v1/images/generations", headers=headers, json={"prompt": "a dog"}
+    )
+    assert other.status_code == 422
+    assert other.json() == {
+        "error": {
+            "message": "this Idempotency-Key was used for a different request (method, URL or "
+            "body); use a new key for a new request",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": "idempotency_key_reused",
+        }
+    }
+    malformed = await client.post(
+        "/openai/v1/images/generations",
+        headers={**headers, "Idempotency-Key": "x" * 256},
+        json={"prompt": "a cat"},
+    )
+    assert malformed.status_code == 400
+    assert malformed.json()["error"]["param"] == "Idempotency-Key"
+
+
 async def test_a_malformed_key_is_a_400(client: httpx.AsyncClient, keys: Keys) -> None:
     response = await post(client, keys, "x" * 256, {"prompt": "a fox"})
     assert response.status_code == 400
