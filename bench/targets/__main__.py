@@ -3,7 +3,7 @@ its peer, both measured in this run, on this machine.
 
 Servers, all on 127.0.0.1, started by the benchmark and stopped at its end:
 
-* **Banatie**: `banatie serve --no-access-log`, every other option its default (one worker per
+* **Banatie**: `banatie serve`, every option its default (one worker per
   core), SQLite and local blobs in a temp folder, signed URLs;
 * **Banatie on granian**: the same app and data under granian's ASGI server, same workers;
 * **thumbor** 7.8 (own venv, file loader and file result storage, one process per core);
