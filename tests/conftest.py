@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -93,14 +94,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+def app_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    """The test app's settings (no .env, blobs under tmp_path, the test client's base URL), with
+    a test's own overrides."""
+    return Settings(
+        **{
+            "_env_file": None,
+            "data_dir": tmp_path / "var",
+            "database_url": database_url,
+            "public_base_url": "http://testserver",
+            **overrides,
+        }
+    )
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        _env_file=None,
-        data_dir=tmp_path / "var",
-        database_url=database_url,
-        public_base_url="http://testserver",
-    )
+    return app_settings(database_url, tmp_path)
 
 
 @pytest.fixture

@@ -8,17 +8,15 @@ import httpx
 import pytest
 
 from banatie.settings import Settings
-from tests.conftest import Keys
+from tests.conftest import Keys, app_settings
 
 
 @pytest.fixture
 def settings(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Settings:
     """The shared settings; a test may pass another Free rate limit as an indirect param."""
-    return Settings(
-        _env_file=None,
-        data_dir=tmp_path / "var",
-        database_url=database_url,
-        public_base_url="http://testserver",
+    return app_settings(
+        database_url,
+        tmp_path,
         free_rate_limit=getattr(request, "param", "10/minute"),
     )
 

@@ -15,17 +15,16 @@ from sqlalchemy import func, select
 
 from banatie.generation.models import Generation
 from banatie.settings import Settings
+from tests.conftest import app_settings
 
 BROWSER_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
 
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        _env_file=None,
-        data_dir=tmp_path / "var",
-        database_url=database_url,
-        public_base_url="http://testserver",
+    return app_settings(
+        database_url,
+        tmp_path,
         free_monthly_generations=1000,
         free_rate_limit="1000/minute",
         live_ip_rate_limit="1000/hour",

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from banatie.app import create_app
 from banatie.db.transactions import unit_of_work
 from banatie.settings import Settings
-from tests.conftest import Keys
+from tests.conftest import Keys, app_settings
 from tests.support.synthesizers import FailingSynthesizer
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -24,11 +24,9 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 
 @pytest.fixture(params=["memory", "redis"])
 def settings(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        _env_file=None,
-        data_dir=tmp_path / "var",
-        database_url=database_url,
-        public_base_url="http://testserver",
+    return app_settings(
+        database_url,
+        tmp_path,
         free_monthly_generations=4,
         free_rate_limit="100/minute",
         redis_url=REDIS_URL if request.param == "redis" else None,

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from banatie.app import create_app
 from banatie.settings import Settings
-from tests.conftest import Keys
+from tests.conftest import Keys, app_settings
 from tests.support.webhook_receiver import Receiver, running_receiver
 
 HOOKS = "/api/v1/webhooks"
@@ -21,11 +21,9 @@ HOOKS = "/api/v1/webhooks"
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        _env_file=None,
-        data_dir=tmp_path / "var",
-        database_url=database_url,
-        public_base_url="http://testserver",
+    return app_settings(
+        database_url,
+        tmp_path,
         fetch_private_urls=True,
         webhook_retry_seconds="0.2,0.2,0.2",
         webhook_timeout_seconds=2.0,
