@@ -18,11 +18,13 @@ import logging
 from datetime import timedelta
 from typing import Final
 
+import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from banatie.accounts.auth import key_from_headers
+from banatie.accounts.keys import hash_key
 from banatie.db.base import utcnow
 from banatie.edge import send_error
 from banatie.idempotency import repository
@@ -39,6 +41,17 @@ MAX_KEPT_BODY: Final = 1024 * 1024
 NOT_KEPT: Final = frozenset({409, 429})
 KEPT_HEADERS: Final = ("content-type", "location")
 REPLAYED: Final = (b"idempotent-replayed", b"true")
+#: Bodies up to this size are hashed on the event loop; larger ones (uploads) in a thread.
+HASH_INLINE_BYTES: Final = 64 * 1024
+
+
+def _fingerprint(scope: Scope, body: bytes) -> str:
+    """What tells one request from another: SHA-256 of method, path, query and body."""
+    digest = hashlib.sha256()
+    for part in (scope["method"].encode(), scope["path"].encode(), scope["query_string"]):
+        digest.update(part + b"\0")
+    digest.update(body)
+    return digest.hexdigest()
 
 
 def _sane(key: str) -> bool:
@@ -100,16 +113,16 @@ class IdempotentPosts:
             )
             return
         body = await _read_body(receive)
-        digest = hashlib.sha256()
-        for part in (scope["method"].encode(), scope["path"].encode(), scope["query_string"]):
-            digest.update(part + b"\0")
-        digest.update(body)
+        if len(body) > HASH_INLINE_BYTES:  # an upload's megabytes: hash them off the event loop
+            fingerprint = await anyio.to_thread.run_sync(_fingerprint, scope, body)
+        else:
+            fingerprint = _fingerprint(scope, body)
         engine = self.runtime.engine
         claim = await repository.claim(
             engine,
-            hashlib.sha256(secret.encode()).hexdigest(),
+            hash_key(secret),
             key,
-            digest.hexdigest(),
+            fingerprint,
             now=utcnow(),
             keep=repository.KEEP,
             abandoned_after=ABANDONED_AFTER,

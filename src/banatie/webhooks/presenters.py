@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal, cast
+from typing import cast
 
 from banatie.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookSigningSecret
-from banatie.webhooks.schemas import DeliveryOut, SigningSecretOut, WebhookOut, WebhookWithSecret
-
-Status = Literal["pending", "succeeded", "failed", "cancelled"]
+from banatie.webhooks.schemas import (
+    DeliveryOut,
+    DeliveryStatus,
+    SigningSecretOut,
+    WebhookOut,
+    WebhookWithSecret,
+)
 
 
 def present_webhook(endpoint: WebhookEndpoint) -> WebhookOut:
@@ -37,7 +41,7 @@ def present_delivery(row: WebhookDelivery) -> DeliveryOut:
         url=row.url,
         message_id=row.message_id,
         event_type=row.event_type,
-        status=cast(Status, row.status),
+        status=cast(DeliveryStatus, row.status),
         attempts=row.attempts,
         last_attempt_at=row.last_attempt_at,
         last_status_code=row.last_status_code,

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter
 
 from banatie.deps import ProjectDep, RuntimeDep, SessionDep
@@ -19,6 +17,7 @@ from banatie.webhooks.presenters import (
 from banatie.webhooks.schemas import (
     DeletedWebhook,
     DeliveryOut,
+    DeliveryStatus,
     SigningSecretOut,
     WebhookCreate,
     WebhookOut,
@@ -27,8 +26,6 @@ from banatie.webhooks.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=ERROR_RESPONSES)
-
-DeliveryStatus = Literal["pending", "succeeded", "failed", "cancelled"]
 
 
 @router.post("", status_code=201)

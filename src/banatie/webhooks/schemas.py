@@ -10,11 +10,7 @@ from pydantic import Field
 from banatie.schemas import CamelModel, RequestModel
 
 EventType = Literal["generation.succeeded", "generation.failed", "batch.completed"]
-EVENT_TYPES: tuple[EventType, ...] = (
-    "generation.succeeded",
-    "generation.failed",
-    "batch.completed",
-)
+DeliveryStatus = Literal["pending", "succeeded", "failed", "cancelled"]
 _URL = "an http(s) URL on a public address; redirects are not followed"
 
 
@@ -68,7 +64,7 @@ class DeliveryOut(CamelModel):
     url: str | None
     message_id: str = Field(description="the `webhook-id` header, the same on every attempt")
     event_type: str
-    status: Literal["pending", "succeeded", "failed", "cancelled"]
+    status: DeliveryStatus
     attempts: int
     last_attempt_at: datetime | None
     last_status_code: int | None
