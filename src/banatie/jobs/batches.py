@@ -25,6 +25,8 @@ from banatie.webhooks import events
 from banatie.webhooks import service as webhooks
 
 STATUSES = ("pending", "processing", "success", "failed")
+# An item not finished yet: the batch waits for it.
+UNFINISHED = ("pending", "processing")
 
 
 async def submit(
@@ -101,7 +103,7 @@ async def present(session: AsyncSession, batch: Batch) -> BatchOut:
     counts = dict.fromkeys(STATUSES, 0)
     for item in items:
         counts[item.status] = counts.get(item.status, 0) + 1
-    unfinished = counts["pending"] + counts["processing"]
+    unfinished = sum(counts[name] for name in UNFINISHED)
     status = (
         "completed"
         if not unfinished
@@ -127,7 +129,7 @@ async def finish_stragglers(rt: Runtime) -> int:
     processes that run jobs. How many it completed."""
     unfinished = (
         select(Generation.id)
-        .where(Generation.batch_id == Batch.id, Generation.status.in_(("pending", "processing")))
+        .where(Generation.batch_id == Batch.id, Generation.status.in_(UNFINISHED))
         .exists()
     )
     async with unit_of_work(rt.sessionmaker) as session:
@@ -151,7 +153,7 @@ async def finish_if_done(rt: Runtime, session: AsyncSession, batch_id: str) -> B
     update gets the row), in the caller's transaction. The batch, when this call completed it."""
     left = await session.scalar(
         select(Generation.id)
-        .where(Generation.batch_id == batch_id, Generation.status.in_(("pending", "processing")))
+        .where(Generation.batch_id == batch_id, Generation.status.in_(UNFINISHED))
         .limit(1)
     )
     if left is not None:

@@ -149,12 +149,21 @@ async def reserve(
         # The reservation just added stays in the caller's transaction: the caller's unit of
         # work rolls back with this error.
         reset = next_reset(now)
-        raise QuotaExceeded(
+        raise _allowance_exceeded(
             f"monthly allowance of {limits.monthly_generations} generations on the "
             f"{limits.plan_name} plan is used up; it resets at {reset.isoformat()}",
-            details={"limit": "monthly_generations", "resetsAt": reset.isoformat()},
-            headers={"Retry-After": str(int((reset - now).total_seconds()) + 1)},
+            now,
         )
+
+
+def _allowance_exceeded(message: str, now: datetime, **details: object) -> QuotaExceeded:
+    """429 QUOTA_EXCEEDED for the monthly generation allowance: when it resets, Retry-After."""
+    reset = next_reset(now)
+    return QuotaExceeded(
+        message,
+        details={"limit": "monthly_generations", **details, "resetsAt": reset.isoformat()},
+        headers={"Retry-After": str(int((reset - now).total_seconds()) + 1)},
+    )
 
 
 async def check_storage(
@@ -275,15 +284,11 @@ async def check_allowance(
     )
     if count > remaining:
         reset = next_reset(now)
-        raise QuotaExceeded(
+        raise _allowance_exceeded(
             f"{count} generations asked, {remaining} left of the monthly allowance of "
             f"{limits.monthly_generations} on the {limits.plan_name} plan; nothing was queued "
             f"(it resets at {reset.isoformat()})",
-            details={
-                "limit": "monthly_generations",
-                "requested": count,
-                "remaining": remaining,
-                "resetsAt": reset.isoformat(),
-            },
-            headers={"Retry-After": str(int((reset - now).total_seconds()) + 1)},
+            now,
+            requested=count,
+            remaining=remaining,
         )
