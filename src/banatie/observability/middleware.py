@@ -82,6 +82,7 @@ class RequestObservability:
                 message["headers"] = [*headers, id_header]
             await send(message)
 
+        route: str | None = None
         metrics.HTTP_IN_PROGRESS.inc()
         try:
             with self._span(scope, info) as span:
@@ -96,12 +97,14 @@ class RequestObservability:
                         info.error_code = info.error_code or "INTERNAL_ERROR"
                     raise
                 finally:
+                    route = self.route_of(scope)  # once: a fast path's answer is matched here
                     if span is not None:
-                        _finish_span(span, scope, self.route_of(scope), status)
+                        _finish_span(span, scope, route, status)
         finally:
             metrics.HTTP_IN_PROGRESS.dec()
             duration = time.perf_counter() - started
-            route = self.route_of(scope)
+            if route is None:
+                route = self.route_of(scope)
             _count(scope["method"], route, status, duration, info, cache)
             self._log(scope, route, info, status, duration)
             context.end(token)
