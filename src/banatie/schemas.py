@@ -50,8 +50,11 @@ def from_row(model: type[M], row: object, **fields: Any) -> M:
     return model.model_validate({**values, **fields})
 
 
-#: `offset` of list routes: beyond it no database would page anyway (and SQLite's integers end).
-Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
+#: A page's largest `limit`, for the list routes and the MCP list tools alike.
+MAX_LIMIT = 100
+#: The largest `offset`: beyond it no database would page anyway (and SQLite's integers end).
+MAX_OFFSET = 1_000_000_000
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class PageRequest:
 
 
 def _page_request(
-    limit: Annotated[int, Query(ge=1, le=100)] = 20, offset: Offset = 0
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20, offset: Offset = 0
 ) -> PageRequest:
     return PageRequest(limit, offset)
 
@@ -107,15 +110,14 @@ def ok(data: T) -> Envelope[T]:
     return Envelope[T](data=data)
 
 
+def pagination(total: int, limit: int, offset: int, count: int) -> Pagination:
+    """The pagination of a page of `count` items (the list routes' and the MCP list tools')."""
+    return Pagination(total=total, limit=limit, offset=offset, has_more=offset + count < total)
+
+
 def page(items: list[T], *, total: int, at: PageRequest) -> ListEnvelope[T]:
     return ListEnvelope[T](
-        data=items,
-        pagination=Pagination(
-            total=total,
-            limit=at.limit,
-            offset=at.offset,
-            has_more=at.offset + len(items) < total,
-        ),
+        data=items, pagination=pagination(total, at.limit, at.offset, len(items))
     )
 
 

@@ -18,7 +18,6 @@ from banatie.generation.presenters import present_generations
 from banatie.images import service as images
 from banatie.images.presenters import present_image
 from banatie.live import admin, links, signing
-from banatie.live.cache_key import normalize_scope
 from banatie.live.schemas import LiveUrlRequest
 from banatie.namespaces import service as namespaces_service
 from banatie.providers.ports import TEMPLATES
@@ -138,7 +137,7 @@ async def regenerate_scope(scope: str, page: ProjectPageDep) -> Response:
     await quota.count_generation_request(
         session, page.project, runtime.settings, runtime.rate_limiter
     )
-    found = await admin.get_scope(session, page.project, normalize_scope(scope))
+    found = await admin.find_scope(session, page.project, scope)
     done, failed = await admin.regenerate_scope(runtime, session, page.project, found, None)
     notice = f"Regenerated {len(done)} image{'' if len(done) == 1 else 's'} of {found.slug}."
     error = "; ".join(f"{f.image_id}: {f.message}" for f in failed) or None

@@ -21,7 +21,7 @@ from banatie.live.schemas import LiveUrlOut, LiveUrlRequest
 from banatie.mcp import context, fetch
 from banatie.mcp.calls import READS, Call, run, tool
 from banatie.mcp.results import image_result, shown, tool_result
-from banatie.mcp.schemas import AliasResult, Deleted, ImageList, TransformResult, pagination
+from banatie.mcp.schemas import AliasResult, Deleted, ImageList, TransformResult
 from banatie.mcp.tools import (
     Alias,
     AspectRatio,
@@ -34,6 +34,7 @@ from banatie.mcp.tools import (
     Template,
 )
 from banatie.runtime import Runtime
+from banatie.schemas import pagination
 
 #: Upload fetches a URL outside the project; an alias moves (nothing is lost); delete destroys.
 FETCHES = ToolAnnotations(read_only_hint=False, open_world_hint=True)

@@ -14,11 +14,12 @@ from banatie.images import service as images
 from banatie.mcp import context
 from banatie.mcp.calls import READS, Call, run, tool
 from banatie.mcp.results import image_result, tool_result
-from banatie.mcp.schemas import FlowDetail, FlowList, NamespaceList, pagination
+from banatie.mcp.schemas import FlowDetail, FlowList, NamespaceList
 from banatie.mcp.tools import Limit, Offset
 from banatie.namespaces import service as namespaces
 from banatie.namespaces.presenters import present_namespace
 from banatie.runtime import Runtime
+from banatie.schemas import pagination
 
 
 def register(server: MCPServer, rt: Runtime) -> None:

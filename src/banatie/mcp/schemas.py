@@ -23,11 +23,6 @@ class GenerationResult(CamelModel):
     image: ImageResult
 
 
-def pagination(total: int, limit: int, offset: int, count: int) -> Pagination:
-    """The API's pagination of a page of `count` items."""
-    return Pagination(total=total, limit=limit, offset=offset, has_more=offset + count < total)
-
-
 class ImageList(CamelModel):
     images: list[ImageResult]
     pagination: Pagination

@@ -28,6 +28,7 @@ from banatie.providers.ports import ASPECT_RATIO_SIZES, TEMPLATES
 from banatie.quota import usage
 from banatie.quota.schemas import UsageOut
 from banatie.runtime import Runtime
+from banatie.schemas import MAX_LIMIT, MAX_OFFSET
 
 #: Every ratio some supported model offers; the active model's set is in `/api/info`, and a
 #: ratio it lacks is refused with VALIDATION_ERROR naming the ones it has.
@@ -93,8 +94,9 @@ Alias = Annotated[
 ]
 FlowAlias = Annotated[str | None, Field(description="Alias within the flow only, e.g. @draft.")]
 ImageRef = Annotated[str, Field(description="An image id or alias (@logo).")]
-Limit = Annotated[int, Field(ge=1, le=100)]
-Offset = Annotated[int, Field(ge=0, le=1_000_000_000)]
+#: A list tool's page: the same bounds as the list routes' `PageQuery`.
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
 
 
 async def _flow_for(
