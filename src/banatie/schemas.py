@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
@@ -10,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from banatie.db.paging import PageRequest
 from banatie.validation import unstorable
 
 T = TypeVar("T")
@@ -57,14 +57,6 @@ MAX_OFFSET = 1_000_000_000
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
-@dataclass(frozen=True)
-class PageRequest:
-    """Which page of a list a route was asked for."""
-
-    limit: int
-    offset: int
-
-
 def _page_request(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20, offset: Offset = 0
 ) -> PageRequest:
@@ -110,15 +102,15 @@ def ok(data: T) -> Envelope[T]:
     return Envelope[T](data=data)
 
 
-def pagination(total: int, limit: int, offset: int, count: int) -> Pagination:
-    """The pagination of a page of `count` items (the list routes' and the MCP list tools')."""
-    return Pagination(total=total, limit=limit, offset=offset, has_more=offset + count < total)
+def pagination(total: int, at: PageRequest, count: int) -> Pagination:
+    """The pagination of page `at` of `count` items (the list routes' and the MCP list tools')."""
+    return Pagination(
+        total=total, limit=at.limit, offset=at.offset, has_more=at.offset + count < total
+    )
 
 
 def page(items: list[T], *, total: int, at: PageRequest) -> ListEnvelope[T]:
-    return ListEnvelope[T](
-        data=items, pagination=pagination(total, at.limit, at.offset, len(items))
-    )
+    return ListEnvelope[T](data=items, pagination=pagination(total, at, len(items)))
 
 
 #: What each error status means here, for the OpenAPI document (codes in `error.code`).

@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from banatie.accounts import keys as key_material
 from banatie.accounts import repository
 from banatie.accounts.models import ApiKey, Organization, Project
-from banatie.db.base import utcnow
+from banatie.db.base import iso_z, utcnow
 from banatie.db.transactions import separate_transaction
 from banatie.errors import Forbidden, Unauthorized
 
@@ -95,11 +95,11 @@ async def authenticate(
     now = utcnow()
     if record.revoked_at is not None:
         raise Unauthorized(
-            f"API key revoked at {_iso(record.revoked_at)}", details={"reason": "revoked"}
+            f"API key revoked at {iso_z(record.revoked_at)}", details={"reason": "revoked"}
         )
     if record.expires_at is not None and record.expires_at <= now:
         raise Unauthorized(
-            f"API key expired at {_iso(record.expires_at)}", details={"reason": "expired"}
+            f"API key expired at {iso_z(record.expires_at)}", details={"reason": "expired"}
         )
     await tracker.record(record, now)
     return Principal(key=record, organization=record.organization, project=record.project)
@@ -109,7 +109,3 @@ def require_master(principal: Principal) -> Principal:
     if not principal.is_master:
         raise Forbidden("this route needs a master key")
     return principal
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")

@@ -76,9 +76,13 @@ async def signup(
         )
     except ApiError as exc:
         return page.refused(
-            exc, "signup.html", email=email, organization=organization,
-            min_password=MIN_PASSWORD_CHARS, next=_safe_next(next),
-        )  # fmt: skip
+            exc,
+            "signup.html",
+            email=email,
+            organization=organization,
+            min_password=MIN_PASSWORD_CHARS,
+            next=_safe_next(next),
+        )
     target = _safe_next(next)
     if target == "/console":
         target = f"/console/{created.organization.slug}/{created.project.slug}?welcome=1"
@@ -99,9 +103,13 @@ async def login(
     runtime = page.runtime
     try:
         user = await sessions.log_in(
-            page.session, runtime.settings, runtime.rate_limiter,
-            email=email, password=password, ip=_client_ip(page.request),
-        )  # fmt: skip
+            page.session,
+            runtime.settings,
+            runtime.rate_limiter,
+            email=email,
+            password=password,
+            ip=_client_ip(page.request),
+        )
     except ApiError as exc:
         return page.refused(exc, "login.html", email=email, next=_safe_next(next))
     return await _signed_in(page, user, _safe_next(next))

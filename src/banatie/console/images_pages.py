@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from banatie.console.context import ProjectPage, ProjectPageDep, project_page
 from banatie.console.web import ConsoleRoute, CsrfDep, FormText, PageDep, get_user, redirect
+from banatie.db.paging import PageRequest
 from banatie.errors import ValidationError
 from banatie.generation import service as generations
 from banatie.generation.presenters import present_result
@@ -17,6 +18,7 @@ from banatie.images import service as images
 from banatie.images.presenters import present_image
 from banatie.images.schemas import FocalPoint, ImageUpdate
 from banatie.namespaces import service as namespaces
+from banatie.namespaces.schemas import as_filter
 from banatie.providers.ports import TEMPLATES
 from banatie.quota import service as quota
 from banatie.snippets import render as snippets
@@ -35,12 +37,12 @@ SOURCES = ("generated", "uploaded", "openai")
 
 async def _aliased(page: ProjectPage) -> list[str]:
     """The project's aliases for the reference picker (from its latest images)."""
-    rows, _ = await images.list_images(page.session, page.project, limit=100, offset=0)
+    rows, _ = await images.list_images(page.session, page.project, PageRequest(100, 0))
     return sorted(image.alias for image in rows if image.alias)
 
 
 async def _namespace_slugs(page: ProjectPage) -> list[str]:
-    rows, _ = await namespaces.list_namespaces(page.session, page.project, limit=100, offset=0)
+    rows, _ = await namespaces.list_namespaces(page.session, page.project, PageRequest(100, 0))
     return [row.slug for row in rows]
 
 
@@ -141,11 +143,10 @@ async def gallery(
         rows, total = await images.list_images(
             page.session,
             page.project,
+            PageRequest(GALLERY_PAGE_SIZE, offset),
             flow_id=flow or None,
             source=source or None,
-            namespace=namespace or None,
-            limit=GALLERY_PAGE_SIZE,
-            offset=offset,
+            namespace=as_filter(namespace),
         )
     return page.render(
         "gallery.html",

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from banatie.console.context import ProjectPage, ProjectPageDep
 from banatie.console.web import ConsoleRoute, CsrfDep
+from banatie.db.paging import PageRequest
 from banatie.errors import ApiError
 from banatie.flows import manage as flows_service
 from banatie.flows.presenters import present_flows
@@ -39,11 +40,11 @@ async def usage(page: ProjectPageDep) -> Response:
 @router.get("/flows")
 async def flows(page: ProjectPageDep, flow: str | None = None) -> Response:
     session, runtime = page.session, page.runtime
-    rows, total = await flows_service.list_flows(session, page.project, limit=30, offset=0)
+    rows, total = await flows_service.list_flows(session, page.project, PageRequest(30, 0))
     steps = []
     if flow:
         found, _ = await generations.list_generations(
-            session, page.project, flow_id=flow, limit=100, offset=0
+            session, page.project, PageRequest(100, 0), flow_id=flow
         )
         # Oldest first, as the flow went.
         steps = await present_generations(
@@ -62,11 +63,11 @@ async def flows(page: ProjectPageDep, flow: str | None = None) -> Response:
 @router.get("/namespaces")
 async def namespaces(page: ProjectPageDep) -> Response:
     session = page.session
-    rows, _ = await namespaces_service.list_namespaces(session, page.project, limit=100, offset=0)
+    rows, _ = await namespaces_service.list_namespaces(session, page.project, PageRequest(100, 0))
     previews = {}
     for row in rows:
         found, count = await images.list_images(
-            session, page.project, namespace=row.slug, limit=PREVIEW_COUNT, offset=0
+            session, page.project, PageRequest(PREVIEW_COUNT, 0), namespace=row.slug
         )
         previews[row.slug] = (
             [present_image(image, page.project, page.runtime.settings) for image in found],
@@ -77,11 +78,11 @@ async def namespaces(page: ProjectPageDep) -> Response:
 
 async def _live_page(page: ProjectPage, status_code: int = 200, **context: object) -> Response:
     session, runtime = page.session, page.runtime
-    views, _ = await admin.list_scopes(session, page.project, limit=100, offset=0)
+    views, _ = await admin.list_scopes(session, page.project, PageRequest(100, 0))
     entries = {}
     for view in views:
         found, _ = await admin.list_images(
-            session, view.scope, status="ready", limit=PREVIEW_COUNT, offset=0
+            session, view.scope, PageRequest(PREVIEW_COUNT, 0), status="ready"
         )
         entries[view.scope.id] = [
             present_image(image, page.project, runtime.settings) for _, image in found if image

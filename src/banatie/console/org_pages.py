@@ -39,9 +39,13 @@ async def _projects(
 ) -> Response:
     projects = await users.projects_of(page.session, membership)
     return page.render(
-        "projects.html", status_code, membership=membership, org=membership.organization,
-        projects=projects, **context,
-    )  # fmt: skip
+        "projects.html",
+        status_code,
+        membership=membership,
+        org=membership.organization,
+        projects=projects,
+        **context,
+    )
 
 
 @router.get("/{org}")

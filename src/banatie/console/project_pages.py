@@ -44,9 +44,12 @@ async def create_key(
     error = None
     try:
         issued = await users.create_project_key(
-            page.session, page.membership, page.project,
-            name=name.strip() or None, expires_in_days=_days(expires_in_days),
-        )  # fmt: skip
+            page.session,
+            page.membership,
+            page.project,
+            name=name.strip() or None,
+            expires_in_days=_days(expires_in_days),
+        )
     except ValidationError as exc:  # checked before any write
         error = exc.message
     return page.render(

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
 from banatie.db.base import new_id, utcnow
+from banatie.db.paging import PageRequest
 from banatie.errors import ValidationError
 from banatie.flows import repository
 from banatie.flows.errors import FlowAliasNotFound, FlowNotFound
@@ -24,10 +25,10 @@ from banatie.validation import check_meta
 
 
 async def list_flows(
-    session: AsyncSession, project: Project, *, limit: int, offset: int
+    session: AsyncSession, project: Project, paging: PageRequest
 ) -> tuple[list[Flow], int]:
     """A page of the project's flows, the most recently changed first, and how many in all."""
-    return await repository.list_flows(session, project.id, limit=limit, offset=offset)
+    return await repository.list_flows(session, project.id, paging)
 
 
 async def get(session: AsyncSession, project: Project, flow_id: str) -> Flow:

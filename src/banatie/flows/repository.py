@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banatie.db.paging import fetch_page
+from banatie.db.paging import PageRequest, fetch_page, project_row
 from banatie.flows.models import Flow
 from banatie.generation.models import Generation
 from banatie.images.models import Image
@@ -22,19 +22,14 @@ class FlowStats:
 
 
 async def get(session: AsyncSession, project_id: str, flow_id: str) -> Flow | None:
-    result = await session.execute(
-        select(Flow).where(Flow.project_id == project_id, Flow.id == flow_id)
-    )
-    return result.scalar_one_or_none()
+    return await project_row(session, Flow, project_id, id=flow_id)
 
 
 async def list_flows(
-    session: AsyncSession, project_id: str, *, limit: int, offset: int
+    session: AsyncSession, project_id: str, paging: PageRequest
 ) -> tuple[list[Flow], int]:
     query = select(Flow).where(Flow.project_id == project_id)
-    return await fetch_page(
-        session, query, Flow.updated_at.desc(), Flow.id, limit=limit, offset=offset
-    )
+    return await fetch_page(session, query, Flow.updated_at.desc(), Flow.id, at=paging)
 
 
 async def stats(session: AsyncSession, flow_ids: list[str]) -> dict[str, FlowStats]:

@@ -36,9 +36,7 @@ async def list_flows(
     session: SessionDep, project: ProjectDep, paging: PageQuery
 ) -> ListEnvelope[FlowOut]:
     """The project's flows, the most recently changed first."""
-    flows, total = await manage.list_flows(
-        session, project, limit=paging.limit, offset=paging.offset
-    )
+    flows, total = await manage.list_flows(session, project, paging)
     items = await present_flows(session, project, flows)
     return page(items, total=total, at=paging)
 
@@ -73,7 +71,7 @@ async def list_flow_generations(
 ) -> ListEnvelope[GenerationOut]:
     """The flow's generations, the latest first."""
     rows, total = await generation_service.list_generations(
-        session, project, flow_id=flow.id, limit=paging.limit, offset=paging.offset
+        session, project, paging, flow_id=flow.id
     )
     items = await present_generations(session, runtime.settings, project, rows)
     return page(items, total=total, at=paging)
@@ -84,9 +82,7 @@ async def list_flow_images(
     flow: FlowDep, runtime: RuntimeDep, session: SessionDep, project: ProjectDep, paging: PageQuery
 ) -> ListEnvelope[ImageOut]:
     """The flow's images (generated and uploaded), the latest first."""
-    rows, total = await images.list_images(
-        session, project, flow_id=flow.id, limit=paging.limit, offset=paging.offset
-    )
+    rows, total = await images.list_images(session, project, paging, flow_id=flow.id)
     items = [present_image(image, project, runtime.settings) for image in rows]
     return page(items, total=total, at=paging)
 

@@ -9,8 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
 from banatie.generation.models import Generation
-from banatie.generation.presenters import present_generation
-from banatie.images import repository as image_repository
+from banatie.generation.presenters import present_one
 from banatie.images.models import Image
 from banatie.settings import Settings
 from banatie.webhooks import events
@@ -36,9 +35,7 @@ async def finished(
     project = await session.get(Project, generation.project_id)
     if project is None:
         return
-    if output is None and generation.output_image_id:
-        output = await image_repository.get(session, project.id, generation.output_image_id)
-    data = present_generation(settings, project, generation, output)
+    data = await present_one(session, settings, project, generation, output)
     await events.queue(
         session,
         to,

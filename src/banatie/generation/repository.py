@@ -2,43 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.db.base import utcnow
-from banatie.db.paging import fetch_page
+from banatie.db.paging import PageRequest, fetch_page, given, project_row
 from banatie.generation.models import Generation
+from banatie.images.repository import WorkFilters
 
 
 async def get(session: AsyncSession, project_id: str, generation_id: str) -> Generation | None:
-    result = await session.execute(
-        select(Generation).where(
-            Generation.project_id == project_id, Generation.id == generation_id
-        )
-    )
-    return result.scalar_one_or_none()
+    return await project_row(session, Generation, project_id, id=generation_id)
+
+
+class Filters(WorkFilters, total=False):
+    status: str | None
 
 
 async def list_generations(
-    session: AsyncSession,
-    project_id: str,
-    *,
-    flow_id: str | None,
-    status: str | None,
-    limit: int,
-    offset: int,
-    namespace: str | None = None,
+    session: AsyncSession, project_id: str, paging: PageRequest, **filters: Unpack[Filters]
 ) -> tuple[list[Generation], int]:
-    query = select(Generation).where(Generation.project_id == project_id)
-    if namespace is not None:
-        query = query.where(Generation.namespace == namespace)
-    if flow_id is not None:
-        query = query.where(Generation.flow_id == flow_id)
-    if status is not None:
-        query = query.where(Generation.status == status)
-    return await fetch_page(
-        session, query, Generation.created_at.desc(), Generation.id, limit=limit, offset=offset
-    )
+    query = select(Generation).filter_by(project_id=project_id, **given(**filters))
+    return await fetch_page(session, query, Generation.created_at.desc(), Generation.id, at=paging)
 
 
 async def claim(session: AsyncSession, generation_id: str) -> bool:

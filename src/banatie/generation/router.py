@@ -18,6 +18,7 @@ from banatie.generation.schemas import (
     GenerationUpdate,
 )
 from banatie.jobs import service as jobs
+from banatie.namespaces.schemas import NamespaceQuery
 from banatie.path_rows import GenerationDep
 from banatie.quota import service as quota
 from banatie.quota.deps import GENERATES
@@ -94,16 +95,10 @@ async def list_generations(
     paging: PageQuery,
     flow_id: Annotated[str | None, Query(alias="flowId")] = None,
     status: Literal["pending", "processing", "success", "failed"] | None = None,
-    namespace: Annotated[str | None, Query(description="a namespace slug")] = None,
+    namespace: NamespaceQuery = None,
 ) -> ListEnvelope[GenerationOut]:
     rows, total = await service.list_generations(
-        session,
-        project,
-        flow_id=flow_id,
-        status=status,
-        namespace=namespace,
-        limit=paging.limit,
-        offset=paging.offset,
+        session, project, paging, flow_id=flow_id, status=status, namespace=namespace
     )
     items = await present_generations(session, runtime.settings, project, rows)
     return page(items, total=total, at=paging)

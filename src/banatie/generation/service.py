@@ -13,13 +13,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
 from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
+from banatie.db.paging import PageRequest
 from banatie.errors import ApiError, ValidationError
 from banatie.flows import memory
 from banatie.flows import service as flows
@@ -27,6 +28,7 @@ from banatie.flows.models import Flow
 from banatie.generation import pipeline, references, repository, request
 from banatie.generation.errors import GenerationInProgress, GenerationNotFound
 from banatie.generation.models import Generation
+from banatie.generation.repository import Filters
 from banatie.images import repository as image_repository
 from banatie.images import service as images
 from banatie.images.aliases import is_uuid, normalize_alias
@@ -297,25 +299,10 @@ async def regenerate(
 
 
 async def list_generations(
-    session: AsyncSession,
-    project: Project,
-    *,
-    flow_id: str | None = None,
-    status: str | None = None,
-    namespace: str | None = None,
-    limit: int,
-    offset: int,
+    session: AsyncSession, project: Project, paging: PageRequest, **filters: Unpack[Filters]
 ) -> tuple[list[Generation], int]:
     """A page of the project's generations, the latest first, and how many match in all."""
-    return await repository.list_generations(
-        session,
-        project.id,
-        flow_id=flow_id,
-        status=status,
-        limit=limit,
-        offset=offset,
-        namespace=namespaces.as_filter(namespace),
-    )
+    return await repository.list_generations(session, project.id, paging, **filters)
 
 
 async def get(session: AsyncSession, project: Project, generation_id: str) -> Generation:

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypedDict, Unpack
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banatie.db.paging import fetch_page
+from banatie.db.paging import PageRequest, fetch_page, given, project_row
 from banatie.delivery.models import ImageVariant
 from banatie.images.models import Image
 
 
 async def get(session: AsyncSession, project_id: str, image_id: str) -> Image | None:
-    result = await session.execute(
-        select(Image).where(Image.project_id == project_id, Image.id == image_id)
-    )
-    return result.scalar_one_or_none()
+    return await project_row(session, Image, project_id, id=image_id)
 
 
 async def get_by_alias(session: AsyncSession, project_id: str, alias: str) -> Image | None:
@@ -46,26 +44,23 @@ async def list_aliased(session: AsyncSession, project_id: str, *, limit: int) ->
     return list(rows.all())
 
 
+class WorkFilters(TypedDict, total=False):
+    """What lists of a project's images and of its generations are both narrowed to (absent
+    or None: any)."""
+
+    flow_id: str | None
+    namespace: str | None
+
+
+class Filters(WorkFilters, total=False):
+    source: str | None
+
+
 async def list_images(
-    session: AsyncSession,
-    project_id: str,
-    *,
-    flow_id: str | None,
-    source: str | None,
-    limit: int,
-    offset: int,
-    namespace: str | None = None,
+    session: AsyncSession, project_id: str, paging: PageRequest, **filters: Unpack[Filters]
 ) -> tuple[list[Image], int]:
-    query = select(Image).where(Image.project_id == project_id)
-    if namespace is not None:
-        query = query.where(Image.namespace == namespace)
-    if flow_id is not None:
-        query = query.where(Image.flow_id == flow_id)
-    if source is not None:
-        query = query.where(Image.source == source)
-    return await fetch_page(
-        session, query, Image.created_at.desc(), Image.id, limit=limit, offset=offset
-    )
+    query = select(Image).filter_by(project_id=project_id, **given(**filters))
+    return await fetch_page(session, query, Image.created_at.desc(), Image.id, at=paging)
 
 
 async def first_and_last_in_flow(

@@ -17,6 +17,7 @@ from banatie.images.schemas import (
     ImageOut,
     ImageUpdate,
 )
+from banatie.namespaces.schemas import NamespaceQuery
 from banatie.path_rows import ImageDep
 from banatie.schemas import ERROR_RESPONSES, Envelope, ListEnvelope, PageQuery, errors, ok, page
 from banatie.snippets import render as snippets
@@ -67,16 +68,10 @@ async def list_images(
     paging: PageQuery,
     flow_id: Annotated[str | None, Query(alias="flowId")] = None,
     source: Literal["generated", "uploaded", "openai"] | None = None,
-    namespace: Annotated[str | None, Query(description="a namespace slug")] = None,
+    namespace: NamespaceQuery = None,
 ) -> ListEnvelope[ImageOut]:
     images, total = await service.list_images(
-        session,
-        project,
-        flow_id=flow_id,
-        source=source,
-        namespace=namespace,
-        limit=paging.limit,
-        offset=paging.offset,
+        session, project, paging, flow_id=flow_id, source=source, namespace=namespace
     )
     items = [present_image(image, project, runtime.settings) for image in images]
     return page(items, total=total, at=paging)

@@ -6,13 +6,14 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
 from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
+from banatie.db.paging import PageRequest
 from banatie.delivery.state import Delivery
 from banatie.delivery.urls import storage_key
 from banatie.errors import StorageDown, StorageError, ValidationError
@@ -22,6 +23,7 @@ from banatie.images.aliases import is_uuid, normalize_alias
 from banatie.images.cleanup import ImageCleanup
 from banatie.images.errors import AliasConflict, ImageNotFound
 from banatie.images.models import Image
+from banatie.images.repository import Filters
 from banatie.images.schemas import ImageUpdate
 from banatie.imaging.probe import InvalidImage, probe, verify_decodes
 from banatie.namespaces import service as namespaces
@@ -37,25 +39,10 @@ log = logging.getLogger(__name__)
 
 
 async def list_images(
-    session: AsyncSession,
-    project: Project,
-    *,
-    flow_id: str | None = None,
-    source: str | None = None,
-    namespace: str | None = None,
-    limit: int,
-    offset: int,
+    session: AsyncSession, project: Project, paging: PageRequest, **filters: Unpack[Filters]
 ) -> tuple[list[Image], int]:
     """A page of the project's images, the latest first, and how many match in all."""
-    return await repository.list_images(
-        session,
-        project.id,
-        flow_id=flow_id,
-        source=source,
-        limit=limit,
-        offset=offset,
-        namespace=namespaces.as_filter(namespace),
-    )
+    return await repository.list_images(session, project.id, paging, **filters)
 
 
 async def list_aliased(session: AsyncSession, project: Project, *, limit: int) -> list[Image]:

@@ -170,10 +170,11 @@ async def finish_if_done(rt: Runtime, session: AsyncSession, batch_id: str) -> B
     batch = await session.get(Batch, batch_id, populate_existing=True)
     if batch is not None:
         shown = await present(session, batch)
-        await events.record_batch_completed(
+        await events.record(
             session,
             project_id=batch.project_id,
-            batch=shown.model_dump(mode="json", by_alias=True),
+            event_type="batch.completed",
+            data=shown.model_dump(mode="json", by_alias=True),
             webhook_url=batch.webhook_url,
             wake=rt.webhooks.on_commit,
         )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banatie.accounts.models import Project
 from banatie.db import transactions
 from banatie.db.base import utcnow
+from banatie.db.paging import PageRequest
 from banatie.db.transactions import unit_of_work
 from banatie.errors import ApiError
 from banatie.generation import repository as generation_repository
@@ -73,9 +74,9 @@ async def view(session: AsyncSession, scope: LiveScope) -> ScopeView:
 
 
 async def list_scopes(
-    session: AsyncSession, project: Project, *, limit: int, offset: int
+    session: AsyncSession, project: Project, paging: PageRequest
 ) -> tuple[list[ScopeView], int]:
-    scopes, total = await repository.list_scopes(session, project.id, limit=limit, offset=offset)
+    scopes, total = await repository.list_scopes(session, project.id, paging)
     stats = await repository.scope_stats(session, [scope.id for scope in scopes])
     return [ScopeView(scope, *stats.get(scope.id, (0, None))) for scope in scopes], total
 
@@ -161,11 +162,9 @@ def _forget(rt: Runtime, session: AsyncSession, keys: list[str]) -> None:
 
 
 async def list_images(
-    session: AsyncSession, scope: LiveScope, *, status: str | None, limit: int, offset: int
+    session: AsyncSession, scope: LiveScope, paging: PageRequest, *, status: str | None
 ) -> tuple[list[tuple[LiveEntry, Image | None]], int]:
-    return await repository.list_entries(
-        session, scope.id, status=status, limit=limit, offset=offset
-    )
+    return await repository.list_entries(session, scope.id, paging, status=status)
 
 
 async def find_image(session: AsyncSession, scope: LiveScope, ref: str) -> LiveEntry:

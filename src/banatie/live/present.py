@@ -14,6 +14,7 @@ from banatie.live.policy import policy
 from banatie.live.schemas import LiveImageOut, LiveSettingsOut, ScopeOut
 from banatie.live.signing import live_path
 from banatie.runtime import Runtime
+from banatie.schemas import from_row
 
 
 def scope_url(rt: Runtime, project: Project, slug: str) -> str:
@@ -52,23 +53,13 @@ def entry(
     rt: Runtime, project: Project, scope: str, row: LiveEntry, image: Image | None
 ) -> LiveImageOut:
     live = _entry_request(row, scope)
-    return LiveImageOut(
-        id=row.id,
+    return from_row(
+        LiveImageOut,
+        row,
         scope=scope,
-        status=row.status,
-        prompt=row.prompt,
-        aspect_ratio=row.aspect_ratio,
         template=live.template,
-        auto_enhance=row.auto_enhance,
-        namespace=row.namespace,
         live_url=scope_url(rt, project, scope) + "?" + urlencode(live.query(), quote_via=quote),
-        generation_id=row.generation_id,
-        image_id=row.image_id,
         image=present_image(image, project, rt.settings) if image is not None else None,
-        error_code=row.error_code,
-        error_message=row.error_message,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
     )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from banatie.accounts.models import Organization, Project
 from banatie.db.base import Base, new_id, utcnow
-from banatie.db.paging import fetch_page
+from banatie.db.paging import PageRequest, fetch_page, given
 from banatie.images.models import Image
 from banatie.live.models import LiveEntry, LiveScope, LiveSettings
 from banatie.live.state import CachedImage, ProjectRef
@@ -156,10 +156,10 @@ async def lock_scope(session: AsyncSession, scope_id: str) -> None:
 
 
 async def list_scopes(
-    session: AsyncSession, project_id: str, *, limit: int, offset: int
+    session: AsyncSession, project_id: str, paging: PageRequest
 ) -> tuple[list[LiveScope], int]:
     query = select(LiveScope).where(LiveScope.project_id == project_id)
-    return await fetch_page(session, query, LiveScope.slug, limit=limit, offset=offset)
+    return await fetch_page(session, query, LiveScope.slug, at=paging)
 
 
 async def scope_stats(
@@ -279,18 +279,16 @@ async def release(session: AsyncSession, entry_id: str, owner: str) -> None:
 
 
 async def list_entries(
-    session: AsyncSession, scope_id: str, *, status: str | None, limit: int, offset: int
+    session: AsyncSession, scope_id: str, paging: PageRequest, *, status: str | None
 ) -> tuple[list[tuple[LiveEntry, Image | None]], int]:
-    query = select(LiveEntry).where(LiveEntry.scope_id == scope_id)
-    if status is not None:
-        query = query.where(LiveEntry.status == status)
+    query = select(LiveEntry).filter_by(scope_id=scope_id, **given(status=status))
     total = await session.execute(select(func.count()).select_from(query.subquery()))
     rows = await session.execute(
         query.add_columns(Image)
         .outerjoin(Image, Image.id == LiveEntry.image_id)
         .order_by(LiveEntry.created_at.desc(), LiveEntry.id)
-        .limit(limit)
-        .offset(offset)
+        .limit(paging.limit)
+        .offset(paging.offset)
     )
     return [(row[0], row[1]) for row in rows.all()], int(total.scalar_one())
 

@@ -57,9 +57,7 @@ async def create_scope(
 async def list_scopes(
     runtime: RuntimeDep, session: SessionDep, project: ProjectDep, paging: PageQuery
 ) -> ListEnvelope[ScopeOut]:
-    views, total = await admin.list_scopes(
-        session, project, limit=paging.limit, offset=paging.offset
-    )
+    views, total = await admin.list_scopes(session, project, paging)
     items = [present.scope(runtime, project, view) for view in views]
     return page(items, total=total, at=paging)
 
@@ -99,9 +97,7 @@ async def list_scope_images(
     status: Literal["ready", "pending", "failed"] | None = None,
 ) -> ListEnvelope[LiveImageOut]:
     scope = await admin.find_scope(session, project, slug)
-    rows, total = await admin.list_images(
-        session, scope, status=status, limit=paging.limit, offset=paging.offset
-    )
+    rows, total = await admin.list_images(session, scope, paging, status=status)
     items = [present.entry(runtime, project, scope.slug, entry, image) for entry, image in rows]
     return page(items, total=total, at=paging)
 

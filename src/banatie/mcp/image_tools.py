@@ -11,6 +11,7 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from banatie.db.base import new_id
+from banatie.db.paging import PageRequest
 from banatie.delivery import presets
 from banatie.delivery.params import Anchor, FormatParam, Mode, TransformError
 from banatie.errors import ValidationError
@@ -125,13 +126,13 @@ def register(server: MCPServer, rt: Runtime) -> None:
         """The project's images, newest first, with their URLs, sizes and aliases."""
 
         async def work(call: Call) -> CallToolResult:
+            at = PageRequest(limit, offset)
             rows, total = await images.list_images(
-                call.session, call.project, flow_id=flowId, source=source, limit=limit,
-                offset=offset,
-            )  # fmt: skip
+                call.session, call.project, at, flow_id=flowId, source=source
+            )
             result = ImageList(
                 images=[image_result(call.rt, call.project, row) for row in rows],
-                pagination=pagination(total, limit, offset, len(rows)),
+                pagination=pagination(total, at, len(rows)),
             )
             return tool_result(f"{len(rows)} of {total} images", result)
 
@@ -225,9 +226,13 @@ def register(server: MCPServer, rt: Runtime) -> None:
             settings = call.rt.settings
             ref = found.alias if byAlias and found.alias else found.id
             url = presets.transform_url(
-                settings.delivery_base_url, call.project.organization.slug, call.project.slug,
-                ref, query, settings.delivery_signing_key,
-            )  # fmt: skip
+                settings.delivery_base_url,
+                call.project.organization.slug,
+                call.project.slug,
+                ref,
+                query,
+                settings.delivery_signing_key,
+            )
             alt = html.escape(found.alt_text or "", quote=True)
             size = "".join(f' {n}="{v}"' for n, v in (("width", width), ("height", height)) if v)
             result = TransformResult(

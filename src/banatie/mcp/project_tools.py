@@ -7,6 +7,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import Field
 
+from banatie.db.paging import PageRequest
 from banatie.errors import NotFound
 from banatie.flows import manage as flows
 from banatie.flows.presenters import present_flow, present_flows
@@ -32,11 +33,10 @@ def register(server: MCPServer, rt: Runtime) -> None:
         flowId to generate_image to continue it."""
 
         async def work(call: Call) -> CallToolResult:
-            rows, total = await flows.list_flows(
-                call.session, call.project, limit=limit, offset=offset
-            )
+            at = PageRequest(limit, offset)
+            rows, total = await flows.list_flows(call.session, call.project, at)
             items = await present_flows(call.session, call.project, rows)
-            result = FlowList(flows=items, pagination=pagination(total, limit, offset, len(items)))
+            result = FlowList(flows=items, pagination=pagination(total, at, len(items)))
             return tool_result(f"{len(items)} of {total} flows", result)
 
         return await run(rt, ctx, work)
@@ -62,13 +62,12 @@ def register(server: MCPServer, rt: Runtime) -> None:
                     code="FLOW_NOT_FOUND",
                 )
             flow = await flows.get(call.session, call.project, wanted)
-            rows, total = await images.list_images(
-                call.session, call.project, flow_id=flow.id, limit=limit, offset=0
-            )
+            at = PageRequest(limit, 0)
+            rows, total = await images.list_images(call.session, call.project, at, flow_id=flow.id)
             result = FlowDetail(
                 flow=await present_flow(call.session, call.project, flow),
                 images=[image_result(call.rt, call.project, row) for row in rows],
-                pagination=pagination(total, limit, 0, len(rows)),
+                pagination=pagination(total, at, len(rows)),
             )
             return tool_result(f"Flow {flow.id}: {total} images", result)
 
@@ -84,12 +83,11 @@ def register(server: MCPServer, rt: Runtime) -> None:
         banatie://namespaces/{slug} is the full style guide."""
 
         async def work(call: Call) -> CallToolResult:
-            rows, total = await namespaces.list_namespaces(
-                call.session, call.project, limit=limit, offset=offset
-            )
+            at = PageRequest(limit, offset)
+            rows, total = await namespaces.list_namespaces(call.session, call.project, at)
             result = NamespaceList(
                 namespaces=[present_namespace(row) for row in rows],
-                pagination=pagination(total, limit, offset, len(rows)),
+                pagination=pagination(total, at, len(rows)),
             )
             return tool_result(f"{len(rows)} of {total} namespaces", result)
 

@@ -16,6 +16,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import ListResourcesResult, PaginatedRequestParams, Resource
 
+from banatie.db.paging import PageRequest
 from banatie.errors import ApiError, NotFound
 from banatie.images import service as images
 from banatie.mcp.calls import Call, caller, description_of, headers_of
@@ -48,7 +49,7 @@ async def project_resources(rt: Runtime, headers: Mapping[str, str]) -> list[Res
                 for row in rows
             ]
             styles, _ = await namespaces.list_namespaces(
-                call.session, call.project, limit=MAX_LISTED, offset=0
+                call.session, call.project, PageRequest(MAX_LISTED, 0)
             )
             listed += [
                 Resource(
@@ -221,6 +222,9 @@ def register(server: MCPServer, rt: Runtime) -> None:
         names = [name.strip() for name in icons.split(",") if name.strip()] or ["home"]
         first = names[0]
         return ICONS.format(
-            icons=", ".join(names), first=first, first_slug=_slug(first), style=style,
+            icons=", ".join(names),
+            first=first,
+            first_slug=_slug(first),
+            style=style,
             template=template,
-        )  # fmt: skip
+        )

@@ -28,7 +28,7 @@ from banatie.providers.ports import ASPECT_RATIO_SIZES, TEMPLATES
 from banatie.quota import usage
 from banatie.quota.schemas import UsageOut
 from banatie.runtime import Runtime
-from banatie.schemas import MAX_LIMIT, MAX_OFFSET
+from banatie.schemas import MAX_LIMIT, MAX_OFFSET, from_row
 
 #: Every ratio some supported model offers; the active model's set is in `/api/info`, and a
 #: ratio it lacks is refused with VALIDATION_ERROR naming the ones it has.
@@ -116,14 +116,10 @@ async def _generate(
     result = await generation.create(call.rt, call.session, call.project, request, flow_id=flow_id)
     gen, image = result.generation, result.image
     assert image is not None  # a successful generation has its image
-    data = GenerationResult(
+    data = from_row(
+        GenerationResult,
+        gen,
         generation_id=gen.id,
-        flow_id=gen.flow_id,
-        status=gen.status,
-        prompt=gen.prompt,
-        original_prompt=gen.original_prompt,
-        aspect_ratio=gen.aspect_ratio,
-        template=gen.template,
         referenced_images=[ref["id"] for ref in gen.referenced_images or []],
         alias_moved_from=result.alias_moved_from,
         image=image_result(call.rt, call.project, image),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banatie.db.paging import fetch_page
+from banatie.db.paging import PageRequest, fetch_page, project_row
 from banatie.generation.models import Generation
 from banatie.images.models import Image
 from banatie.live.models import LiveEntry
@@ -13,17 +13,14 @@ from banatie.namespaces.models import Namespace
 
 
 async def get(session: AsyncSession, project_id: str, slug: str) -> Namespace | None:
-    result = await session.execute(
-        select(Namespace).where(Namespace.project_id == project_id, Namespace.slug == slug)
-    )
-    return result.scalar_one_or_none()
+    return await project_row(session, Namespace, project_id, slug=slug)
 
 
 async def list_namespaces(
-    session: AsyncSession, project_id: str, *, limit: int, offset: int
+    session: AsyncSession, project_id: str, paging: PageRequest
 ) -> tuple[list[Namespace], int]:
     query = select(Namespace).where(Namespace.project_id == project_id)
-    return await fetch_page(session, query, Namespace.slug, limit=limit, offset=offset)
+    return await fetch_page(session, query, Namespace.slug, at=paging)
 
 
 async def release_members(session: AsyncSession, project_id: str, slug: str) -> int:

@@ -34,9 +34,7 @@ async def list_namespaces(
     session: SessionDep, project: ProjectDep, paging: PageQuery
 ) -> ListEnvelope[NamespaceOut]:
     """The project's namespaces, by slug."""
-    rows, total = await service.list_namespaces(
-        session, project, limit=paging.limit, offset=paging.offset
-    )
+    rows, total = await service.list_namespaces(session, project, paging)
     return page([present_namespace(row) for row in rows], total=total, at=paging)
 
 

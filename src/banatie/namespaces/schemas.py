@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from fastapi import Query
+from pydantic import AfterValidator, Field
 
 from banatie.schemas import CamelModel, RequestModel
+
+
+def as_filter(raw: str | None) -> str | None:
+    """A `namespace` filter as typed: its slug, spelled as stored (None: no filter)."""
+    return raw.strip().lower().lstrip("@") if raw and raw.strip() else None
+
+
+#: A list route's `namespace` query: the slug spelled as stored (None, blank: no filter).
+NamespaceQuery = Annotated[
+    str | None, Query(description="a namespace slug"), AfterValidator(as_filter)
+]
 
 _SLUG = "a-z, 0-9, '-' and '_', starting with a letter or digit, at most 63 characters"
 

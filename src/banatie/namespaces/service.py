@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from banatie.accounts.models import Project
 from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
+from banatie.db.paging import PageRequest
 from banatie.delivery.state import Delivery
 from banatie.errors import ValidationError
 from banatie.images import repository as images
@@ -47,16 +48,11 @@ def normalize_slug(raw: str, field: str = "namespace") -> str:
     return slug
 
 
-def as_filter(raw: str | None) -> str | None:
-    """A list route's `namespace` query: its slug, spelled as stored (None: no filter)."""
-    return raw.strip().lower().lstrip("@") if raw and raw.strip() else None
-
-
 async def list_namespaces(
-    session: AsyncSession, project: Project, *, limit: int, offset: int
+    session: AsyncSession, project: Project, paging: PageRequest
 ) -> tuple[list[Namespace], int]:
     """A page of the project's namespaces, by slug, and how many in all."""
-    return await repository.list_namespaces(session, project.id, limit=limit, offset=offset)
+    return await repository.list_namespaces(session, project.id, paging)
 
 
 async def get(session: AsyncSession, project: Project, slug: str) -> Namespace:

@@ -229,9 +229,14 @@ def _alt(image: ImageOut) -> str:
 
 def _srcset(where: Where, image: ImageOut, fmt: str) -> str:
     return presets.srcset(
-        where.cdn_base, where.organization, where.project, image.id, image.width,
-        where.signing_key, fmt=fmt,
-    )  # fmt: skip
+        where.cdn_base,
+        where.organization,
+        where.project,
+        image.id,
+        image.width,
+        where.signing_key,
+        fmt=fmt,
+    )
 
 
 def html_snippets(where: Where, image: ImageOut) -> list[Snippet]:

@@ -3,8 +3,9 @@ session so the rows commit (or roll back) with the change they report.
 
 Other features call these from the transaction that makes the change: the generation pipeline
 when a generation reaches `success` or `failed`, batches when the last item of one finishes
-(`record_batch_completed`). Targets: the project's enabled endpoints whose event filter takes
-the event, and the request's own `webhookUrl` (signed with the project's signing secret)."""
+(`batch.completed`, its data the batch as `GET /api/v1/batches/{id}` shows it). Targets: the
+project's enabled endpoints whose event filter takes the event, and the request's own
+`webhookUrl` (signed with the project's signing secret)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.db import transactions
-from banatie.db.base import new_id, utcnow
+from banatie.db.base import iso_z, new_id, utcnow
 from banatie.webhooks import repository, signing
 from banatie.webhooks.models import WebhookDelivery
 from banatie.webhooks.schemas import EventType
@@ -68,7 +69,7 @@ async def queue(
     message_id = new_message_id()
     payload = {
         "type": event_type,
-        "timestamp": now.isoformat().replace("+00:00", "Z"),
+        "timestamp": iso_z(now),
         "data": data,
     }
     for target in to:
@@ -106,23 +107,3 @@ async def record(
     to = await targets(session, project_id, event_type, webhook_url)
     await queue(session, to, project_id=project_id, event_type=event_type, data=data, wake=wake)
     return len(to)
-
-
-async def record_batch_completed(
-    session: AsyncSession,
-    *,
-    project_id: str,
-    batch: dict[str, Any],
-    webhook_url: str | None = None,
-    wake: Wake | None = None,
-) -> int:
-    """`batch.completed`, with `batch` (the batch as `GET /api/v1/batches/{id}` shows it) as
-    its data; call it in the transaction that finishes the batch's last item."""
-    return await record(
-        session,
-        project_id=project_id,
-        event_type="batch.completed",
-        data=batch,
-        webhook_url=webhook_url,
-        wake=wake,
-    )

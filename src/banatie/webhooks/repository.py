@@ -4,34 +4,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.db.base import utcnow
-from banatie.db.paging import fetch_page
+from banatie.db.paging import PageRequest, fetch_page, given, project_row
 from banatie.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookSigningSecret
 
 
 async def get_endpoint(
     session: AsyncSession, project_id: str, endpoint_id: str
 ) -> WebhookEndpoint | None:
-    result = await session.execute(
-        select(WebhookEndpoint).where(
-            WebhookEndpoint.project_id == project_id, WebhookEndpoint.id == endpoint_id
-        )
-    )
-    return result.scalar_one_or_none()
+    return await project_row(session, WebhookEndpoint, project_id, id=endpoint_id)
 
 
 async def list_endpoints(
-    session: AsyncSession, project_id: str, *, limit: int, offset: int
+    session: AsyncSession, project_id: str, paging: PageRequest
 ) -> tuple[list[WebhookEndpoint], int]:
     query = select(WebhookEndpoint).where(WebhookEndpoint.project_id == project_id)
     order = (WebhookEndpoint.created_at, WebhookEndpoint.id)
-    return await fetch_page(session, query, *order, limit=limit, offset=offset)
+    return await fetch_page(session, query, *order, at=paging)
 
 
 async def enabled_endpoints(session: AsyncSession, project_id: str) -> list[WebhookEndpoint]:
@@ -61,30 +56,22 @@ async def ensure_signing_secret(session: AsyncSession, project_id: str, secret: 
 async def get_delivery(
     session: AsyncSession, project_id: str, delivery_id: str
 ) -> WebhookDelivery | None:
-    result = await session.execute(
-        select(WebhookDelivery).where(
-            WebhookDelivery.project_id == project_id, WebhookDelivery.id == delivery_id
-        )
-    )
-    return result.scalar_one_or_none()
+    return await project_row(session, WebhookDelivery, project_id, id=delivery_id)
+
+
+class DeliveryFilters(TypedDict, total=False):
+    """What a delivery log is narrowed to (absent or None: any)."""
+
+    endpoint_id: str | None
+    status: str | None
 
 
 async def list_deliveries(
-    session: AsyncSession,
-    project_id: str,
-    *,
-    endpoint_id: str | None,
-    status: str | None,
-    limit: int,
-    offset: int,
+    session: AsyncSession, project_id: str, paging: PageRequest, **filters: Unpack[DeliveryFilters]
 ) -> tuple[list[WebhookDelivery], int]:
-    query = select(WebhookDelivery).where(WebhookDelivery.project_id == project_id)
-    if endpoint_id is not None:
-        query = query.where(WebhookDelivery.endpoint_id == endpoint_id)
-    if status is not None:
-        query = query.where(WebhookDelivery.status == status)
+    query = select(WebhookDelivery).filter_by(project_id=project_id, **given(**filters))
     order = (WebhookDelivery.created_at.desc(), WebhookDelivery.id)
-    return await fetch_page(session, query, *order, limit=limit, offset=offset)
+    return await fetch_page(session, query, *order, at=paging)
 
 
 # -- the dispatcher's side ----------------------------------------------------------------

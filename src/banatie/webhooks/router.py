@@ -45,9 +45,7 @@ async def create_webhook(
 async def list_webhooks(
     session: SessionDep, project: ProjectDep, paging: PageQuery
 ) -> ListEnvelope[WebhookOut]:
-    rows, total = await service.list_endpoints(
-        session, project, limit=paging.limit, offset=paging.offset
-    )
+    rows, total = await service.list_endpoints(session, project, paging)
     return page([present_webhook(row) for row in rows], total=total, at=paging)
 
 
@@ -75,9 +73,7 @@ async def list_all_deliveries(
     status: DeliveryStatus | None = None,
 ) -> ListEnvelope[DeliveryOut]:
     """Every delivery of the project (endpoints' and `webhookUrl`s'), newest first."""
-    rows, total = await service.list_deliveries(
-        session, project, endpoint=None, status=status, limit=paging.limit, offset=paging.offset
-    )
+    rows, total = await service.list_deliveries(session, project, paging, status=status)
     return page([present_delivery(row) for row in rows], total=total, at=paging)
 
 
@@ -145,6 +141,6 @@ async def list_webhook_deliveries(
     status or error, and when a pending one is attempted next."""
     endpoint = await service.get(session, project, webhook_id)
     rows, total = await service.list_deliveries(
-        session, project, endpoint=endpoint, status=status, limit=paging.limit, offset=paging.offset
+        session, project, paging, endpoint_id=endpoint.id, status=status
     )
     return page([present_delivery(row) for row in rows], total=total, at=paging)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +11,7 @@ from banatie import ssrf
 from banatie.accounts.models import Project
 from banatie.db import transactions
 from banatie.db.base import new_id, utcnow
+from banatie.db.paging import PageRequest
 from banatie.settings import Settings
 from banatie.webhooks import repository, signing
 from banatie.webhooks.errors import (
@@ -20,6 +21,7 @@ from banatie.webhooks.errors import (
 )
 from banatie.webhooks.events import Wake
 from banatie.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookSigningSecret
+from banatie.webhooks.repository import DeliveryFilters
 
 
 async def check_target(settings: Settings, url: str, *, field: str = "url") -> None:
@@ -63,9 +65,9 @@ async def get(session: AsyncSession, project: Project, endpoint_id: str) -> Webh
 
 
 async def list_endpoints(
-    session: AsyncSession, project: Project, *, limit: int, offset: int
+    session: AsyncSession, project: Project, paging: PageRequest
 ) -> tuple[list[WebhookEndpoint], int]:
-    return await repository.list_endpoints(session, project.id, limit=limit, offset=offset)
+    return await repository.list_endpoints(session, project.id, paging)
 
 
 async def update(
@@ -117,22 +119,10 @@ async def rotate_signing_secret(session: AsyncSession, project: Project) -> Webh
 
 
 async def list_deliveries(
-    session: AsyncSession,
-    project: Project,
-    *,
-    endpoint: WebhookEndpoint | None,
-    status: str | None,
-    limit: int,
-    offset: int,
+    session: AsyncSession, project: Project, paging: PageRequest, **filters: Unpack[DeliveryFilters]
 ) -> tuple[list[WebhookDelivery], int]:
-    return await repository.list_deliveries(
-        session,
-        project.id,
-        endpoint_id=endpoint.id if endpoint is not None else None,
-        status=status,
-        limit=limit,
-        offset=offset,
-    )
+    """A page of the project's deliveries, the latest first, and how many match in all."""
+    return await repository.list_deliveries(session, project.id, paging, **filters)
 
 
 async def get_delivery(

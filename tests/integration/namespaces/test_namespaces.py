@@ -199,11 +199,16 @@ async def test_lists_filter_by_namespace_and_uploads_join_one(
         "/api/v1/images", headers=keys.headers(), params={"namespace": "brand"}
     )
     assert {i["id"] for i in images.json()["data"]} == {made["outputImage"]["id"], logo["id"]}
+    # The filter is the slug however it is spelled: any case, with or without `@`.
     generations = await client.get(
-        "/api/v1/generations", headers=keys.headers(), params={"namespace": "brand"}
+        "/api/v1/generations", headers=keys.headers(), params={"namespace": " @Brand "}
     )
     assert [g["id"] for g in generations.json()["data"]] == [made["id"]]
     assert generations.json()["pagination"]["total"] == 1
+    everything = await client.get(
+        "/api/v1/generations", headers=keys.headers(), params={"namespace": " "}
+    )
+    assert everything.json()["pagination"]["total"] == 2
 
 
 async def test_delete_keeps_images_and_generations_without_the_namespace(
