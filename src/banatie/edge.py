@@ -33,6 +33,15 @@ CDN_EXPOSED: Final = (
     "ETag, Last-Modified, X-Cache-Status, X-Image-Id, X-Generation-Id, X-Scope, X-Variant-Cache,"
     " X-Request-ID"
 )
+NOSNIFF: Final = ((b"x-content-type-options", b"nosniff"),)
+#: What :class:`ResponseHeaders` adds to every `/cdn` answer.
+CDN_HEADERS: Final = (
+    *NOSNIFF,
+    (b"content-security-policy", CDN_CSP.encode()),
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-expose-headers", CDN_EXPOSED.encode()),
+    (b"cross-origin-resource-policy", b"cross-origin"),
+)
 API_EXPOSED: Final = (
     "Retry-After",
     "X-RateLimit-Limit",
@@ -155,14 +164,7 @@ class ResponseHeaders:
         if cdn and scope["method"] == "OPTIONS":
             await self._cdn_options(scope, send)
             return
-        extra = [(b"x-content-type-options", b"nosniff")]
-        if cdn:
-            extra += [
-                (b"content-security-policy", CDN_CSP.encode()),
-                (b"access-control-allow-origin", b"*"),
-                (b"access-control-expose-headers", CDN_EXPOSED.encode()),
-                (b"cross-origin-resource-policy", b"cross-origin"),
-            ]
+        extra = CDN_HEADERS if cdn else NOSNIFF
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -35,6 +35,12 @@ def record(message: str, *args: object, **extra: object) -> logging.LogRecord:
         "fetching /cdn/acme/site/img/abc?w=400&exp=1767225600&sig=Jx4TfQ9mZxw0aRkq",
         "s3://bucket?endpoint=http://minio:9000&secret_access_key=minio-very-secret",
         "webhook-signature: v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=",
+        # Query names in any case, and the non-ASCII letters case-insensitive patterns take
+        # (the Kelvin sign for "k").
+        "GET /cdn/acme/site/img/abc?w=400&SIG=Jx4TfQ9mZxw0aRkq 200",
+        "GET /x?Access_Token=Jx4TfQ9mZxw0aRkq 200",
+        "GET /x?api_\u212aey=Jx4TfQ9mZxw0aRkq 200",
+        "GET /x?a=1&signature=Jx4TfQ9mZxw0aRkq",
     ],
 )
 def test_secret_shapes_are_scrubbed(line: str) -> None:
@@ -63,6 +69,21 @@ def test_header_values_are_scrubbed_whatever_their_case_and_shape(line: str) -> 
 def test_an_access_line_keeps_its_words_and_loses_its_signature() -> None:
     line = "GET /cdn/acme/site/img/abc?w=400&format=webp&sig=Jx4TfQ9mZxw0aRkq 200 0.4 ms"
     assert Scrubber(["a-signing-key-123"])(line) == line.replace("Jx4TfQ9mZxw0aRkq", REDACTED)
+
+
+def test_a_line_without_secrets_is_left_as_it_is() -> None:
+    line = "GET /cdn/acme/site/live/hero?prompt=a%20key%20to%20the%20city&w=400 200 0.3 ms"
+    assert Scrubber(["a-signing-key-123"])(line) == line
+
+
+def test_text_lines_show_the_time_of_each_record() -> None:
+    """The formatter makes the time text once a second: each line still shows its own."""
+    formatter = make_formatter("text")
+    plain = logging.Formatter("%(asctime)s", "%Y-%m-%d %H:%M:%S")
+    for created in (1767225600.1, 1767225600.9, 1767225601.0, 1767225599.5, 1767312000.0):
+        rec = record("tick")
+        rec.created = created
+        assert formatter.format(rec).startswith(plain.format(rec) + " WARNING"), created
 
 
 def test_a_keys_display_prefix_stays_and_ordinary_words_are_left_alone() -> None:
