@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -327,10 +328,33 @@ def start_uvicorn(
 ) -> Server:
     """The same app and data dir on uvicorn (`banatie serve`'s server before granian), same
     workers and libvips threads: the peer of `banatie serve` in the server comparison."""
+    from banatie.observability.logs import logging_config
+
     port = free_port()
     env = serve_env(workdir, port, extra_env)
     env["BANATIE_CPU_WORKERS"] = str(max(1, (os.cpu_count() or 1) // workers))
-    return run_uvicorn(env, port, workers=workers, log=workdir / "uvicorn.log")
+    # As `serve` configured uvicorn: its logging (one access line a request, banatie.access),
+    # uvicorn's access log off, nobody's X-Forwarded-For believed.
+    log_config = workdir / "uvicorn-logging.json"
+    log_config.write_text(json.dumps(logging_config("text", "INFO")))
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "banatie.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-config",
+        str(log_config),
+        "--no-proxy-headers",
+    ]
+    return spawn("uvicorn", command, env, port, log=workdir / "uvicorn.log")
 
 
 # -- ipx 3 ------------------------------------------------------------------------------------
