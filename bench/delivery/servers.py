@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -289,7 +289,7 @@ async def warm(base_url: str, paths: list[str], concurrency: int = 4) -> None:
         await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-# -- `banatie serve`, as a user starts it; the same app under granian -------------------------
+# -- `banatie serve`, as a user starts it; the same app under uvicorn -------------------------
 
 
 def serve_env(workdir: Path, port: int, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -323,23 +323,38 @@ def start_serve(workdir: Path, *, extra_env: dict[str, str] | None = None) -> Se
     )
 
 
-def start_granian(
+def start_uvicorn(
     workdir: Path, *, workers: int, extra_env: dict[str, str] | None = None
 ) -> Server:
-    """The same app (`banatie.app:create_app`) on granian's ASGI server, same workers and data
-    dir; granian is installed into the project's venv from PyPI on first use."""
-    if importlib.util.find_spec("granian") is None:  # not a project dependency
-        print("installing granian (pip install granian, first run only) ...", flush=True)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "-q", "granian"],
-            check=True,
-            capture_output=True,
-        )
+    """The same app and data dir on uvicorn (`banatie serve`'s server before granian), same
+    workers and libvips threads: the peer of `banatie serve` in the server comparison."""
+    from banatie.observability.logs import logging_config
+
     port = free_port()
     env = serve_env(workdir, port, extra_env)
     env["BANATIE_CPU_WORKERS"] = str(max(1, (os.cpu_count() or 1) // workers))
-    program = ["granian", "--interface", "asgi", "--factory", "banatie.app:create_app"]
-    return _asgi_server("granian", program, env, port, workers=workers, log=workdir / "g.log")
+    # As `serve` configured uvicorn: its logging (one access line a request, banatie.access),
+    # uvicorn's access log off, nobody's X-Forwarded-For believed.
+    log_config = workdir / "uvicorn-logging.json"
+    log_config.write_text(json.dumps(logging_config("text", "INFO")))
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "banatie.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-config",
+        str(log_config),
+        "--no-proxy-headers",
+    ]
+    return spawn("uvicorn", command, env, port, log=workdir / "uvicorn.log")
 
 
 # -- ipx 3 ------------------------------------------------------------------------------------

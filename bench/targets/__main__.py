@@ -5,18 +5,19 @@ Servers, all on 127.0.0.1, started by the benchmark and stopped at its end:
 
 * **Banatie**: `banatie serve`, every option its default (one worker per
   core), SQLite and local blobs in a temp folder, signed URLs;
-* **Banatie on granian**: the same app and data under granian's ASGI server, same workers;
+* **Banatie on uvicorn**: the same app and data under uvicorn, same workers (the server
+  `banatie serve` ran before granian: its hits are measured in the same rounds);
 * **thumbor** 7.8 (own venv, file loader and file result storage, one process per core);
 * **ipx 3** (npm, in bench/ipx; node + sharp/libvips, one process as `ipx serve` runs it);
 * **nginx** serving the very bytes Banatie serves, as static files (the limit for hits).
 
 Phases: hits at 64 connections (wrk), interleaved rounds; misses at 32 connections where every
 request is a new image (each path requested once), and where every request is a new variant of
-one image (the srcset case); the RSS of all Banatie processes idle and during the misses; granian
-against uvicorn on the hits; what `import banatie.app` costs a worker; AVIF effort against time
-and bytes for a 1600 px variant. Prints each target with its ratio and writes
-bench/results/targets.json. `--quick` keeps every phase short (about 3 minutes); the default
-takes about 6.
+one image (the srcset case); the RSS of all Banatie processes idle and during the misses;
+granian (`banatie serve`) against uvicorn on the hits; what `import banatie.app` costs a
+worker; AVIF effort against time and bytes for a 1600 px variant. Prints each target with its
+ratio and writes bench/results/targets.json. `--quick` keeps every phase short (about 3
+minutes); the default takes about 6.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--images", type=int, default=160, help="new-image misses per server")
     parser.add_argument("--skip-thumbor", action="store_true")
     parser.add_argument("--skip-ipx", action="store_true")
-    parser.add_argument("--skip-granian", action="store_true")
+    parser.add_argument("--skip-uvicorn", action="store_true", help="no server comparison")
     parser.add_argument("--quick", action="store_true", help="short phases (about 3 minutes)")
     parser.add_argument("--json", type=Path, default=RESULTS / "targets.json")
     args = parser.parse_args(argv)
@@ -235,15 +236,10 @@ def main(argv: list[str] | None = None) -> int:
             running.remove(banatie)
             banatie = servers.start_serve(workdir)
             running.append(banatie)
-            workers = (
-                sum(
-                    b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
-                    for pid in harness.process_tree(banatie.pid)
-                )
-                or 1
-            )  # one process: uvicorn serves in the supervisor itself
+            # granian forks the workers from the supervisor (`serve`'s pid): its children.
+            workers = len(harness.process_tree(banatie.pid)) - 1
             out["banatie_workers"] = workers
-            # Idle, before any request: the supervisor, the resource tracker and the workers.
+            # Idle, before any request: the supervisor and the workers.
             time.sleep(2)
             idle = {pid: harness.rss_mb(pid) for pid in harness.process_tree(banatie.pid)}
             out["banatie_idle_rss_mb"] = {"total": sum(idle.values()), "processes": idle}
@@ -254,7 +250,13 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
 
-            thumbor = ipx = None
+            thumbor = ipx = uvicorn = None
+            if not args.skip_uvicorn:
+                print(
+                    f"starting uvicorn ({workers} workers), the same app and data ...", flush=True
+                )
+                uvicorn = servers.start_uvicorn(workdir, workers=workers)
+                running.append(uvicorn)
             if not args.skip_thumbor:
                 print(f"starting thumbor ({cores} processes) ...", flush=True)
                 try:
@@ -278,8 +280,10 @@ def main(argv: list[str] | None = None) -> int:
             nginx = start_nginx(workdir, {"variant.webp": variant_bytes, "live.png": live_bytes})
             running.append(nginx)
             for _ in range(4 * cores):  # every worker: row, live key and warm reply filled
-                httpx.get(banatie.base_url + variant, timeout=60)
-                httpx.get(banatie.base_url + LIVE_PATH, timeout=60)
+                for warmed in (banatie, uvicorn):
+                    if warmed is not None:
+                        httpx.get(warmed.base_url + variant, timeout=60)
+                        httpx.get(warmed.base_url + LIVE_PATH, timeout=60)
             if thumbor is not None:
                 httpx.get(thumbor.base_url + thumbor_hit, timeout=60)
             out["bytes"] = {"variant": len(variant_bytes), "live": len(live_bytes)}
@@ -297,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
             ]
             if thumbor is not None:
                 hit_cases.append(("thumbor result-storage hits", thumbor, thumbor_hit))
+            if uvicorn is not None:
+                hit_cases.append(("uvicorn variant hits", uvicorn, variant))
+                hit_cases.append(("uvicorn live hits", uvicorn, LIVE_PATH))
             for _ in range(args.rounds):
                 for name, server, path in hit_cases:
                     harness.wait_idle(server.pid)
@@ -420,29 +427,6 @@ def main(argv: list[str] | None = None) -> int:
                 server.stop()
             running.clear()
 
-            # -- granian against uvicorn, the same app and data ------------------------
-            if not args.skip_granian:
-                print(f"granian ({workers} workers), the same hits:", flush=True)
-                granian = servers.start_granian(workdir, workers=workers)
-                running.append(granian)
-                for _ in range(4 * cores):
-                    httpx.get(granian.base_url + variant, timeout=60)
-                    httpx.get(granian.base_url + LIVE_PATH, timeout=60)
-                for name, path in (
-                    ("granian variant hits", variant),
-                    ("granian live hits", LIVE_PATH),
-                ):
-                    harness.wait_idle(granian.pid)
-                    measured[name] = harness.measure(
-                        granian.pid,
-                        granian.base_url,
-                        [path],
-                        seconds=args.hit_seconds,
-                        connections=64,
-                    )
-                    show(name, measured[name])
-                granian.stop()
-                running.clear()
         finally:
             for server in running:
                 server.stop()
@@ -519,12 +503,18 @@ def main(argv: list[str] | None = None) -> int:
     add(f"RSS of all {processes} Banatie processes, 32 misses", rss, 400.0, "MB")
     add("RSS of all Banatie processes, idle", out["banatie_idle_rss_mb"]["total"], None, "MB")
     add("banatie serve workers / cores", workers / cores, 1.0)
-    add(
-        "granian / uvicorn, variant hits",
-        ratio("granian variant hits", "banatie variant hits"),
-        None,
-    )
-    add("granian / uvicorn, live hits", ratio("granian live hits", "banatie live hits"), None)
+    for kind in ("variant", "live"):
+        add(
+            f"granian (banatie serve) / uvicorn, {kind} hits",
+            ratio(f"banatie {kind} hits", f"uvicorn {kind} hits"),
+            None,
+        )
+        if f"uvicorn {kind} hits" in m:
+            add(
+                f"  CPU per {kind} hit, uvicorn / granian",
+                m[f"uvicorn {kind} hits"].cpu_ms / m[f"banatie {kind} hits"].cpu_ms,
+                None,
+            )
     out["measured"] = {name: {**asdict(r), "rps": r.rps} for name, r in m.items()}
     out["rounds"] = {
         name: [{**asdict(r), "rps": r.rps} for r in results] for name, results in rounds.items()

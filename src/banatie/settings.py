@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     # Cache-Control max-age of a live image (it can be regenerated, so not `immutable`).
     live_cache_seconds: int = 86400
     # Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed (by
-    # uvicorn, as `banatie serve` configures it); empty: nobody's.
+    # `banatie serve`'s workers, banatie.serving.worker_app); empty: nobody's.
     trusted_proxies: str = ""
     # Client IPs/CIDRs whose live misses are the owner's: no per-IP limit (scope and quota
     # limits still apply; a request a proxy passed on never is). Unset: this machine

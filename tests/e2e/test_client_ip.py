@@ -29,6 +29,8 @@ def _misses(base_url: str, forwarded: list[str]) -> list[int]:
     [
         # Nobody trusted (the default): the proxy's own address is the client, whatever it says.
         (None, [200, 200, 429]),
+        # Other proxies are trusted, not this peer: what it forwards is not believed.
+        ("10.0.0.0/8", [200, 200, 429]),
         # The local proxy is trusted: each forwarded client has its own budget.
         ("127.0.0.1", [200, 200, 200]),
     ],

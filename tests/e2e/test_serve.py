@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from pathlib import Path
 
 import httpx
@@ -48,14 +51,19 @@ def test_curl_walkthrough(tmp_path: Path) -> None:
     assert "bnt_" not in stop_server(again)
 
 
-def _descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
-            children = [int(c) for c in (task / "children").read_text().split()]
-            found += children
-            todo += children
-    return found
+def _children(pid: int) -> list[int]:
+    return [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").glob("*")
+        for child in (task / "children").read_text().split()
+    ]
+
+
+def _serves(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/health", timeout=10).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
@@ -63,11 +71,7 @@ def test_serve_runs_one_worker_process_per_core_by_default(tmp_path: Path) -> No
     port = free_port()
     server = start_server(tmp_path / "var", port, workers=None)
     try:
-        workers = [
-            pid
-            for pid in _descendants(server.process.pid)
-            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
-        ]
+        workers = _children(server.process.pid)  # granian forks them from the supervisor
         assert len(workers) == cpu_count()
         assert httpx.get(f"{server.base_url}/health", timeout=10).status_code == 200
         # The supervisor (same pid as `serve`, after migrating) loaded nothing of the app:
@@ -81,3 +85,42 @@ def test_serve_runs_one_worker_process_per_core_by_default(tmp_path: Path) -> No
         output = stop_server(server)
     processes = f"{cpu_count()} worker process"
     assert processes in " ".join(output.split())
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_a_crashed_worker_is_replaced_and_a_killed_server_takes_its_workers(
+    tmp_path: Path,
+) -> None:
+    """One worker (a container's setting) is still supervised: `kill -9` of it (the OOM
+    killer's choice) brings a new one on the same port; `kill -9` of `serve` leaves no worker
+    behind on the port."""
+    server = start_server(tmp_path / "var", free_port(), workers=1)
+    try:
+        [worker] = _children(server.process.pid)
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        while True:
+            children = _children(server.process.pid)
+            if children and worker not in children and _serves(server.base_url):
+                break
+            assert time.monotonic() < deadline, "no worker replaced the killed one"
+            assert server.process.poll() is None, server.output()
+            time.sleep(0.2)
+        [replacement] = children
+        server.process.kill()
+        server.process.wait()
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{replacement}").exists() and b"Z" not in _state(replacement):
+            assert time.monotonic() < deadline, "the worker outlived its supervisor"
+            time.sleep(0.05)
+        assert not _serves(server.base_url)
+    finally:
+        output = stop_server(server)
+    assert "Respawning worker-1" in output
+
+
+def _state(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return b"X"

@@ -78,11 +78,12 @@ def test_sigterm_lets_a_slow_generation_finish(tmp_path: Path) -> None:
                 response = posted.result()
             assert response.status_code == 201, response.text
             assert response.json()["data"]["status"] == "success"
-            # uvicorn ends a signalled stop by the signal itself (status 143 in a shell).
+            # A signalled stop ends by the signal itself (status 143 in a shell).
             assert server.process.wait(timeout=30) == -signal.SIGTERM
         finally:
             output = stop_server(server)
-    assert "Waiting for connections to close" in output
+    assert "new connections are refused; requests in flight have 60 s to finish" in output
+    assert "Cancelling" not in output  # it finished within the timeout
 
 
 @pytest.mark.postgres
@@ -163,3 +164,4 @@ def test_work_cut_short_by_the_timeout_is_given_back_at_once(
     records = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     (cut_short,) = [r for r in records if r.get("route") == "/api/v1/generations"]
     assert cut_short["status"] == 499
+    assert any(r["message"].startswith("Cancelling 2 request(s)") for r in records), records

@@ -55,7 +55,8 @@ def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
 def test_serve_starts_one_worker_per_core_by_default(served: dict[str, Any]) -> None:
     result = CliRunner().invoke(app, ["serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
-    assert served["workers"] == 4 and served["options"]["port"] == 8123
+    assert served["workers"] == 4 and served["port"] == 8123
+    assert served["shutdown_timeout"] == 25  # BANATIE_SHUTDOWN_TIMEOUT_SECONDS
     assert served["cpu_workers"] == "1"  # 4 processes x 1 libvips thread = 4 cores
     assert served["base_url"] == "http://localhost:8123"
     assert "4 worker processes" in " ".join(result.output.split())
@@ -76,19 +77,68 @@ def test_serve_workers_and_cpu_workers_can_be_chosen(
 
 
 @pytest.mark.parametrize("workers", [1, 3])
-def test_the_supervisor_serves_the_app_factory(
+def test_the_supervisor_serves_the_app_factory_on_granian(
     workers: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Several workers: uvicorn supervises them; one: this process serves (no supervisor)."""
-    import uvicorn
+    """granian forks the workers (even one: a crashed worker is respawned), each serving the
+    factory with lifespan, over HTTP/1.1, its own access lines off (banatie.access writes
+    them), and kills a worker only well after the shutdown timeout."""
+    from granian.server.mp import MPServer
 
-    calls: list[tuple[object, dict[str, Any]]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: calls.append((target, kw)))
-    serving.supervise({"workers": workers, "options": {"port": 8123}})
-    [(target, options)] = calls
-    assert target == "banatie.app:create_app" and options["factory"] is True
-    assert options["port"] == 8123
-    assert options.get("workers") == (workers if workers > 1 else None)
+    made: list[MPServer] = []
+    monkeypatch.setattr(MPServer, "serve", lambda self: made.append(self))
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    monkeypatch.setenv(serving.SUPERVISOR_ENV, "")
+    serving.supervise(
+        {
+            "workers": workers,
+            "host": "127.0.0.1",
+            "port": 8123,
+            "log_config": {"version": 1, "disable_existing_loggers": False},
+            "shutdown_timeout": 20,
+        }
+    )
+    [server] = made
+    assert server.target == "banatie.serving:worker_app" and server.factory is True
+    assert (server.bind_addr, server.bind_port, server.workers) == ("127.0.0.1", 8123, workers)
+    assert str(server.interface) == "asgi" and str(server.http) == "1"
+    assert server.respawn_failed_workers is True and server.log_access is False
+    assert server.workers_kill_timeout == 2 * 20 + serving.KILL_MARGIN_SECONDS
+    assert os.environ[serving.SUPERVISOR_ENV] == str(os.getpid())
+
+
+async def _client_seen(trusted: str, peer: str, forwarded: str) -> str:
+    seen: list[str] = []
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["client"][0])
+
+    scope = {
+        "type": "http",
+        "client": (peer, 5000),
+        "headers": [(b"x-forwarded-for", forwarded.encode())],
+    }
+    await serving.wrap(inner, trusted)(scope, None, None)  # type: ignore[arg-type]
+    return seen[0]
+
+
+@pytest.mark.parametrize(
+    ("trusted", "peer", "forwarded", "client"),
+    [
+        ("", "127.0.0.1", "198.51.100.7", "127.0.0.1"),  # nobody trusted, not even loopback
+        ("10.0.0.0/8", "192.0.2.1", "198.51.100.7", "192.0.2.1"),  # an untrusted peer
+        ("10.0.0.0/8", "10.1.2.3", "198.51.100.7", "198.51.100.7"),
+        ("10.0.0.1/8", "10.1.2.3", "198.51.100.7", "198.51.100.7"),  # host bits: same network
+        # Read right to left past the trusted proxies: a client cannot prepend an address.
+        ("10.0.0.0/8, ::1", "10.1.2.3", "6.6.6.6, 198.51.100.7, 10.9.9.9", "198.51.100.7"),
+        ("*", "192.0.2.1", "198.51.100.7", "198.51.100.7"),
+    ],
+)
+async def test_forwarded_for_is_believed_from_trusted_proxies_only(
+    trusted: str, peer: str, forwarded: str, client: str
+) -> None:
+    assert await _client_seen(trusted, peer, forwarded) == client
 
 
 def test_the_app_starts_without_the_sdks_and_numpy(tmp_path: Path) -> None:

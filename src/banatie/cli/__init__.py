@@ -48,7 +48,7 @@ def main_options(
 ) -> None:
     """Options for every command: `banatie --data-dir DIR keys list …`."""
     if data_dir is not None:
-        # Through the environment, so that uvicorn's worker processes see it too.
+        # Through the environment, so that the worker processes see it too.
         os.environ["BANATIE_DATA_DIR"] = str(data_dir.resolve())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging.config
 import os
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -42,7 +42,6 @@ def serve(
     """Migrate, make sure a first key exists, then serve the API, the CDN origin and the docs."""
     from banatie import serving
     from banatie.accounts.first_run import ensure_first_run
-    from banatie.live.client_ip import uvicorn_proxy_options
     from banatie.observability.logs import logging_config
 
     settings = load_settings()
@@ -63,10 +62,8 @@ def serve(
     if first is not None:
         _print_first_run(settings, first)
     processes = f"{workers} worker process{'es' if workers > 1 else ''}"
-    # X-Forwarded-For is believed from BANATIE_TRUSTED_PROXIES only (banatie.live.client_ip).
-    proxies = uvicorn_proxy_options(settings.trusted_proxies)
-    # One handler for uvicorn's, Banatie's and the libraries' lines: text or JSON, each line
-    # with its request id, secrets scrubbed; banatie.access replaces uvicorn's access lines.
+    # One handler for granian's, Banatie's and the libraries' lines: text or JSON, each line
+    # with its request id, secrets scrubbed; banatie.access writes the access lines.
     log_config = logging_config(settings.log_format, settings.log_level, settings.secrets)
     if settings.log_format == "json":  # a log collector reads every line as JSON
         logging.config.dictConfig(log_config)
@@ -75,19 +72,20 @@ def serve(
         )
     else:
         console.print(f"Banatie on {settings.public_base_url} ({_db_label(settings)}, {processes})")
-    options: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "log_config": log_config,
-        "access_log": False,
-        # SIGTERM: stop accepting, let requests in flight finish this long, then cancel them
-        # (the app's shutdown gives their work back to the other replicas).
-        "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
-        **proxies,
-    }
     # This process has loaded the CLI, migrations and the first-run code: a fresh one, that
     # imports nothing of the app, supervises the workers (banatie.serving).
-    serving.exec_supervisor({"workers": workers, "options": options})
+    # X-Forwarded-For is believed from BANATIE_TRUSTED_PROXIES only: each worker reads it
+    # (banatie.serving.worker_app). SIGTERM: stop accepting, let requests in flight finish
+    # within the shutdown timeout, then cancel them (the app's shutdown gives their work back).
+    serving.exec_supervisor(
+        {
+            "workers": workers,
+            "host": host,
+            "port": port,
+            "log_config": log_config,
+            "shutdown_timeout": settings.shutdown_timeout_seconds,
+        }
+    )
 
 
 def _db_label(settings: Settings) -> str:

@@ -1,8 +1,9 @@
 """The client IP a live miss is counted against: the address the ASGI server reports.
 
-That is the TCP peer, unless the peer is one of BANATIE_TRUSTED_PROXIES: then uvicorn's proxy
-headers middleware (configured by `banatie serve`, see :func:`uvicorn_proxy_options`) has put
-the client named by `X-Forwarded-For` there, read right to left past the trusted proxies.
+That is the TCP peer, unless the peer is one of BANATIE_TRUSTED_PROXIES: then granian's proxy
+headers wrapper (put around the app by `banatie serve`'s workers, see :func:`trusted_hosts`)
+has put the client named by `X-Forwarded-For` there, read right to left past the trusted
+proxies.
 Nobody else's `X-Forwarded-For` is believed: anyone could write any address into it.
 """
 
@@ -11,19 +12,22 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
 
 
 def check_trusted_proxies(spec: str) -> str:
-    """BANATIE_TRUSTED_PROXIES as uvicorn takes it; a typo is an error at start, not a hole."""
+    """BANATIE_TRUSTED_PROXIES checked; a typo is an error at start, not a hole."""
     networks(",".join(p for p in spec.split(",") if p.strip() != "*"), "BANATIE_TRUSTED_PROXIES")
     return spec
 
 
-def uvicorn_proxy_options(trusted_proxies: str) -> dict[str, Any]:
-    """Unset: uvicorn trusts no one (its own default would trust 127.0.0.1)."""
-    spec = ",".join(part.strip() for part in trusted_proxies.split(",") if part.strip())
-    return {"proxy_headers": bool(spec), "forwarded_allow_ips": spec or ""}
+def trusted_hosts(trusted_proxies: str) -> str | list[str]:
+    """BANATIE_TRUSTED_PROXIES as granian's proxy-headers wrapper takes it: `*`, or the
+    networks written out (granian would silently ignore a CIDR with host bits set, such as
+    `10.0.0.1/8`); empty: nobody is trusted."""
+    parts = [part.strip() for part in trusted_proxies.split(",") if part.strip()]
+    if "*" in parts:
+        return "*"
+    return [str(network) for network in networks(",".join(parts), "BANATIE_TRUSTED_PROXIES")]
 
 
 def client_ip(peer: str | None) -> str:

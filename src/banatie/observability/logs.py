@@ -1,10 +1,10 @@
-"""Logging for `banatie serve`: one handler on stderr for Banatie's, uvicorn's and every
+"""Logging for `banatie serve`: one handler on stderr for Banatie's, granian's and every
 library's records, human-readable by default, one JSON object a line with
 `BANATIE_LOG_FORMAT=json`. Every line of a request carries its id; secrets never reach the
 output (API keys, `Authorization` and `X-API-Key` values, URL signatures, the Gemini, signing,
 Cloudflare and metrics secrets), whatever logged them.
 
-The configuration is a `logging.config.dictConfig` dictionary so that uvicorn applies it in
+The configuration is a `logging.config.dictConfig` dictionary so that granian applies it in
 each of its worker processes too (`banatie serve --workers N`).
 """
 
@@ -161,7 +161,7 @@ def make_formatter(
 def logging_config(
     log_format: LogFormat, level: str = "INFO", secrets: Iterable[str | None] = ()
 ) -> dict[str, Any]:
-    """The dictConfig of a server process: Banatie's loggers at `level`, uvicorn's at INFO,
+    """The dictConfig of a server process: Banatie's loggers at `level`, granian's at INFO,
     everything else at WARNING, all through one scrubbing handler on stderr."""
     handler = {"handlers": ["default"], "propagate": False}
     return {
@@ -185,10 +185,10 @@ def logging_config(
         },
         "loggers": {
             "banatie": {**handler, "level": level.upper()},
-            "uvicorn": {**handler, "level": "INFO"},
-            "uvicorn.error": {"level": "INFO"},
+            # granian's own lines (its Rust side logs as `_granian` too).
+            "_granian": {**handler, "level": "INFO"},
             # Replaced by banatie.access (route template, duration, request id, no secrets).
-            "uvicorn.access": {**handler, "level": "WARNING"},
+            "granian.access": {**handler, "level": "WARNING"},
         },
         "root": {"handlers": ["default"], "level": "WARNING"},
     }

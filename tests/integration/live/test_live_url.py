@@ -249,7 +249,7 @@ async def test_client_ip_limit(
         assert spoofed.status_code == 429
     async with client_at("203.0.113.8") as other:
         assert (await other.get(live_url("other visitor"))).status_code == 200
-    # Behind trusted proxies: tests/e2e/test_client_ip.py (uvicorn reads X-Forwarded-For).
+    # Behind trusted proxies: tests/e2e/test_client_ip.py (the server reads X-Forwarded-For).
 
 
 async def test_quota_refusal(client: httpx.AsyncClient, keys: Keys, app: FastAPI) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from banatie.errors import ApiError
 from banatie.live import signing
-from banatie.live.client_ip import client_ip, uvicorn_proxy_options
+from banatie.live.client_ip import client_ip, trusted_hosts
 from banatie.live.policy import normalize_domain, referrer_allowed
 from banatie.live.refusal import refusal, svg, wants_image
 from banatie.providers.errors import ProviderError
@@ -31,12 +31,10 @@ def test_client_ip(peer: str | None, expected: str) -> None:
     assert client_ip(peer) == expected
 
 
-def test_trusted_proxies_reach_uvicorn_and_nobody_is_trusted_by_default() -> None:
-    assert uvicorn_proxy_options("") == {"proxy_headers": False, "forwarded_allow_ips": ""}
-    assert uvicorn_proxy_options(" 10.0.0.0/8, ::1 ") == {
-        "proxy_headers": True,
-        "forwarded_allow_ips": "10.0.0.0/8,::1",
-    }
+def test_trusted_proxies_reach_the_server_and_nobody_is_trusted_by_default() -> None:
+    assert trusted_hosts("") == []
+    assert trusted_hosts(" 10.0.0.1/8, ::1 ") == ["10.0.0.0/8", "::1/128"]
+    assert trusted_hosts("10.0.0.0/8, *") == "*"
 
 
 def test_bad_trusted_proxy_setting_is_an_error() -> None:
