@@ -14,7 +14,7 @@ from banatie.db.base import new_id, utcnow
 from banatie.db.transactions import unit_of_work
 from banatie.errors import ApiError
 from banatie.generation import inputs
-from banatie.generation.models import Batch, Generation
+from banatie.generation.models import UNFINISHED, Batch, Generation
 from banatie.jobs import service as jobs
 from banatie.jobs.errors import BatchNotFound
 from banatie.jobs.schemas import SHARED_FIELDS, BatchCreate, BatchItemOut, BatchOut
@@ -25,8 +25,6 @@ from banatie.webhooks import events
 from banatie.webhooks import service as webhooks
 
 STATUSES = ("pending", "processing", "success", "failed")
-# An item not finished yet: the batch waits for it.
-UNFINISHED = ("pending", "processing")
 
 
 async def submit(

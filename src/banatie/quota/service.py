@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
@@ -15,13 +15,16 @@ from banatie.accounts.service import check_slug
 from banatie.db import base
 from banatie.delivery.models import ImageVariant
 from banatie.errors import ValidationError
+from banatie.generation.models import UNFINISHED, Generation
 from banatie.images.models import Image
 from banatie.quota.errors import PlanNotFound, QuotaExceeded
 from banatie.quota.models import Plan, UsageRecord
 from banatie.quota.rate_limit import RateLimiter, RateLimitState, parse_rate
 from banatie.settings import Settings
 
-# A reservation older than this belongs to a process that died mid-generation: not counted.
+# A reservation older than this whose generation is no longer waiting or running was left by a
+# process that died mid-generation: not counted. One whose generation still waits in the job
+# queue counts however long the backlog is.
 STALE_RESERVATION = timedelta(minutes=15)
 
 
@@ -83,7 +86,11 @@ async def used_this_period(session: AsyncSession, project_id: str, now: datetime
         .where(
             UsageRecord.project_id == project_id,
             UsageRecord.period == period_of(now),
-            (UsageRecord.status == "charged") | (UsageRecord.created_at > now - STALE_RESERVATION),
+            (UsageRecord.status == "charged")
+            | (UsageRecord.created_at > now - STALE_RESERVATION)
+            | exists().where(
+                Generation.id == UsageRecord.generation_id, Generation.status.in_(UNFINISHED)
+            ),
         )
     )
     return int(result.scalar_one())
