@@ -47,19 +47,25 @@ async def submit(
     )
     session.add(batch)
     shared = {name: getattr(body, name) for name in SHARED_FIELDS & body.model_fields_set}
+    ids: list[str] = []
     for index, item in enumerate(body.items):
         unset = {k: v for k, v in shared.items() if k not in item.model_fields_set}
         data, flow_id = inputs.from_body(item.model_copy(update=unset))
         try:
             generation = await jobs.submit(
-                rt, session, project, data, flow_id=flow_id, batch_id=batch.id
+                rt, session, project, data, flow_id=flow_id, batch_id=batch.id, one_by_one=False
             )
         except ApiError as exc:
             exc.message = f"items[{index}]: {exc.message}"
             exc.details = {**(exc.details or {}), "item": index}
             raise
         generation.batch_index = index
+        ids.append(generation.id)
     await session.flush()
+    # One lock and one count for the whole batch (check_allowance gave the early, detailed
+    # refusal; this holds it under concurrency).
+    await quota.reserve_many(session, project, rt.settings, ids, source="api")  # as from_body
+    await rt.jobs.enqueue(session, ids)
     # Last: a refusal rolls the whole batch back, and nothing is counted for a refused batch.
     limited = await quota.count_generation_request(
         session, project, rt.settings, rt.rate_limiter, count=count
@@ -75,18 +81,21 @@ async def get(session: AsyncSession, project: Project, batch_id: str) -> Batch:
 
 
 async def present(session: AsyncSession, batch: Batch) -> BatchOut:
-    rows = await session.execute(
-        select(
-            Generation.batch_index,
-            Generation.id,
-            Generation.status,
-            Generation.alias,
-            Generation.output_image_id,
-            Generation.error_code,
+    rows = (
+        await session.execute(
+            select(
+                Generation.batch_index,
+                Generation.id,
+                Generation.status,
+                Generation.alias,
+                Generation.output_image_id,
+                Generation.error_code,
+                Generation.updated_at,
+            )
+            .where(Generation.batch_id == batch.id)
+            .order_by(Generation.batch_index)
         )
-        .where(Generation.batch_id == batch.id)
-        .order_by(Generation.batch_index)
-    )
+    ).all()
     items = [
         BatchItemOut(
             index=index if index is not None else n,
@@ -96,7 +105,7 @@ async def present(session: AsyncSession, batch: Batch) -> BatchOut:
             output_image_id=image_id,
             error_code=error,
         )
-        for n, (index, generation_id, status, alias, image_id, error) in enumerate(rows.all())
+        for n, (index, generation_id, status, alias, image_id, error, _) in enumerate(rows)
     ]
     counts = dict.fromkeys(STATUSES, 0)
     for item in items:
@@ -109,6 +118,12 @@ async def present(session: AsyncSession, batch: Batch) -> BatchOut:
         if counts["pending"] == len(items)
         else "processing"
     )
+    completed_at = batch.completed_at
+    if status == "completed" and completed_at is None:
+        # The last item committed but its run has not marked the batch yet (it does so just
+        # after, or the recovery beat does): the time it will store, so that a completed
+        # batch always shows when.
+        completed_at = max((row.updated_at for row in rows), default=batch.updated_at)
     return BatchOut(
         id=batch.id,
         status=status,
@@ -117,7 +132,7 @@ async def present(session: AsyncSession, batch: Batch) -> BatchOut:
         items=items,
         webhook_url=batch.webhook_url,
         created_at=batch.created_at,
-        completed_at=batch.completed_at,
+        completed_at=completed_at,
     )
 
 
@@ -149,30 +164,26 @@ async def finish_if_done(rt: Runtime, session: AsyncSession, batch_id: str) -> B
     """After an item finished: when none is pending or processing any more, mark the batch
     completed and queue its `batch.completed` webhook event, once (the run whose conditional
     update gets the row), in the caller's transaction. The batch, when this call completed it."""
-    left = await session.scalar(
-        select(Generation.id)
-        .where(Generation.batch_id == batch_id, Generation.status.in_(UNFINISHED))
-        .limit(1)
-    )
-    if left is not None:
+    batch = await session.get(Batch, batch_id, populate_existing=True)
+    if batch is None or batch.completed_at is not None:
         return None
-    now = utcnow()
+    shown = await present(session, batch)
+    if shown.status != "completed" or shown.completed_at is None:
+        return None
     result = await session.execute(
         update(Batch)
         .where(Batch.id == batch_id, Batch.completed_at.is_(None))
-        .values(completed_at=now, updated_at=now)
+        .values(completed_at=shown.completed_at, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 0) != 1:
         return None
-    batch = await session.get(Batch, batch_id, populate_existing=True)
-    if batch is not None:
-        shown = await present(session, batch)
-        await events.record_batch_completed(
-            session,
-            project_id=batch.project_id,
-            batch=shown.model_dump(mode="json", by_alias=True),
-            webhook_url=batch.webhook_url,
-            wake=rt.webhooks.on_commit,
-        )
+    await events.record_batch_completed(
+        session,
+        project_id=batch.project_id,
+        batch=shown.model_dump(mode="json", by_alias=True),
+        webhook_url=batch.webhook_url,
+        wake=rt.webhooks.on_commit,
+    )
+    await session.refresh(batch)
     return batch

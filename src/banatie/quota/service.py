@@ -4,6 +4,7 @@ allowance (no lost update)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -124,7 +125,21 @@ async def reserve(
     source: str,
 ) -> None:
     """Add a reservation to the caller's transaction, or raise QuotaExceeded (429) (and the
-    caller's transaction must then roll back).
+    caller's transaction must then roll back)."""
+    await reserve_many(session, project, settings, [generation_id], attempt=attempt, source=source)
+
+
+async def reserve_many(
+    session: AsyncSession,
+    project: Project,
+    settings: Settings,
+    generation_ids: Sequence[str],
+    *,
+    attempt: int = 1,
+    source: str,
+) -> None:
+    """Reserve one generation each for `generation_ids` (a batch's items) at once, with one
+    lock and one count; all or none (QuotaExceeded, and the caller's transaction rolls back).
 
     PostgreSQL: the project row is locked first, so concurrent reservations queue up.
     SQLite: the insert takes the database's write lock before the count, with the same effect.
@@ -136,7 +151,7 @@ async def reserve(
         await session.execute(
             select(Project.id).where(Project.id == project.id).with_for_update(key_share=True)
         )
-    session.add(
+    session.add_all(
         UsageRecord(
             project_id=project.id,
             generation_id=generation_id,
@@ -146,6 +161,7 @@ async def reserve(
             source=source,
             created_at=now,
         )
+        for generation_id in generation_ids
     )
     await session.flush()
     limits = await limits_for(session, project, settings)
