@@ -234,6 +234,16 @@ async def release(session: AsyncSession, *, generation_id: str, attempt: int) ->
     )
 
 
+async def release_all(session: AsyncSession, *, generation_id: str) -> None:
+    """A generation deleted before it finished (queued or running) costs nothing: what it still
+    holds of the allowance is given back with it."""
+    await session.execute(
+        delete(UsageRecord).where(
+            UsageRecord.generation_id == generation_id, UsageRecord.status == "reserved"
+        )
+    )
+
+
 async def set_plan(session: AsyncSession, project: Project, plan_slug: str) -> Plan:
     plan = await session.get(Plan, plan_slug)
     if plan is None:
