@@ -4,9 +4,15 @@ reads it: what an operator relies on when running `docker compose up`."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from tests.deploy.tools import CADDYFILE, DEPLOY, compose_config, run_compose, tool
 
@@ -66,6 +72,18 @@ def test_services_and_start_order(tmp_path: Path) -> None:
             assert "ports" not in service, f"{name} is published"
 
 
+def test_the_grace_period_outlasts_the_shutdown_timeout(tmp_path: Path) -> None:
+    """Docker kills a container stop_grace_period after SIGTERM: the server's shutdown timeout
+    must end before, leaving time to give unfinished work back (docs/operations.md)."""
+    services = compose_config(tmp_path)["services"]
+    for name in ("app", "worker"):
+        service = services[name]
+        timeout = float(service["environment"]["BANATIE_SHUTDOWN_TIMEOUT_SECONDS"])
+        grace = service["stop_grace_period"]
+        seconds = float(grace.removesuffix("s")) if isinstance(grace, str) else grace / 1e9
+        assert seconds >= timeout + 5, (name, grace, timeout)
+
+
 def test_app_and_migrate_share_one_configuration(tmp_path: Path) -> None:
     services = compose_config(tmp_path)["services"]
     app, migrate = services["app"], services["migrate"]
@@ -122,11 +140,21 @@ def _caddy_json(tmp_path: Path, env: dict[str, str] | None = None) -> dict[str, 
 def test_caddyfile_proxies_to_every_app_replica(tmp_path: Path) -> None:
     server = _caddy_json(tmp_path)["apps"]["http"]["servers"]["srv0"]
     assert server["listen"] == [":80"]
-    bootstrap, proxy = server["routes"]
-    assert bootstrap["match"] == [{"path": ["/api/bootstrap/*"]}]
-    assert bootstrap["handle"][-1]["status_code"] == 403
-    body = json.loads(bootstrap["handle"][-1]["body"])
-    assert body["success"] is False and body["error"]["code"] == "FORBIDDEN"
+    *answered, proxy = server["routes"]
+    # Answered by the proxy itself: {path matcher: (status, JSON body)}.
+    responses = {
+        tuple(route["match"][0]["path"]): (
+            route["handle"][-1]["status_code"],
+            json.loads(route["handle"][-1]["body"]),
+        )
+        for route in answered
+        if route["handle"][-1]["handler"] == "static_response"
+    }
+    assert set(responses) == {("/metrics", "/metrics/*"), ("/api/bootstrap/*",)}
+    status, body = responses[("/api/bootstrap/*",)]
+    assert status == 403 and body["success"] is False and body["error"]["code"] == "FORBIDDEN"
+    status, body = responses[("/metrics", "/metrics/*")]
+    assert status == 404 and body["error"]["code"] == "NOT_FOUND"
     handler = proxy["handle"][0]
     assert handler["handler"] == "reverse_proxy"
     assert handler["dynamic_upstreams"] == {
@@ -168,3 +196,65 @@ def test_caddyfile_imports_an_origin_certificate_snippet(tmp_path: Path) -> None
     (loaded,) = adapted["apps"]["tls"]["certificates"]["load_files"]
     assert loaded["certificate"] == "/etc/caddy/certs/origin.pem"
     assert loaded["key"] == "/etc/caddy/certs/origin.key"
+
+
+def test_caddy_does_not_serve_metrics_to_the_internet(tmp_path: Path) -> None:
+    """deploy/Caddyfile run by Caddy in front of a stand-in replica that answers everything:
+    `/metrics` stops at the proxy (404, the API's envelope), token or not; the rest passes."""
+    asked: list[str] = []
+
+    class Replica(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    replica = ThreadingHTTPServer(("127.0.0.1", 0), Replica)
+    threading.Thread(target=replica.serve_forever, daemon=True).start()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "CADDY_ADMIN": "off",
+        "BANATIE_SITE_ADDRESS": f":{port}",
+        "BANATIE_UPSTREAM_NAME": "localhost",
+        "BANATIE_UPSTREAM_PORT": str(replica.server_address[1]),
+    }
+    proxy = subprocess.Popen(
+        [str(tool("caddy")), "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=DEPLOY,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proxy.poll() is None, "Caddy stopped"
+            try:
+                passed = httpx.get(f"{base}/health", timeout=2)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "Caddy did not start"
+                time.sleep(0.2)
+        assert passed.status_code == 200 and asked == ["/health"]
+        for path in ("/metrics", "/metrics/", "/metrics?x=1"):
+            refused = httpx.get(
+                f"{base}{path}", headers={"Authorization": "Bearer the-token"}, timeout=10
+            )
+            assert refused.status_code == 404, path
+            assert refused.json()["error"]["code"] == "NOT_FOUND"
+        assert asked == ["/health"]
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=15)
+        replica.shutdown()
