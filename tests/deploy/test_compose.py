@@ -4,17 +4,22 @@ reads it: what an operator relies on when running `docker compose up`."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.deploy.tools import CADDYFILE, DEPLOY, compose_config, run_compose, tool
+from tests.deploy.tools import (
+    CADDYFILE,
+    DEPLOY,
+    compose_config,
+    run_compose,
+    running_caddy,
+    tool,
+)
 
 
 def test_compose_file_validates(tmp_path: Path) -> None:
@@ -216,45 +221,16 @@ def test_caddy_does_not_serve_metrics_to_the_internet(tmp_path: Path) -> None:
 
     replica = ThreadingHTTPServer(("127.0.0.1", 0), Replica)
     threading.Thread(target=replica.serve_forever, daemon=True).start()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {
-        "HOME": str(tmp_path),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "CADDY_ADMIN": "off",
-        "BANATIE_SITE_ADDRESS": f":{port}",
-        "BANATIE_UPSTREAM_NAME": "localhost",
-        "BANATIE_UPSTREAM_PORT": str(replica.server_address[1]),
-    }
-    proxy = subprocess.Popen(
-        [str(tool("caddy")), "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=DEPLOY,
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proxy.poll() is None, "Caddy stopped"
-            try:
-                passed = httpx.get(f"{base}/health", timeout=2)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "Caddy did not start"
-                time.sleep(0.2)
-        assert passed.status_code == 200 and asked == ["/health"]
-        for path in ("/metrics", "/metrics/", "/metrics?x=1"):
-            refused = httpx.get(
-                f"{base}{path}", headers={"Authorization": "Bearer the-token"}, timeout=10
-            )
-            assert refused.status_code == 404, path
-            assert refused.json()["error"]["code"] == "NOT_FOUND"
-        assert asked == ["/health"]
+        with running_caddy(tmp_path, "localhost", replica.server_address[1]) as base:
+            passed = httpx.get(f"{base}/health", timeout=10)
+            assert passed.status_code == 200 and asked == ["/health"]
+            for path in ("/metrics", "/metrics/", "/metrics?x=1"):
+                refused = httpx.get(
+                    f"{base}{path}", headers={"Authorization": "Bearer the-token"}, timeout=10
+                )
+                assert refused.status_code == 404, path
+                assert refused.json()["error"]["code"] == "NOT_FOUND"
+            assert asked == ["/health"]
     finally:
-        proxy.terminate()
-        proxy.wait(timeout=15)
         replica.shutdown()

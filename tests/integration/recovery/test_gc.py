@@ -53,18 +53,24 @@ async def plant(rt: Runtime) -> tuple[str, str]:
     return orphan, orphan + "/v/abc"
 
 
-async def test_orphans_older_than_the_age_go_and_nothing_else(
-    app: FastAPI, client: httpx.AsyncClient, keys: Keys
-) -> None:
-    rt: Runtime = app.state.runtime
+async def image_with_a_variant(client: httpx.AsyncClient, keys: Keys) -> str:
+    """An uploaded image with one variant rendered (`?w=32`); its id."""
     uploaded = await client.post(
         "/api/v1/images/upload", headers=keys.headers(), files={"file": ("a.png", solid_png())}
     )
     assert uploaded.status_code == 201
-    image_id = uploaded.json()["data"]["image"]["id"]
-    kept = f"acme/site/img/{image_id}"
+    image_id: str = uploaded.json()["data"]["image"]["id"]
     served = await client.get(f"/cdn/acme/site/img/{image_id}?w=32")
-    assert served.status_code == 200  # a variant of a live image: kept too
+    assert served.status_code == 200
+    return image_id
+
+
+async def test_orphans_older_than_the_age_go_and_nothing_else(
+    app: FastAPI, client: httpx.AsyncClient, keys: Keys
+) -> None:
+    rt: Runtime = app.state.runtime
+    image_id = await image_with_a_variant(client, keys)  # a variant of a live image: kept too
+    kept = f"acme/site/img/{image_id}"
     orphans = set(await plant(rt))
     before = await keys_of(rt)
     assert orphans <= before and kept in before
@@ -90,12 +96,8 @@ async def test_what_a_crash_mid_write_or_mid_render_left_is_cleaned(
     app: FastAPI, client: httpx.AsyncClient, keys: Keys
 ) -> None:
     rt: Runtime = app.state.runtime
-    uploaded = await client.post(
-        "/api/v1/images/upload", headers=keys.headers(), files={"file": ("a.png", solid_png())}
-    )
-    image_id = uploaded.json()["data"]["image"]["id"]
+    image_id = await image_with_a_variant(client, keys)
     storage_key = f"acme/site/img/{image_id}"
-    assert (await client.get(f"/cdn/{storage_key}?w=32")).status_code == 200
     # A render killed before its store, and one killed between its store and its size.
     async with unit_of_work(rt.sessionmaker) as session:
         for digest in ("never-stored", "stored-unsized"):
