@@ -6,7 +6,9 @@ nothing queued or reserved. When its last item finishes, `batch.completed` goes 
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import datetime
+
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
@@ -164,26 +166,39 @@ async def finish_if_done(rt: Runtime, session: AsyncSession, batch_id: str) -> B
     """After an item finished: when none is pending or processing any more, mark the batch
     completed and queue its `batch.completed` webhook event, once (the run whose conditional
     update gets the row), in the caller's transaction. The batch, when this call completed it."""
-    batch = await session.get(Batch, batch_id, populate_existing=True)
-    if batch is None or batch.completed_at is not None:
+    left = await session.scalar(
+        select(Generation.id)
+        .where(Generation.batch_id == batch_id, Generation.status.in_(UNFINISHED))
+        .limit(1)
+    )
+    if left is not None:
         return None
-    shown = await present(session, batch)
-    if shown.status != "completed" or shown.completed_at is None:
-        return None
+    now = utcnow()
     result = await session.execute(
         update(Batch)
         .where(Batch.id == batch_id, Batch.completed_at.is_(None))
-        .values(completed_at=shown.completed_at, updated_at=utcnow())
+        .values(completed_at=await _last_finished(session, batch_id) or now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 0) != 1:
         return None
-    await events.record_batch_completed(
-        session,
-        project_id=batch.project_id,
-        batch=shown.model_dump(mode="json", by_alias=True),
-        webhook_url=batch.webhook_url,
-        wake=rt.webhooks.on_commit,
-    )
-    await session.refresh(batch)
+    batch = await session.get(Batch, batch_id, populate_existing=True)
+    if batch is not None:
+        shown = await present(session, batch)
+        await events.record_batch_completed(
+            session,
+            project_id=batch.project_id,
+            batch=shown.model_dump(mode="json", by_alias=True),
+            webhook_url=batch.webhook_url,
+            wake=rt.webhooks.on_commit,
+        )
     return batch
+
+
+async def _last_finished(session: AsyncSession, batch_id: str) -> datetime | None:
+    """When the batch's last item finished: its completedAt (what `present` shows until the
+    batch is marked, so marking it changes nothing a client sees)."""
+    last: datetime | None = await session.scalar(
+        select(func.max(Generation.updated_at)).where(Generation.batch_id == batch_id)
+    )
+    return last
