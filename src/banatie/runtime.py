@@ -138,6 +138,7 @@ def build_runtime(settings: Settings) -> Runtime:
         settings.live_memory_cache_seconds,
     )
     jobs = make_job_queue(settings, live.instance)
+    webhooks = Dispatcher(sessionmaker, settings)
     return Runtime(
         settings=settings,
         engine=engine,
@@ -146,11 +147,13 @@ def build_runtime(settings: Settings) -> Runtime:
         rate_limiter=RateLimiter(settings.redis_url, settings.rate_limit_on_error),
         cpu=cpu,
         key_tracker=LastUsedTracker(sessionmaker),
-        webhooks=Dispatcher(sessionmaker, settings),
+        webhooks=webhooks,
         live=live,
         delivery=build_delivery(settings, engine, sessionmaker),
         providers=providers,
-        recovery=Recovery(sessionmaker, blobs, settings, live.instance, jobs),
+        recovery=Recovery(
+            sessionmaker, blobs, settings, live.instance, jobs, wake=webhooks.on_commit
+        ),
         jobs=jobs,
         tracing=tracing,
     )

@@ -5,10 +5,21 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from tests.deploy.tools import CADDYFILE, DEPLOY, compose_config, run_compose, tool
+import httpx
+
+from tests.deploy.tools import (
+    CADDYFILE,
+    DEPLOY,
+    compose_config,
+    run_compose,
+    running_caddy,
+    tool,
+)
 
 
 def test_compose_file_validates(tmp_path: Path) -> None:
@@ -64,6 +75,18 @@ def test_services_and_start_order(tmp_path: Path) -> None:
     for name, service in services.items():
         if name not in ("proxy",):
             assert "ports" not in service, f"{name} is published"
+
+
+def test_the_grace_period_outlasts_the_shutdown_timeout(tmp_path: Path) -> None:
+    """Docker kills a container stop_grace_period after SIGTERM: the server's shutdown timeout
+    must end before, leaving time to give unfinished work back (docs/operations.md)."""
+    services = compose_config(tmp_path)["services"]
+    for name in ("app", "worker"):
+        service = services[name]
+        timeout = float(service["environment"]["BANATIE_SHUTDOWN_TIMEOUT_SECONDS"])
+        grace = service["stop_grace_period"]
+        seconds = float(grace.removesuffix("s")) if isinstance(grace, str) else grace / 1e9
+        assert seconds >= timeout + 5, (name, grace, timeout)
 
 
 def test_app_and_migrate_share_one_configuration(tmp_path: Path) -> None:
@@ -122,11 +145,21 @@ def _caddy_json(tmp_path: Path, env: dict[str, str] | None = None) -> dict[str, 
 def test_caddyfile_proxies_to_every_app_replica(tmp_path: Path) -> None:
     server = _caddy_json(tmp_path)["apps"]["http"]["servers"]["srv0"]
     assert server["listen"] == [":80"]
-    bootstrap, proxy = server["routes"]
-    assert bootstrap["match"] == [{"path": ["/api/bootstrap/*"]}]
-    assert bootstrap["handle"][-1]["status_code"] == 403
-    body = json.loads(bootstrap["handle"][-1]["body"])
-    assert body["success"] is False and body["error"]["code"] == "FORBIDDEN"
+    *answered, proxy = server["routes"]
+    # Answered by the proxy itself: {path matcher: (status, JSON body)}.
+    responses = {
+        tuple(route["match"][0]["path"]): (
+            route["handle"][-1]["status_code"],
+            json.loads(route["handle"][-1]["body"]),
+        )
+        for route in answered
+        if route["handle"][-1]["handler"] == "static_response"
+    }
+    assert set(responses) == {("/metrics", "/metrics/*"), ("/api/bootstrap/*",)}
+    status, body = responses[("/api/bootstrap/*",)]
+    assert status == 403 and body["success"] is False and body["error"]["code"] == "FORBIDDEN"
+    status, body = responses[("/metrics", "/metrics/*")]
+    assert status == 404 and body["error"]["code"] == "NOT_FOUND"
     handler = proxy["handle"][0]
     assert handler["handler"] == "reverse_proxy"
     assert handler["dynamic_upstreams"] == {
@@ -168,3 +201,36 @@ def test_caddyfile_imports_an_origin_certificate_snippet(tmp_path: Path) -> None
     (loaded,) = adapted["apps"]["tls"]["certificates"]["load_files"]
     assert loaded["certificate"] == "/etc/caddy/certs/origin.pem"
     assert loaded["key"] == "/etc/caddy/certs/origin.key"
+
+
+def test_caddy_does_not_serve_metrics_to_the_internet(tmp_path: Path) -> None:
+    """deploy/Caddyfile run by Caddy in front of a stand-in replica that answers everything:
+    `/metrics` stops at the proxy (404, the API's envelope), token or not; the rest passes."""
+    asked: list[str] = []
+
+    class Replica(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    replica = ThreadingHTTPServer(("127.0.0.1", 0), Replica)
+    threading.Thread(target=replica.serve_forever, daemon=True).start()
+    try:
+        with running_caddy(tmp_path, "localhost", replica.server_address[1]) as base:
+            passed = httpx.get(f"{base}/health", timeout=10)
+            assert passed.status_code == 200 and asked == ["/health"]
+            for path in ("/metrics", "/metrics/", "/metrics?x=1"):
+                refused = httpx.get(
+                    f"{base}{path}", headers={"Authorization": "Bearer the-token"}, timeout=10
+                )
+                assert refused.status_code == 404, path
+                assert refused.json()["error"]["code"] == "NOT_FOUND"
+            assert asked == ["/health"]
+    finally:
+        replica.shutdown()

@@ -21,7 +21,8 @@ SECRETS = {
 
 
 def render(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Objects by kind (each kind at most once here), parsed from the rendered manifests."""
+    """Objects by kind (each kind at most once here; the job workers' as `Deployment:worker`),
+    parsed from the rendered manifests."""
     with helm.Chart.load(str(CHART)) as chart:
         manifests = chart.render(values, name="img", namespace="prod", is_install=True)
     objects: dict[str, dict[str, Any]] = {}
@@ -30,8 +31,12 @@ def render(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
             continue
         for document in yaml.safe_load_all(text):
             if document:
-                assert document["kind"] not in objects, document["kind"]
-                objects[document["kind"]] = document
+                kind = document["kind"]
+                labels = document["metadata"].get("labels", {})
+                if labels.get("app.kubernetes.io/component") == "worker":
+                    kind += ":worker"
+                assert kind not in objects, kind
+                objects[kind] = document
     return objects
 
 
@@ -130,3 +135,50 @@ def test_existing_secret_and_fixed_replicas() -> None:
 def test_without_any_secret_the_install_is_refused() -> None:
     with pytest.raises(helm.HelmError, match="existingSecret"):
         render({})
+
+
+def test_a_worker_deployment_runs_jobs_apart_from_the_servers(
+    defaults: dict[str, dict[str, Any]],
+) -> None:
+    """As compose's `worker` service: `banatie worker`, the servers' image and settings, no
+    HTTP probes; its pods are not the Service's, the HPA's or the PodDisruptionBudget's."""
+    worker = defaults["Deployment:worker"]
+    server = defaults["Deployment"]
+    assert worker["metadata"]["name"] == "img-banatie-worker"
+    assert worker["spec"]["replicas"] == 1
+    (container,) = worker["spec"]["template"]["spec"]["containers"]
+    (app,) = server["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["banatie", "worker"]
+    assert container["image"] == app["image"]
+    assert container["env"] == app["env"] and container["envFrom"] == app["envFrom"]
+    assert "ports" not in container and "livenessProbe" not in container
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    pod_labels = worker["spec"]["template"]["metadata"]["labels"]
+    assert worker["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+    for selector in (
+        defaults["Service"]["spec"]["selector"],
+        server["spec"]["selector"]["matchLabels"],
+        defaults["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"],
+    ):
+        assert not selector.items() <= pod_labels.items(), selector
+    assert "Deployment:worker" not in render({"secrets": SECRETS, "worker": {"enabled": False}})
+
+
+def test_pods_get_time_to_finish_and_then_to_give_their_work_back(
+    defaults: dict[str, dict[str, Any]],
+) -> None:
+    """Kubernetes kills a pod terminationGracePeriodSeconds after SIGTERM: longer than the
+    server's shutdown timeout, which the chart sets from the same values."""
+    for kind in ("Deployment", "Deployment:worker"):
+        pod = defaults[kind]["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        env = {item["name"]: item["value"] for item in container["env"]}
+        timeout = float(env["BANATIE_SHUTDOWN_TIMEOUT_SECONDS"])
+        assert timeout == 25
+        assert pod["terminationGracePeriodSeconds"] >= timeout + 5, kind
+    with pytest.raises(helm.HelmError, match="terminationGracePeriodSeconds"):
+        render({"secrets": SECRETS, "shutdownTimeoutSeconds": 50})
+    ok = render(
+        {"secrets": SECRETS, "shutdownTimeoutSeconds": 50, "terminationGracePeriodSeconds": 60}
+    )
+    assert ok["Deployment"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 60

@@ -7,11 +7,15 @@ CLI itself is missing the same binary runs standalone (`docker-compose`), as the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +86,45 @@ def compose_config(tmp_path: Path, env: dict[str, str] | None = None) -> dict[st
     assert result.returncode == 0, result.stderr
     config: dict[str, Any] = json.loads(result.stdout)
     return config
+
+
+@contextlib.contextmanager
+def running_caddy(tmp_path: Path, upstream_host: str, upstream_port: int) -> Iterator[str]:
+    """deploy/Caddyfile run by Caddy on a free loopback port, its upstream `host:port` instead
+    of the `app` service; its base URL once it answers (Caddy's output in caddy.log)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "caddy-data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "caddy-config"),
+        "CADDY_ADMIN": "off",
+        "BANATIE_SITE_ADDRESS": f":{port}",
+        "BANATIE_UPSTREAM_NAME": upstream_host,
+        "BANATIE_UPSTREAM_PORT": str(upstream_port),
+    }
+    proxy_log = tmp_path / "caddy.log"
+    with proxy_log.open("w") as log:  # a file, not a pipe nobody reads
+        proxy = subprocess.Popen(
+            [str(tool("caddy")), "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proxy.poll() is None, proxy_log.read_text(errors="replace")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "Caddy did not start"
+                time.sleep(0.2)
+        yield base
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=15)

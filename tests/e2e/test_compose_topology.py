@@ -10,7 +10,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,7 +20,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.deploy.tools import CADDYFILE, compose_config, tool
+from tests.deploy.tools import compose_config, running_caddy
 from tests.e2e.conftest import Server, free_port, start_server, stop_server
 from tests.support.s3_server import s3_endpoint, unique_bucket_name  # noqa: F401
 
@@ -156,43 +155,16 @@ def test_replicas_share_state_as_in_compose(
 
 def check_proxy_in_front_of(replica: Server, tmp_path: Path) -> None:
     """deploy/Caddyfile run by Caddy, its upstream this replica instead of the `app` service."""
-    port = free_port()
     upstream = urlsplit(replica.base_url)
-    env = {
-        "HOME": str(tmp_path),
-        "XDG_DATA_HOME": str(tmp_path / "caddy-data"),
-        "XDG_CONFIG_HOME": str(tmp_path / "caddy-config"),
-        "CADDY_ADMIN": "off",
-        "BANATIE_SITE_ADDRESS": f":{port}",
-        "BANATIE_UPSTREAM_NAME": str(upstream.hostname),
-        "BANATIE_UPSTREAM_PORT": str(upstream.port),
-    }
-    proxy_log = tmp_path / "caddy.log"
-    with proxy_log.open("w") as log:  # a file, not a pipe nobody reads
-        proxy = subprocess.Popen(
-            [str(tool("caddy")), "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proxy.poll() is None, proxy_log.read_text(errors="replace")
-            try:
-                health = httpx.get(f"{base}/health", timeout=2)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "Caddy did not start"
-                time.sleep(0.2)
+    assert upstream.hostname is not None and upstream.port is not None
+    with running_caddy(tmp_path, upstream.hostname, upstream.port) as base:
+        health = httpx.get(f"{base}/health", timeout=10)
         assert health.status_code == 200 and health.json()["checks"]["database"] == "ok"
         closed = httpx.post(f"{base}/api/bootstrap/initial-key", timeout=10)
         assert closed.status_code == 403
         assert closed.json()["error"]["code"] == "FORBIDDEN"
         info = httpx.get(f"{base}/api/info", timeout=10)
         assert info.status_code == 200 and info.json()["data"]["database"] == "postgresql"
-    finally:
-        proxy.terminate()
-        proxy.wait(timeout=15)
+        # The replica's metrics stay on the private network.
+        assert httpx.get(f"{base}/metrics", timeout=10).status_code == 404
+        assert httpx.get(f"{replica.base_url}/metrics", timeout=10).status_code == 200

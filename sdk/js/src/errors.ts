@@ -49,8 +49,14 @@ export class ContentBlockedError extends BanatieError {}
 export class RateLimitError extends BanatieError {}
 /** 429 `QUOTA_EXCEEDED`: the monthly allowance or storage is used up (never retried). */
 export class QuotaExceededError extends BanatieError {}
-/** 502–504 from the image model. */
+/** 502–504 from the image model (and a 503 whose code this SDK does not know yet). */
 export class ProviderError extends BanatieError {}
+/**
+ * 503 from the server itself, not the model: its database, image store or rate limiter is down
+ * (`DATABASE_UNAVAILABLE`, `STORAGE_UNAVAILABLE`, `STORAGE_ERROR`, `RATE_LIMITER_UNAVAILABLE`) or
+ * it is shutting down (`UNAVAILABLE`). Retried like any 503; `retryAfter` says when to try again.
+ */
+export class ServiceUnavailableError extends BanatieError {}
 /** 500 and other server errors. */
 export class InternalServerError extends BanatieError {}
 /** No answer: the server could not be reached or the connection broke. */
@@ -73,6 +79,11 @@ const BY_CODE: Record<string, ErrorClass> = {
   PROVIDER_ERROR: ProviderError,
   PROVIDER_TIMEOUT: ProviderError,
   MODEL_UNAVAILABLE: ProviderError,
+  DATABASE_UNAVAILABLE: ServiceUnavailableError,
+  STORAGE_UNAVAILABLE: ServiceUnavailableError,
+  STORAGE_ERROR: ServiceUnavailableError,
+  RATE_LIMITER_UNAVAILABLE: ServiceUnavailableError,
+  UNAVAILABLE: ServiceUnavailableError,
   INTERNAL_ERROR: InternalServerError,
 };
 

@@ -7,8 +7,11 @@ import {
   AuthenticationError,
   Banatie,
   BanatieError,
+  errorFor,
+  ProviderError,
   QuotaExceededError,
   RateLimitError,
+  ServiceUnavailableError,
   ValidationError,
 } from "../dist/index.js";
 import { baseUrl, client, env } from "./helpers.mjs";
@@ -65,4 +68,21 @@ test("a rate limit is retried after Retry-After", async () => {
   const answer = await patient.enhance("waits for Retry-After, then succeeds");
   assert.equal(answer.originalPrompt, "waits for Retry-After, then succeeds");
   assert.ok(Date.now() - started >= 900);
+});
+
+test("a 503 is the model's or the server's own, by its code", () => {
+  for (const code of ["MODEL_UNAVAILABLE", "PROVIDER_ERROR", "SOMETHING_NEW"]) {
+    assert.equal(errorFor(503, code, "m").constructor, ProviderError, code);
+  }
+  for (const code of [
+    "DATABASE_UNAVAILABLE",
+    "STORAGE_UNAVAILABLE",
+    "STORAGE_ERROR",
+    "RATE_LIMITER_UNAVAILABLE",
+    "UNAVAILABLE",
+  ]) {
+    const error = errorFor(503, code, "m", undefined, 2);
+    assert.ok(error instanceof ServiceUnavailableError && error instanceof BanatieError, code);
+    assert.deepEqual([error.status, error.code, error.retryAfter], [503, code, 2]);
+  }
 });

@@ -168,8 +168,9 @@ def gc(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="count, delete nothing")] = False,
 ) -> None:
-    """Mark the work of stopped servers failed (INTERRUPTED) and delete orphan blobs (no image
-    row points at them); the server does both on its own, this runs them now."""
+    """Mark the work of stopped servers failed (INTERRUPTED), delete orphan blobs (no image row
+    points at them) and what crashed writes and renders left; the server does all of it on its
+    own, this runs it now."""
     from banatie.recovery import cli_ops
 
     settings = load_settings()
@@ -185,6 +186,12 @@ def gc(
     console.print(
         f"{collected.scanned} blob(s) scanned: {verb} {collected.deleted} orphan blob(s) "
         f"({collected.deleted_bytes} bytes) older than {age:g} s",
+        highlight=False,
+    )
+    console.print(
+        f"{collected.leftovers} leftover(s) of interrupted writes removed; "
+        f"{'would settle' if dry_run else 'settled'} {collected.variants_settled} variant row(s) "
+        "of renders cut short",
         highlight=False,
     )
 

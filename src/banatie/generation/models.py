@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from banatie.accounts.models import ProjectOwned
 from banatie.db.base import Base, IdMixin, TimestampMixin
 
+# A generation waiting in the job queue or running: not finished yet.
+UNFINISHED = ("pending", "processing")
+
 
 class Batch(IdMixin, TimestampMixin, Base):
     """Generations submitted together (`POST /api/v1/generations/batch`, banatie.jobs); each

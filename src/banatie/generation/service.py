@@ -324,6 +324,7 @@ async def delete(
         if generation.output_image_id
         else None
     )
+    await quota.release_all(session, generation_id=generation.id)
     await session.delete(generation)
     await session.flush()
     if image is not None and image.alias is None:

@@ -6,7 +6,9 @@ nothing queued or reserved. When its last item finishes, `batch.completed` goes 
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import datetime
+
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
@@ -14,7 +16,7 @@ from banatie.db.base import new_id, utcnow
 from banatie.db.transactions import unit_of_work
 from banatie.errors import ApiError
 from banatie.generation import inputs
-from banatie.generation.models import Batch, Generation
+from banatie.generation.models import UNFINISHED, Batch, Generation
 from banatie.jobs import service as jobs
 from banatie.jobs.errors import BatchNotFound
 from banatie.jobs.schemas import SHARED_FIELDS, BatchCreate, BatchItemOut, BatchOut
@@ -25,8 +27,6 @@ from banatie.webhooks import events
 from banatie.webhooks import service as webhooks
 
 STATUSES = ("pending", "processing", "success", "failed")
-# An item not finished yet: the batch waits for it.
-UNFINISHED = ("pending", "processing")
 
 
 async def submit(
@@ -49,19 +49,25 @@ async def submit(
     )
     session.add(batch)
     shared = {name: getattr(body, name) for name in SHARED_FIELDS & body.model_fields_set}
+    ids: list[str] = []
     for index, item in enumerate(body.items):
         unset = {k: v for k, v in shared.items() if k not in item.model_fields_set}
         data, flow_id = inputs.from_body(item.model_copy(update=unset))
         try:
             generation = await jobs.submit(
-                rt, session, project, data, flow_id=flow_id, batch_id=batch.id
+                rt, session, project, data, flow_id=flow_id, batch_id=batch.id, one_by_one=False
             )
         except ApiError as exc:
             exc.message = f"items[{index}]: {exc.message}"
             exc.details = {**(exc.details or {}), "item": index}
             raise
         generation.batch_index = index
+        ids.append(generation.id)
     await session.flush()
+    # One lock and one count for the whole batch (check_allowance gave the early, detailed
+    # refusal; this holds it under concurrency).
+    await quota.reserve_many(session, project, rt.settings, ids, source="api")  # as from_body
+    await rt.jobs.enqueue(session, ids)
     # Last: a refusal rolls the whole batch back, and nothing is counted for a refused batch.
     limited = await quota.count_generation_request(
         session, project, rt.settings, rt.rate_limiter, count=count
@@ -77,18 +83,21 @@ async def get(session: AsyncSession, project: Project, batch_id: str) -> Batch:
 
 
 async def present(session: AsyncSession, batch: Batch) -> BatchOut:
-    rows = await session.execute(
-        select(
-            Generation.batch_index,
-            Generation.id,
-            Generation.status,
-            Generation.alias,
-            Generation.output_image_id,
-            Generation.error_code,
+    rows = (
+        await session.execute(
+            select(
+                Generation.batch_index,
+                Generation.id,
+                Generation.status,
+                Generation.alias,
+                Generation.output_image_id,
+                Generation.error_code,
+                Generation.updated_at,
+            )
+            .where(Generation.batch_id == batch.id)
+            .order_by(Generation.batch_index)
         )
-        .where(Generation.batch_id == batch.id)
-        .order_by(Generation.batch_index)
-    )
+    ).all()
     items = [
         BatchItemOut(
             index=index if index is not None else n,
@@ -98,7 +107,7 @@ async def present(session: AsyncSession, batch: Batch) -> BatchOut:
             output_image_id=image_id,
             error_code=error,
         )
-        for n, (index, generation_id, status, alias, image_id, error) in enumerate(rows.all())
+        for n, (index, generation_id, status, alias, image_id, error, _) in enumerate(rows)
     ]
     counts = dict.fromkeys(STATUSES, 0)
     for item in items:
@@ -111,6 +120,12 @@ async def present(session: AsyncSession, batch: Batch) -> BatchOut:
         if counts["pending"] == len(items)
         else "processing"
     )
+    completed_at = batch.completed_at
+    if status == "completed" and completed_at is None:
+        # The last item committed but its run has not marked the batch yet (it does so just
+        # after, or the recovery beat does): the time it will store, so that a completed
+        # batch always shows when.
+        completed_at = max((row.updated_at for row in rows), default=batch.updated_at)
     return BatchOut(
         id=batch.id,
         status=status,
@@ -119,7 +134,7 @@ async def present(session: AsyncSession, batch: Batch) -> BatchOut:
         items=items,
         webhook_url=batch.webhook_url,
         created_at=batch.created_at,
-        completed_at=batch.completed_at,
+        completed_at=completed_at,
     )
 
 
@@ -162,7 +177,7 @@ async def finish_if_done(rt: Runtime, session: AsyncSession, batch_id: str) -> B
     result = await session.execute(
         update(Batch)
         .where(Batch.id == batch_id, Batch.completed_at.is_(None))
-        .values(completed_at=now, updated_at=now)
+        .values(completed_at=await _last_finished(session, batch_id) or now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 0) != 1:
@@ -179,3 +194,12 @@ async def finish_if_done(rt: Runtime, session: AsyncSession, batch_id: str) -> B
             wake=rt.webhooks.on_commit,
         )
     return batch
+
+
+async def _last_finished(session: AsyncSession, batch_id: str) -> datetime | None:
+    """When the batch's last item finished: its completedAt (what `present` shows until the
+    batch is marked, so marking it changes nothing a client sees)."""
+    last: datetime | None = await session.scalar(
+        select(func.max(Generation.updated_at)).where(Generation.batch_id == batch_id)
+    )
+    return last

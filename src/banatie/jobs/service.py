@@ -23,8 +23,10 @@ async def submit(
     *,
     flow_id: str | object | None = generations.NEW_FLOW,
     batch_id: str | None = None,
+    one_by_one: bool = True,
 ) -> Generation:
-    """Add a pending generation, its reservation and its job to the caller's unit of work."""
+    """Add a pending generation, its reservation and its job to the caller's unit of work.
+    Not `one_by_one`: the generation only (a batch reserves and queues its items at once)."""
     prepared = await generations.prepare(
         rt, session, project, data, flow_id=flow_id, status="pending"
     )
@@ -32,6 +34,8 @@ async def submit(
     generation.queued = True
     generation.batch_id = batch_id
     session.add(generation)
+    if not one_by_one:
+        return generation
     await quota.reserve(
         session, project, rt.settings, generation_id=generation.id, attempt=1, source=data.source
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from banatie.observability import metrics
@@ -126,6 +127,9 @@ class MeasuredBlobStore(_Wrapper):
         self, prefix: str = "", *, page_size: int = 1000
     ) -> AsyncIterator[list[StoredBlob]]:
         return self.inner.list_blobs(prefix, page_size=page_size)
+
+    async def remove_leftovers(self, before: datetime) -> int:
+        return await self.inner.remove_leftovers(before)
 
     async def close(self) -> None:
         await self.inner.close()

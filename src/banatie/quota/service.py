@@ -4,10 +4,11 @@ allowance (no lost update)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.accounts.models import Project
@@ -15,13 +16,16 @@ from banatie.accounts.service import check_slug
 from banatie.db import base
 from banatie.delivery.models import ImageVariant
 from banatie.errors import ValidationError
+from banatie.generation.models import UNFINISHED, Generation
 from banatie.images.models import Image
 from banatie.quota.errors import PlanNotFound, QuotaExceeded
 from banatie.quota.models import Plan, UsageRecord
 from banatie.quota.rate_limit import RateLimiter, RateLimitState, parse_rate
 from banatie.settings import Settings
 
-# A reservation older than this belongs to a process that died mid-generation: not counted.
+# A reservation older than this whose generation is no longer waiting or running was left by a
+# process that died mid-generation: not counted. One whose generation still waits in the job
+# queue counts however long the backlog is.
 STALE_RESERVATION = timedelta(minutes=15)
 
 
@@ -83,7 +87,11 @@ async def used_this_period(session: AsyncSession, project_id: str, now: datetime
         .where(
             UsageRecord.project_id == project_id,
             UsageRecord.period == period_of(now),
-            (UsageRecord.status == "charged") | (UsageRecord.created_at > now - STALE_RESERVATION),
+            (UsageRecord.status == "charged")
+            | (UsageRecord.created_at > now - STALE_RESERVATION)
+            | exists().where(
+                Generation.id == UsageRecord.generation_id, Generation.status.in_(UNFINISHED)
+            ),
         )
     )
     return int(result.scalar_one())
@@ -117,7 +125,21 @@ async def reserve(
     source: str,
 ) -> None:
     """Add a reservation to the caller's transaction, or raise QuotaExceeded (429) (and the
-    caller's transaction must then roll back).
+    caller's transaction must then roll back)."""
+    await reserve_many(session, project, settings, [generation_id], attempt=attempt, source=source)
+
+
+async def reserve_many(
+    session: AsyncSession,
+    project: Project,
+    settings: Settings,
+    generation_ids: Sequence[str],
+    *,
+    attempt: int = 1,
+    source: str,
+) -> None:
+    """Reserve one generation each for `generation_ids` (a batch's items) at once, with one
+    lock and one count; all or none (QuotaExceeded, and the caller's transaction rolls back).
 
     PostgreSQL: the project row is locked first, so concurrent reservations queue up.
     SQLite: the insert takes the database's write lock before the count, with the same effect.
@@ -129,7 +151,7 @@ async def reserve(
         await session.execute(
             select(Project.id).where(Project.id == project.id).with_for_update(key_share=True)
         )
-    session.add(
+    session.add_all(
         UsageRecord(
             project_id=project.id,
             generation_id=generation_id,
@@ -139,6 +161,7 @@ async def reserve(
             source=source,
             created_at=now,
         )
+        for generation_id in generation_ids
     )
     await session.flush()
     limits = await limits_for(session, project, settings)
@@ -207,6 +230,16 @@ async def release(session: AsyncSession, *, generation_id: str, attempt: int) ->
         delete(UsageRecord).where(
             UsageRecord.charge_key == f"{generation_id}:{attempt}",
             UsageRecord.status == "reserved",
+        )
+    )
+
+
+async def release_all(session: AsyncSession, *, generation_id: str) -> None:
+    """A generation deleted before it finished (queued or running) costs nothing: what it still
+    holds of the allowance is given back with it."""
+    await session.execute(
+        delete(UsageRecord).where(
+            UsageRecord.generation_id == generation_id, UsageRecord.status == "reserved"
         )
     )
 

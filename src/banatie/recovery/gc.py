@@ -3,7 +3,11 @@ between writing a blob and committing its row, or between deleting a row and its
 
 Only keys shaped like `{org}/{project}/img/{imageId}[/…]` are judged; a blob is deleted when no
 image row has its id and it is older than `min_age` (so a write whose row is about to be
-committed is never touched). Anything else in the store is left alone."""
+committed is never touched). Anything else in the store is left alone.
+
+Two more leftovers of a crash, past the same age: what the store's interrupted writes left (the
+local store's `.tmp` files), and variant rows reserved for a render that never set their size
+(the size of the stored variant is filled in, or the row goes when nothing was stored)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from banatie.db.base import utcnow
 from banatie.db.transactions import unit_of_work
+from banatie.delivery.variants import variant_key
 from banatie.images.aliases import is_uuid
 from banatie.recovery import repository
 from banatie.storage.base import BlobStore, StoredBlob
@@ -29,6 +34,10 @@ class GcReport:
     deleted_bytes: int = 0
     # Keys this sweep does not judge (not an image's), left alone.
     other: int = 0
+    # Interrupted writes' leftovers removed (the local store's `.tmp` files).
+    leftovers: int = 0
+    # Variant rows of a cut-short render: size filled in from the stored blob, or row removed.
+    variants_settled: int = 0
 
 
 def image_id_of(key: str) -> str | None:
@@ -77,4 +86,34 @@ async def collect_orphan_blobs(
             report.deleted,
             report.deleted_bytes,
         )
+    if not dry_run:
+        report.leftovers = await blobs.remove_leftovers(cutoff)
+    report.variants_settled = await settle_unfinished_variants(
+        sessionmaker, blobs, cutoff, dry_run=dry_run
+    )
     return report
+
+
+async def settle_unfinished_variants(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    blobs: BlobStore,
+    before: datetime,
+    *,
+    dry_run: bool = False,
+) -> int:
+    """Variant rows still at size 0 since before `before`: the process rendering them died.
+    The row takes the stored variant's size, or goes when nothing was stored (it held a place
+    under BANATIE_MAX_VARIANTS_PER_IMAGE and its bytes did not count as storage)."""
+    async with unit_of_work(sessionmaker) as session:
+        rows = await repository.unfinished_variants(session, before)
+    for image_id, digest, storage_key in rows:
+        if dry_run:
+            continue
+        info = await blobs.head(variant_key(storage_key, digest))
+        async with unit_of_work(sessionmaker) as session:
+            await repository.settle_variant(
+                session, image_id, digest, None if info is None else info.size
+            )
+    if rows and not dry_run:
+        log.info("settled %d variant row(s) left by renders cut short", len(rows))
+    return len(rows)

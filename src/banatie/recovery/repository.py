@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from banatie.delivery.models import ImageVariant
 from banatie.generation.models import Generation
 from banatie.images.models import Image
 from banatie.live.models import LiveEntry
@@ -104,3 +105,32 @@ async def existing_images(session: AsyncSession, image_ids: Collection[str]) -> 
         )
         found.update(result.scalars().all())
     return found
+
+
+async def unfinished_variants(
+    session: AsyncSession, before: datetime, limit: int = 500
+) -> list[tuple[str, str, str]]:
+    """Variant rows reserved before `before` whose size was never set (a render or its store
+    was cut short): (image id, variant hash, the image's storage key)."""
+    result = await session.execute(
+        select(ImageVariant.image_id, ImageVariant.variant_hash, Image.storage_key)
+        .join(Image, Image.id == ImageVariant.image_id)
+        .where(ImageVariant.size_bytes == 0, ImageVariant.created_at < before)
+        .limit(limit)
+    )
+    return [(image_id, digest, key) for image_id, digest, key in result.all()]
+
+
+async def settle_variant(
+    session: AsyncSession, image_id: str, variant_hash: str, size_bytes: int | None
+) -> None:
+    """Its stored size, or (None: nothing was stored) forget the row."""
+    where = (ImageVariant.image_id == image_id, ImageVariant.variant_hash == variant_hash)
+    if size_bytes is None:
+        await session.execute(delete(ImageVariant).where(*where, ImageVariant.size_bytes == 0))
+    else:
+        await session.execute(
+            update(ImageVariant)
+            .where(*where, ImageVariant.size_bytes == 0)
+            .values(size_bytes=size_bytes)
+        )

@@ -31,6 +31,7 @@ from banatie.observability import metrics
 from banatie.recovery import deletions, gc, host, repository
 from banatie.settings import Settings
 from banatie.storage.base import BlobStore
+from banatie.webhooks.events import Wake
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +57,12 @@ async def sweep(
     also_dead: frozenset[str] = frozenset(),
     now: datetime | None = None,
     queue: JobQueue | None = None,
+    wake: Wake | None = None,
 ) -> SweepReport:
     """Recover the work of dead workers (and of owners that never registered, once their
     generation is older than the stale time). `me` is never dead; `also_dead` always is (a
-    process giving its own work up at shutdown)."""
+    process giving its own work up at shutdown). `wake`: the webhook dispatcher's after-commit
+    wake, so the `generation.failed` events go out now rather than at its next poll."""
     now = now or utcnow()
     stale_before = now - timedelta(seconds=settings.work_stale_seconds)
     async with unit_of_work(sessionmaker) as session:
@@ -93,7 +96,7 @@ async def sweep(
                 interrupted += 1
                 generation = await session.get(Generation, generation_id, populate_existing=True)
                 if generation is not None:  # its generation.failed webhook, in this transaction
-                    await generation_events.finished(session, settings, generation)
+                    await generation_events.finished(session, settings, generation, wake=wake)
         if queue is not None:
             await queue.enqueue(session, requeued)
             await queue.forget_stalled(session)
@@ -128,8 +131,10 @@ class Recovery:
         settings: Settings,
         instance: str,
         queue: JobQueue | None = None,
+        wake: Wake | None = None,
     ) -> None:
         self.queue = queue
+        self.wake = wake
         self.sessionmaker = sessionmaker
         self.blobs = blobs
         self.settings = settings
@@ -148,7 +153,9 @@ class Recovery:
         earlier processes left (a restart after a crash)."""
         try:
             await self._register()
-            await sweep(self.sessionmaker, self.settings, me=self.instance, queue=self.queue)
+            await sweep(
+                self.sessionmaker, self.settings, me=self.instance, queue=self.queue, wake=self.wake
+            )
         except Exception:  # the database may come later; the loop keeps trying
             log.exception("could not register this process as a worker; retrying")
         self._tasks.append(asyncio.create_task(self._beat_loop(), name="banatie-recovery"))
@@ -171,6 +178,7 @@ class Recovery:
                 self.settings,
                 also_dead=frozenset({self.instance}),
                 queue=self.queue,
+                wake=self.wake,
             )
             async with unit_of_work(self.sessionmaker) as session:
                 await repository.unregister(session, self.instance)
@@ -200,7 +208,13 @@ class Recovery:
                             self.settings.work_stale_seconds,
                         )
                         await self._register()
-                await sweep(self.sessionmaker, self.settings, me=self.instance, queue=self.queue)
+                await sweep(
+                    self.sessionmaker,
+                    self.settings,
+                    me=self.instance,
+                    queue=self.queue,
+                    wake=self.wake,
+                )
                 await deletions.drain(self.sessionmaker, self.blobs)
                 async with unit_of_work(self.sessionmaker) as session:
                     await idempotency.forget_expired(session, utcnow() - idempotency.KEEP)

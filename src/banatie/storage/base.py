@@ -62,4 +62,8 @@ class BlobStore(Protocol):
         """Every blob whose key starts with `prefix`, a page at a time, in no set order."""
         ...
 
+    async def remove_leftovers(self, before: datetime) -> int:
+        """Remove what writes interrupted by a crash left behind, last touched before `before`
+        (a write still running is younger); how many were removed."""
+
     async def close(self) -> None: ...

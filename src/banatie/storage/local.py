@@ -14,7 +14,8 @@ A blob file holds its content type and its bytes together, so one ``os.replace``
 
 ``put`` writes a temporary file (``.__blob__.<random>.tmp``) in the key's directory, flushes it to
 disk and renames it over ``__blob__``: a reader sees the old blob or the new one, never half a blob.
-A crash mid-write may leave a ``.tmp`` file behind; it is never read as a blob.
+A crash mid-write may leave a ``.tmp`` file behind; it is never read as a blob, and
+``remove_leftovers`` (run by the orphan collection, ``banatie gc``) deletes it once old.
 
 Keys
 ----
@@ -176,6 +177,9 @@ class LocalBlobStore:
         while page := await _run(lambda: list(islice(walk, size))):
             yield page
 
+    async def remove_leftovers(self, before: datetime) -> int:
+        return await _run(partial(self._remove_temp_files, before.timestamp()))
+
     async def close(self) -> None:
         return None
 
@@ -285,6 +289,23 @@ class LocalBlobStore:
             except FileNotFoundError:  # deleted while we walked
                 continue
             yield StoredBlob(key, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC))
+
+    def _remove_temp_files(self, before: float) -> int:
+        removed = 0
+        for dirpath, _dirnames, filenames in os.walk(self.root):
+            for name in filenames:
+                if not (name.startswith(_TMP_PREFIX) and name.endswith(_TMP_SUFFIX)):
+                    continue
+                path = os.path.join(dirpath, name)
+                try:
+                    if os.stat(path).st_mtime >= before:  # a put may still be writing it
+                        continue
+                    os.unlink(path)
+                except FileNotFoundError:  # its put finished (renamed it) meanwhile
+                    continue
+                removed += 1
+                self._prune_empty_dirs(Path(dirpath))
+        return removed
 
     def _delete_sync(self, path: Path) -> None:
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -146,6 +146,10 @@ class S3BlobStore:
         while (page := await self._run(next_page)) is not None:
             if page:
                 yield page
+
+    async def remove_leftovers(self, before: datetime) -> int:
+        # A put is one PutObject request: S3 stores the whole object or nothing.
+        return 0
 
     async def close(self) -> None:
         await anyio.to_thread.run_sync(self._client.close)

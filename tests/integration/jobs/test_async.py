@@ -199,6 +199,26 @@ async def test_a_job_delivered_twice_runs_once(
     assert await charges(rt, generation_id) == {"charged": 1}
 
 
+async def test_a_queued_generation_deleted_before_it_ran_costs_nothing(
+    client: httpx.AsyncClient, keys: Keys, app: FastAPI
+) -> None:
+    """Deleted while still queued: its reservation goes with it at once (not 15 minutes later),
+    and its job, when it comes, finds nothing to run and ends."""
+    rt: Runtime = app.state.runtime
+    response = await client.post(
+        GENERATIONS, headers=keys.headers(), json={"prompt": "a kite", "async": True}
+    )
+    generation_id = response.json()["data"]["id"]
+    assert await charges(rt, generation_id) == {"reserved": 1}
+    deleted = await client.delete(f"{GENERATIONS}/{generation_id}", headers=keys.headers())
+    assert deleted.status_code == 200, deleted.text
+    assert await charges(rt, generation_id) == {}
+    used = await client.get("/api/v1/usage", headers=keys.headers())
+    assert used.json()["data"]["used"] == 0
+    await asyncio.wait_for(runner.run_job(rt, generation_id), 10)
+    assert await charges(rt, generation_id) == {}
+
+
 async def test_a_pending_job_survives_a_restart(
     client: httpx.AsyncClient, keys: Keys, app: FastAPI, settings: Settings
 ) -> None:

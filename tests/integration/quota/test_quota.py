@@ -12,9 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
 
 from banatie.app import create_app
 from banatie.db.transactions import unit_of_work
+from banatie.generation.models import Generation
 from banatie.settings import Settings
 from tests.conftest import Keys, app_settings
 from tests.support.synthesizers import FailingSynthesizer
@@ -111,6 +113,38 @@ async def test_month_rolls_over(
     assert (await generate(client, keys, "february")).status_code == 201
     february = await usage(client, keys)
     assert february["used"] == 1 and february["period"] == "2030-02"
+
+
+async def test_a_queue_backlog_older_than_the_stale_time_still_counts(
+    client: httpx.AsyncClient, keys: Keys, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Queued generations (no job runner here: they stay pending) hold their reservations however
+    long they wait; only a reservation whose generation is finished expires."""
+    import banatie.quota.service as quota_service
+
+    start = datetime(2030, 1, 10, 10, 0, tzinfo=UTC)
+    monkeypatch.setattr(quota_service, "utcnow", lambda: start)
+    queued = []
+    for i in range(4):
+        response = await client.post(
+            "/api/v1/generations",
+            headers=keys.headers(),
+            json={"prompt": f"queued {i}", "async": True},
+        )
+        assert response.status_code == 202, response.text
+        queued.append(response.json()["data"]["id"])
+    later = start + quota_service.STALE_RESERVATION * 2
+    monkeypatch.setattr(quota_service, "utcnow", lambda: later)
+    assert (await generate(client, keys, "past the backlog")).status_code == 429
+    assert (await usage(client, keys))["used"] == 4
+    # A reservation left behind by a generation that ended without releasing it (a crash
+    # between the two) is orphaned: past the stale time it no longer counts.
+    async with unit_of_work(app.state.runtime.sessionmaker) as session:
+        await session.execute(
+            update(Generation).where(Generation.id == queued[0]).values(status="failed")
+        )
+    assert (await usage(client, keys))["used"] == 3
+    assert (await generate(client, keys, "room again")).status_code == 201
 
 
 async def test_master_moves_a_project_to_another_plan(

@@ -9,12 +9,14 @@ from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import update
 
 from banatie.db.base import utcnow
+from banatie.generation.models import Generation
 from banatie.recovery.service import sweep
 from banatie.settings import Settings
 from tests.conftest import Keys
-from tests.integration.recovery.test_sweep import start_and_die
+from tests.integration.recovery.test_sweep import add_worker, start_and_die
 from tests.integration.webhooks.conftest import HOOKS, project_key, register
 from tests.support.synthesizers import FailingSynthesizer
 from tests.support.webhook_receiver import Receiver, running_receiver
@@ -93,5 +95,30 @@ async def test_a_generation_whose_process_died_is_told_as_failed(
     assert report.interrupted == 1
     (call,) = await asyncio.to_thread(receiver.wait_for, lambda calls: len(calls) >= 1)
     assert call.verified and call.payload["type"] == "generation.failed"
+    assert call.payload["data"]["id"] == generation_id
+    assert call.payload["data"]["errorCode"] == "INTERRUPTED"
+
+
+async def test_the_sweeps_failed_event_goes_out_without_waiting_for_the_next_poll(
+    app: FastAPI, client: httpx.AsyncClient, keys: Keys, receiver: Receiver, settings: Settings
+) -> None:
+    """The recovery sweep of `serve`'s lifespan fails a dead worker's generation and wakes the
+    dispatcher after its commit, as a finished generation does."""
+    rt = app.state.runtime
+    await register(client, keys, receiver)
+    generation_id = await start_and_die(app, client, keys)
+    settings.webhook_poll_seconds = 60  # far longer than the receiver waits
+    await asyncio.sleep(0.3)  # the running dispatcher is now in its long wait
+    await add_worker(rt, "gone", age=settings.work_stale_seconds + 10, host_id=None, pid=1)
+    async with rt.sessionmaker() as session:  # the generation was that dead worker's
+        await session.execute(
+            update(Generation).where(Generation.id == generation_id).values(owner="gone")
+        )
+        await session.commit()
+    async with app.router.lifespan_context(app):  # its start sweeps
+        (call,) = await asyncio.to_thread(
+            receiver.wait_for, lambda calls: len(calls) >= 1, timeout=10
+        )
+    assert call.payload["type"] == "generation.failed"
     assert call.payload["data"]["id"] == generation_id
     assert call.payload["data"]["errorCode"] == "INTERRUPTED"

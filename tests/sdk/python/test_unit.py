@@ -27,6 +27,7 @@ from banatie_sdk import (
     ProviderError,
     QuotaExceededError,
     RateLimitError,
+    ServiceUnavailableError,
 )
 from banatie_sdk._retry import parse_retry_after
 from banatie_sdk.errors import error_for
@@ -86,6 +87,13 @@ def test_signed_url_matches_the_server_helper() -> None:
         (422, "CONTENT_BLOCKED", ContentBlockedError),
         (502, "PROVIDER_ERROR", ProviderError),
         (503, "MODEL_UNAVAILABLE", ProviderError),
+        (503, "PROVIDER_ERROR", ProviderError),
+        (503, "SOMETHING_NEW", ProviderError),
+        (503, "DATABASE_UNAVAILABLE", ServiceUnavailableError),
+        (503, "STORAGE_UNAVAILABLE", ServiceUnavailableError),
+        (503, "STORAGE_ERROR", ServiceUnavailableError),
+        (503, "RATE_LIMITER_UNAVAILABLE", ServiceUnavailableError),
+        (503, "UNAVAILABLE", ServiceUnavailableError),
         (403, "REFERRER_NOT_ALLOWED", PermissionDeniedError),
         (500, "INTERNAL_ERROR", InternalServerError),
         (418, "TEAPOT", BanatieError),
@@ -101,6 +109,25 @@ def test_error_class_per_code(status: int, code: str, cls: type[BanatieError]) -
         {"x": 1},
         2.0,
     )
+
+
+def test_every_503_the_server_answers_has_the_class_of_its_cause() -> None:
+    """The model's 503s are ProviderError; the server's own (database, store, limiter,
+    shutdown) are ServiceUnavailableError, so a caller can tell a model outage from its own."""
+    import banatie.app  # noqa: F401  (imports every feature's errors)
+    from banatie.error_base import CodedError
+    from banatie.providers.errors import ProviderError as ServerProviderError
+
+    def every(cls: type[CodedError]) -> list[type[CodedError]]:
+        return [cls, *(sub for child in cls.__subclasses__() for sub in every(child))]
+
+    unavailable = [cls for cls in every(CodedError) if cls.status == 503]
+    assert {cls.code for cls in unavailable} >= {"DATABASE_UNAVAILABLE", "MODEL_UNAVAILABLE"}
+    for cls in unavailable:
+        expected = (
+            ProviderError if issubclass(cls, ServerProviderError) else ServiceUnavailableError
+        )
+        assert type(error_for(503, cls.code, "m")) is expected, cls
 
 
 def test_retry_after_parsing() -> None:

@@ -33,6 +33,7 @@ from banatie_sdk.errors import (
     ProviderError,
     QuotaExceededError,
     RateLimitError,
+    ServiceUnavailableError,
     ValidationError,
 )
 from banatie_sdk.models import (
@@ -90,6 +91,7 @@ __all__ = [
     "QuotaExceededError",
     "RateLimitError",
     "ReferencedImage",
+    "ServiceUnavailableError",
     "StepOptions",
     "Transform",
     "Usage",

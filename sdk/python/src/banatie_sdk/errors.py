@@ -24,6 +24,7 @@ __all__ = [
     "ProviderError",
     "QuotaExceededError",
     "RateLimitError",
+    "ServiceUnavailableError",
     "ValidationError",
     "error_for",
 ]
@@ -102,6 +103,13 @@ class ProviderError(BanatieError):
     """502/503/504 from the image model (``PROVIDER_ERROR``, ``MODEL_UNAVAILABLE`` …)."""
 
 
+class ServiceUnavailableError(BanatieError):
+    """503 from the server itself, not the model: its database, image store or rate limiter is
+    down (``DATABASE_UNAVAILABLE``, ``STORAGE_UNAVAILABLE``, ``STORAGE_ERROR``,
+    ``RATE_LIMITER_UNAVAILABLE``) or it is shutting down (``UNAVAILABLE``). Retried like any 503;
+    ``retry_after`` says when to try again."""
+
+
 class InternalServerError(BanatieError):
     """500 and other server errors."""
 
@@ -127,6 +135,11 @@ _BY_CODE: dict[str, type[BanatieError]] = {
     "PROVIDER_ERROR": ProviderError,
     "PROVIDER_TIMEOUT": ProviderError,
     "MODEL_UNAVAILABLE": ProviderError,
+    "DATABASE_UNAVAILABLE": ServiceUnavailableError,
+    "STORAGE_UNAVAILABLE": ServiceUnavailableError,
+    "STORAGE_ERROR": ServiceUnavailableError,
+    "RATE_LIMITER_UNAVAILABLE": ServiceUnavailableError,
+    "UNAVAILABLE": ServiceUnavailableError,
     "INTERNAL_ERROR": InternalServerError,
 }
 
@@ -140,7 +153,7 @@ _BY_STATUS: dict[int, type[BanatieError]] = {
     422: ContentBlockedError,
     429: RateLimitError,
     502: ProviderError,
-    503: ProviderError,
+    503: ProviderError,  # a 503 code this SDK does not know yet: the model's, most likely
     504: ProviderError,
 }
 
