@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
@@ -26,9 +26,11 @@ def given(**filters: object) -> dict[str, object]:
 
 
 async def fetch_page(
-    session: AsyncSession, query: Select[T], *order_by: Any, at: PageRequest
+    session: AsyncSession, model: type[T], *order_by: Any, at: PageRequest, **where: object
 ) -> tuple[list[T], int]:
-    """The rows of `query` in `order_by` order on page `at`, and the count of all its rows."""
+    """Page `at` of `model`'s rows whose columns equal `where` (None: any), in `order_by`
+    order, and the count of all of them."""
+    query = select(model).filter_by(**given(**where))
     total = await session.execute(select(func.count()).select_from(query.subquery()))
     rows = await session.execute(query.order_by(*order_by).limit(at.limit).offset(at.offset))
     return list(rows.scalars().all()), int(total.scalar_one())

@@ -49,28 +49,32 @@ def parse_presets(spec: str) -> tuple[Preset, ...]:
     return tuple(presets)
 
 
-def transform_url(
-    base_url: str, org: str, project: str, ref: str, query: str, signing_key: str | None = None
-) -> str:
+@dataclass(frozen=True)
+class ImageHost:
+    """Where a project's image URLs point (the delivery base URL, the organization's and the
+    project's slugs) and the key that signs their transforms."""
+
+    base_url: str
+    org: str
+    project: str
+    signing_key: str | None = None
+
+    @classmethod
+    def of(cls, settings: Settings, org: str, project: str) -> ImageHost:
+        return cls(settings.delivery_base_url, org, project, settings.delivery_signing_key)
+
+
+def transform_url(host: ImageHost, ref: str, query: str) -> str:
     """The URL of image `ref` with transformation `query`, signed when there is a key."""
-    if signing_key and query:
-        query = signing.sign_query(signing_key, image_path(org, project, ref), query)
-    return image_url(base_url, org, project, ref, query)
+    if host.signing_key and query:
+        path = image_path(host.org, host.project, ref)
+        query = signing.sign_query(host.signing_key, path, query)
+    return image_url(host.base_url, host.org, host.project, ref, query)
 
 
-def variant_urls(
-    base_url: str,
-    org: str,
-    project: str,
-    image_id: str,
-    presets: tuple[Preset, ...],
-    signing_key: str | None = None,
-) -> dict[str, str]:
-    urls = {
-        p.name: transform_url(base_url, org, project, image_id, p.query, signing_key)
-        for p in presets
-    }
-    urls["original"] = image_url(base_url, org, project, image_id)
+def variant_urls(host: ImageHost, image_id: str, presets: tuple[Preset, ...]) -> dict[str, str]:
+    urls = {p.name: transform_url(host, image_id, p.query) for p in presets}
+    urls["original"] = image_url(host.base_url, host.org, host.project, image_id)
     return urls
 
 
@@ -83,20 +87,10 @@ def srcset_query(width: int, fmt: str = "auto") -> str:
     return f"w={width}&format={fmt}"
 
 
-def srcset(
-    base_url: str,
-    org: str,
-    project: str,
-    image_id: str,
-    width: int,
-    signing_key: str | None = None,
-    *,
-    fmt: str = "auto",
-) -> str:
+def srcset(host: ImageHost, image_id: str, width: int, *, fmt: str = "auto") -> str:
     """`srcset` of the image's widths up to `width`, in format `fmt`."""
     return ", ".join(
-        f"{transform_url(base_url, org, project, image_id, srcset_query(w, fmt), signing_key)} {w}w"
-        for w in srcset_widths(width)
+        f"{transform_url(host, image_id, srcset_query(w, fmt))} {w}w" for w in srcset_widths(width)
     )
 
 
@@ -106,14 +100,11 @@ def published_urls(
     """Every URL of `ref` that Banatie hands out or has rendered: the original, the presets,
     the srcset widths and the extra `queries` (unsigned, and signed when there is a key).
     This is what a CDN purge by URL has to cover."""
-    base_url, signing_key = settings.delivery_base_url, settings.delivery_signing_key
-    urls = list(variant_urls(base_url, org, project, ref, settings.presets, signing_key).values())
-    urls += [
-        transform_url(base_url, org, project, ref, srcset_query(w), signing_key)
-        for w in srcset_widths(width)
-    ]
+    host = ImageHost.of(settings, org, project)
+    urls = list(variant_urls(host, ref, settings.presets).values())
+    urls += [transform_url(host, ref, srcset_query(w)) for w in srcset_widths(width)]
     for query in queries:
-        urls.append(image_url(base_url, org, project, ref, query))
-        if signing_key and query:
-            urls.append(transform_url(base_url, org, project, ref, query, signing_key))
+        urls.append(image_url(host.base_url, org, project, ref, query))
+        if host.signing_key and query:
+            urls.append(transform_url(host, ref, query))
     return list(dict.fromkeys(urls))

@@ -28,8 +28,8 @@ async def get(session: AsyncSession, project_id: str, flow_id: str) -> Flow | No
 async def list_flows(
     session: AsyncSession, project_id: str, paging: PageRequest
 ) -> tuple[list[Flow], int]:
-    query = select(Flow).where(Flow.project_id == project_id)
-    return await fetch_page(session, query, Flow.updated_at.desc(), Flow.id, at=paging)
+    order = (Flow.updated_at.desc(), Flow.id)
+    return await fetch_page(session, Flow, *order, at=paging, project_id=project_id)
 
 
 async def stats(session: AsyncSession, flow_ids: list[str]) -> dict[str, FlowStats]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Unpack
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.db.base import utcnow
-from banatie.db.paging import PageRequest, fetch_page, given, project_row
+from banatie.db.paging import PageRequest, fetch_page, project_row
 from banatie.generation.models import Generation
 from banatie.images.repository import WorkFilters
 
@@ -24,8 +24,10 @@ class Filters(WorkFilters, total=False):
 async def list_generations(
     session: AsyncSession, project_id: str, paging: PageRequest, **filters: Unpack[Filters]
 ) -> tuple[list[Generation], int]:
-    query = select(Generation).filter_by(project_id=project_id, **given(**filters))
-    return await fetch_page(session, query, Generation.created_at.desc(), Generation.id, at=paging)
+    order = (Generation.created_at.desc(), Generation.id)
+    return await fetch_page(
+        session, Generation, *order, at=paging, project_id=project_id, **filters
+    )
 
 
 async def claim(session: AsyncSession, generation_id: str) -> bool:

@@ -10,6 +10,7 @@ should roll back with a refusal.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
@@ -147,6 +148,9 @@ async def prepare(
         namespace=namespace,
     )
     now = utcnow()
+    # The request is stored as it is, each field in the column of its name.
+    request = dataclasses.asdict(data)
+    requested_references = request.pop("reference_images")
     generation = Generation(
         id=new_id(),
         created_at=now,
@@ -154,17 +158,9 @@ async def prepare(
         project_id=project.id,
         flow_id=flow.id if flow else None,
         status=status,
-        source=data.source,
         original_prompt=data.prompt,
-        prompt=data.prompt,
-        aspect_ratio=data.aspect_ratio,
-        image_size=data.image_size,
-        template=data.template,
-        auto_enhance=data.auto_enhance,
-        namespace=data.namespace,
-        alias=data.alias,
-        flow_alias=data.flow_alias,
-        requested_references=list(data.reference_images),
+        **request,
+        requested_references=requested_references,
         referenced_images=[ref.record() for ref in refs],
         flow_context=await memory.recall(
             session,
@@ -174,11 +170,9 @@ async def prepare(
             reference_ids=[ref.image.id for ref in refs],
             enhanced=data.auto_enhance,
         ),
-        meta=data.meta,
         token_usage={},
         attempts=0,
         owner=rt.instance if status == "processing" else None,
-        webhook_url=data.webhook_url,
     )
     return Prepared(generation, flow, refs, namespace)
 

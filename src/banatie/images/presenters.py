@@ -14,6 +14,7 @@ from banatie.settings import Settings
 def present_image(image: Image, project: Project, settings: Settings) -> ImageOut:
     base = settings.delivery_base_url
     org = project.organization.slug
+    host = presets.ImageHost.of(settings, org, project.slug)
     return from_row(
         ImageOut,
         image,
@@ -24,10 +25,6 @@ def present_image(image: Image, project: Project, settings: Settings) -> ImageOu
         tags=list(image.tags or []),
         dominant_colors=list(image.dominant_colors or []),
         meta=dict(image.meta or {}),
-        variants=presets.variant_urls(
-            base, org, project.slug, image.id, settings.presets, settings.delivery_signing_key
-        ),
-        srcset=presets.srcset(
-            base, org, project.slug, image.id, image.width, settings.delivery_signing_key
-        ),
+        variants=presets.variant_urls(host, image.id, settings.presets),
+        srcset=presets.srcset(host, image.id, image.width),
     )

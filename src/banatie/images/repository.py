@@ -8,7 +8,7 @@ from typing import TypedDict, Unpack
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from banatie.db.paging import PageRequest, fetch_page, given, project_row
+from banatie.db.paging import PageRequest, fetch_page, project_row
 from banatie.delivery.models import ImageVariant
 from banatie.images.models import Image
 
@@ -59,8 +59,8 @@ class Filters(WorkFilters, total=False):
 async def list_images(
     session: AsyncSession, project_id: str, paging: PageRequest, **filters: Unpack[Filters]
 ) -> tuple[list[Image], int]:
-    query = select(Image).filter_by(project_id=project_id, **given(**filters))
-    return await fetch_page(session, query, Image.created_at.desc(), Image.id, at=paging)
+    order = (Image.created_at.desc(), Image.id)
+    return await fetch_page(session, Image, *order, at=paging, project_id=project_id, **filters)
 
 
 async def first_and_last_in_flow(

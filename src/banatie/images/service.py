@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -123,20 +124,10 @@ def new_image(
         generation_id=generation_id,
         source=source,
         storage_key=storage_key(project.organization.slug, project.slug, image_id),
-        mime_type=analysis.mime_type,
         size_bytes=len(data),
-        width=analysis.width,
-        height=analysis.height,
-        has_alpha=analysis.has_alpha,
         file_hash=hashlib.sha256(data).hexdigest(),
-        focal_x=analysis.focal_x,
-        focal_y=analysis.focal_y,
-        analyzer=analysis.analyzer,
-        alt_text=analysis.alt_text,
-        description=analysis.description,
-        tags=list(analysis.tags),
-        dominant_colors=list(analysis.dominant_colors),
-        placeholder_hash=analysis.placeholder_hash,
+        # The analysis is stored as it is, each field in the column of its name.
+        **dataclasses.asdict(analysis),
         original_filename=original_filename,
         meta=meta or {},
         namespace=namespace,

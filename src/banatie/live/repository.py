@@ -158,8 +158,7 @@ async def lock_scope(session: AsyncSession, scope_id: str) -> None:
 async def list_scopes(
     session: AsyncSession, project_id: str, paging: PageRequest
 ) -> tuple[list[LiveScope], int]:
-    query = select(LiveScope).where(LiveScope.project_id == project_id)
-    return await fetch_page(session, query, LiveScope.slug, at=paging)
+    return await fetch_page(session, LiveScope, LiveScope.slug, at=paging, project_id=project_id)
 
 
 async def scope_stats(

@@ -225,14 +225,9 @@ def register(server: MCPServer, rt: Runtime) -> None:
                 raise ValidationError(str(exc), details={"param": exc.param}) from exc
             settings = call.rt.settings
             ref = found.alias if byAlias and found.alias else found.id
-            url = presets.transform_url(
-                settings.delivery_base_url,
-                call.project.organization.slug,
-                call.project.slug,
-                ref,
-                query,
-                settings.delivery_signing_key,
-            )
+            project = call.project
+            host = presets.ImageHost.of(settings, project.organization.slug, project.slug)
+            url = presets.transform_url(host, ref, query)
             alt = html.escape(found.alt_text or "", quote=True)
             size = "".join(f' {n}="{v}"' for n, v in (("width", width), ("height", height)) if v)
             result = TransformResult(

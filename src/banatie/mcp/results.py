@@ -54,9 +54,8 @@ _SHARED = set(ImageResult.model_fields) & set(ImageOut.model_fields)
 
 
 def _srcset(rt: Runtime, project: Project, image: Image, fmt: str) -> str:
-    base, org = rt.settings.delivery_base_url, project.organization.slug
-    key = rt.settings.delivery_signing_key
-    return presets.srcset(base, org, project.slug, image.id, image.width, key, fmt=fmt)
+    host = presets.ImageHost.of(rt.settings, project.organization.slug, project.slug)
+    return presets.srcset(host, image.id, image.width, fmt=fmt)
 
 
 def image_result(rt: Runtime, project: Project, image: Image) -> ImageResult:

@@ -19,8 +19,7 @@ async def get(session: AsyncSession, project_id: str, slug: str) -> Namespace | 
 async def list_namespaces(
     session: AsyncSession, project_id: str, paging: PageRequest
 ) -> tuple[list[Namespace], int]:
-    query = select(Namespace).where(Namespace.project_id == project_id)
-    return await fetch_page(session, query, Namespace.slug, at=paging)
+    return await fetch_page(session, Namespace, Namespace.slug, at=paging, project_id=project_id)
 
 
 async def release_members(session: AsyncSession, project_id: str, slug: str) -> int:

@@ -20,6 +20,7 @@ from banatie.accounts.models import Project
 from banatie.delivery import presets
 from banatie.generation.schemas import GenerationOut
 from banatie.images.schemas import ImageOut
+from banatie.live.signing import live_path
 from banatie.schemas import CamelModel
 from banatie.settings import Settings
 
@@ -36,22 +37,16 @@ class Snippet(CamelModel):
 
 @dataclass(frozen=True)
 class Where:
-    """Where the snippets point: the API's and the images' base URLs, and the project."""
+    """Where the snippets point: the API's base URL, and the project's image URLs."""
 
     api_base: str
-    cdn_base: str
-    organization: str
-    project: str
-    signing_key: str | None = None
+    images: presets.ImageHost
 
 
 def where(settings: Settings, project: Project) -> Where:
     return Where(
         api_base=settings.public_base_url.rstrip("/"),
-        cdn_base=settings.delivery_base_url,
-        organization=project.organization.slug,
-        project=project.slug,
-        signing_key=settings.delivery_signing_key,
+        images=presets.ImageHost.of(settings, project.organization.slug, project.slug),
     )
 
 
@@ -196,11 +191,9 @@ def live_url(where: Where, generation: GenerationOut) -> str:
         params["aspectRatio"] = generation.aspect_ratio
     if generation.template is not None:
         params["template"] = generation.template
-    path = (
-        f"/cdn/{quote(where.organization, safe='')}/{quote(where.project, safe='')}"
-        f"/live/{LIVE_SCOPE}"
-    )
-    return f"{where.cdn_base}{path}?{urlencode(params, quote_via=quote)}"
+    images = where.images
+    path = live_path(images.org, images.project, LIVE_SCOPE)
+    return f"{images.base_url}{path}?{urlencode(params, quote_via=quote)}"
 
 
 def for_generation(where: Where, generation: GenerationOut) -> list[Snippet]:
@@ -228,15 +221,7 @@ def _alt(image: ImageOut) -> str:
 
 
 def _srcset(where: Where, image: ImageOut, fmt: str) -> str:
-    return presets.srcset(
-        where.cdn_base,
-        where.organization,
-        where.project,
-        image.id,
-        image.width,
-        where.signing_key,
-        fmt=fmt,
-    )
+    return presets.srcset(where.images, image.id, image.width, fmt=fmt)
 
 
 def html_snippets(where: Where, image: ImageOut) -> list[Snippet]:

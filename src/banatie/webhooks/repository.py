@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from banatie.db.base import utcnow
-from banatie.db.paging import PageRequest, fetch_page, given, project_row
+from banatie.db.paging import PageRequest, fetch_page, project_row
 from banatie.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookSigningSecret
 
 
@@ -24,9 +24,8 @@ async def get_endpoint(
 async def list_endpoints(
     session: AsyncSession, project_id: str, paging: PageRequest
 ) -> tuple[list[WebhookEndpoint], int]:
-    query = select(WebhookEndpoint).where(WebhookEndpoint.project_id == project_id)
     order = (WebhookEndpoint.created_at, WebhookEndpoint.id)
-    return await fetch_page(session, query, *order, at=paging)
+    return await fetch_page(session, WebhookEndpoint, *order, at=paging, project_id=project_id)
 
 
 async def enabled_endpoints(session: AsyncSession, project_id: str) -> list[WebhookEndpoint]:
@@ -69,9 +68,10 @@ class DeliveryFilters(TypedDict, total=False):
 async def list_deliveries(
     session: AsyncSession, project_id: str, paging: PageRequest, **filters: Unpack[DeliveryFilters]
 ) -> tuple[list[WebhookDelivery], int]:
-    query = select(WebhookDelivery).filter_by(project_id=project_id, **given(**filters))
     order = (WebhookDelivery.created_at.desc(), WebhookDelivery.id)
-    return await fetch_page(session, query, *order, at=paging)
+    return await fetch_page(
+        session, WebhookDelivery, *order, at=paging, project_id=project_id, **filters
+    )
 
 
 # -- the dispatcher's side ----------------------------------------------------------------

@@ -114,18 +114,16 @@ def test_signed_url_helper_and_presets_agree() -> None:
     image_id = PATH.rsplit("/", 1)[1]
     url = signing.signed_url("https://cdn.example.com/", "acme", "site", image_id, "w=64", key=KEY)
     assert url == f"https://cdn.example.com{PATH}?" + signing.sign_query(KEY, PATH, "w=64")
-    variants = presets.variant_urls(
-        "https://cdn.example.com", "acme", "site", image_id, presets.DEFAULT_PRESETS, KEY
-    )
+    host = presets.ImageHost("https://cdn.example.com", "acme", "site", KEY)
+    variants = presets.variant_urls(host, image_id, presets.DEFAULT_PRESETS)
     for name, preset_url in variants.items():
         parts = urlsplit(preset_url)
         if name == "original":
             assert not parts.query
             continue
         assert signing.verify(KEY, parts.path, pairs(parts.query)) == (True, None)
-    unsigned = presets.variant_urls(
-        "https://cdn.example.com", "acme", "site", image_id, presets.DEFAULT_PRESETS
-    )
+    keyless = presets.ImageHost("https://cdn.example.com", "acme", "site")
+    unsigned = presets.variant_urls(keyless, image_id, presets.DEFAULT_PRESETS)
     assert "sig=" not in "".join(unsigned.values())
 
 
