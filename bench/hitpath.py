@@ -5,11 +5,15 @@ fast path, metrics and the access line), apart from the HTTP server in front of 
 called directly with the scope a server would build, and `send` drops the messages. Set up as
 `banatie serve` runs a worker: metrics in a multiprocess directory (`--single-process` to
 compare), the access line written at INFO through the served logging configuration (to
-/dev/null), SQLite and local blobs in a temp folder, signed variant URLs.
+/dev/null), SQLite and local blobs in a temp folder, signed variant URLs; the image-row and
+live-bytes memories kept an hour, so that every request is the steady hit.
 
 Prints µs of CPU per request for each case (the median and the least of `--rounds` rounds of
 `--requests` requests; on a shared machine the least is the steadiest) and, with `--profile`,
-cProfile's top functions of one more round.
+cProfile's top functions of one more round. `--instructions` counts instead the CPU
+instructions per request (the whole process runs under valgrind's callgrind, counting only
+while the requests run): the same on a busy machine as on an idle one, so before/after
+figures of one change compare even when CPU time does not.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ import cProfile
 import io
 import os
 import pstats
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +43,8 @@ BASE_HEADERS: list[tuple[bytes, bytes]] = [(b"host", b"127.0.0.1:8000")]
 ACCEPT = (b"accept", b"image/avif,image/webp,*/*;q=0.8")
 
 Asgi = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+#: Set in the process valgrind runs (--instructions): the callgrind output file's prefix.
+CALLGRIND_ENV = "BENCH_HITPATH_CALLGRIND"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -44,6 +52,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=5000, help="requests per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="cProfile one more round")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count CPU instructions per request under valgrind (callgrind) instead of timing",
+    )
     parser.add_argument("--top", type=int, default=25, help="functions shown by --profile")
     parser.add_argument(
         "--single-process", action="store_true", help="metrics in memory, not in a directory"
@@ -123,6 +136,10 @@ def configure(workdir: Path) -> Any:
         live_ip_rate_limit="1000000/hour",
         free_rate_limit="1000000/minute",
         cpu_workers=1,
+        # The steady hit path only: at thousands of hits a second the once-a-second refresh
+        # of a row or a live image's bytes is noise, at the pace of callgrind it is not.
+        delivery_metadata_ttl_seconds=3600,
+        live_memory_cache_seconds=3600,
     )
     config = logging_config(settings.log_format, settings.log_level, settings.secrets)
     config["handlers"]["default"]["stream"] = open(os.devnull, "w")  # noqa: SIM115
@@ -188,6 +205,13 @@ async def main_async(args: argparse.Namespace, settings: Any, workdir: Path) -> 
     try:
         for name in names:
             await run_round(app, cases[name], 500, expected[name])  # warm every cache
+        if os.environ.get(CALLGRIND_ENV):
+            for name in names:  # one callgrind dump per case, counting only its requests
+                _callgrind("-i", "on")
+                await run_round(app, cases[name], args.requests, expected[name])
+                _callgrind("-i", "off")
+                _callgrind("-d", name)
+            return
         results: dict[str, list[float]] = {name: [] for name in names}
         for _ in range(args.rounds):  # interleaved: load on the machine hits every case alike
             for name in names:
@@ -216,8 +240,44 @@ async def main_async(args: argparse.Namespace, settings: Any, workdir: Path) -> 
         await lifespan.__aexit__(None, None, None)
 
 
+def _callgrind(*command: str) -> None:
+    subprocess.run(
+        ["callgrind_control", *command, str(os.getpid())], check=True, capture_output=True
+    )
+
+
+def count_instructions(args: argparse.Namespace, argv: list[str]) -> int:
+    """This benchmark again under callgrind, counting only while the requests run."""
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
+    names = args.only or ["variant", "live", "conditional"]
+    with tempfile.TemporaryDirectory(prefix="bench-hitpath-cg-") as tmp:
+        out = Path(tmp) / "callgrind.out"
+        inner = [a for a in argv if a != "--instructions"]
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            "--instr-atstart=no",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            "-m",
+            "bench.hitpath",
+            *inner,
+        ]
+        env = {**os.environ, CALLGRIND_ENV: str(out)}
+        subprocess.run(command, env=env, check=True, stderr=subprocess.DEVNULL)
+        for index, name in enumerate(names, start=1):  # dumps are numbered in their order
+            dump = Path(f"{out}.{index}").read_text()
+            total = int(dump.split("\ntotals:", 1)[1].split()[0])
+            per = total / args.requests
+            print(f"{name:12s} {per / 1000:7.1f} k instructions / request", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.instructions:
+        return count_instructions(args, sys.argv[1:] if argv is None else argv)
     with tempfile.TemporaryDirectory(prefix="bench-hitpath-") as tmp:
         workdir = Path(tmp)
         if not args.single_process:  # as `banatie serve --workers N` runs each worker

@@ -49,12 +49,16 @@ class DeliveryFastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            if scope["method"] == "GET" and await self._warm_hit(scope, send):
-                return
-            parts = _path_parts(scope)
-            if parts is not None:
-                await self._serve(scope, send, *parts)
-                return
+            path: str = scope["path"]
+            # What _path_parts needs, decoded: any other URL (a live one, say) goes on to its
+            # own fast path untouched.
+            if path.startswith("/cdn/") and "/img/" in path:
+                if scope["method"] == "GET" and await self._warm_hit(scope, send):
+                    return
+                parts = _path_parts(scope)
+                if parts is not None:
+                    await self._serve(scope, send, *parts)
+                    return
         await self.app(scope, receive, send)
 
     def _warm_key(self, scope: Scope) -> WarmKey | None:
@@ -70,9 +74,8 @@ class DeliveryFastPath:
         return path, scope["query_string"], accept
 
     async def _warm_hit(self, scope: Scope, send: Send) -> bool:
-        path: str = scope["path"]
-        if not self.warm.max_bytes or not path.startswith("/cdn/") or "/img/" not in path:
-            return False  # a live URL, say, goes on to its own fast path untouched
+        if not self.warm.max_bytes:
+            return False
         key = self._warm_key(scope)
         if key is None:
             return False

@@ -35,32 +35,36 @@ _HEADER_PATTERN: Final = re.compile(
     r"(?i)((?:" + "|".join(map(re.escape, _SECRET_HEADERS)) + ")"
     r"""(?:['"]?\s*[:=]|['"]\s*,)\s*['"]?)(?:bearer\s+|basic\s+)?[^\s'";}]+"""
 )
+
+
+def _keep_first(match: re.Match[str]) -> str:
+    """The first group, then REDACTED: what the template `\\1[REDACTED]` makes, without re's
+    template machinery (a third of a substitution's time, on every signed URL's line)."""
+    return match[1] + REDACTED
+
+
 #: Secret-shaped text, wherever it appears in a line (a message, an exception, a URL).
-_PATTERNS: Final = (
-    # Banatie keys: `bnt_` + URL-safe base64; the 12-character display prefix may stay.
-    (re.compile(r"(bnt_[A-Za-z0-9_-]{8})[A-Za-z0-9_-]+"), r"\1" + REDACTED),
-    # Google API keys (Gemini).
-    (re.compile(r"AIza[0-9A-Za-z_-]{20,}"), REDACTED),
-    # Header values, as logged by HTTP clients or in a repr of headers.
-    (_HEADER_PATTERN, r"\1" + REDACTED),
-    # Signatures and keys in query strings (`sig` of signed URLs, `key` of Google's REST URLs).
-    (
-        re.compile(
-            r"(?i)([?&](?:sig|signature|key|api_key|apikey|token|access_token"
-            r"|secret_access_key|session_token)=)[^&\s\"']+"
-        ),
-        r"\1" + REDACTED,
-    ),
+# Banatie keys: `bnt_` + URL-safe base64; the 12-character display prefix may stay.
+_BANATIE_KEY: Final = re.compile(r"(bnt_[A-Za-z0-9_-]{8})[A-Za-z0-9_-]+")
+# Google API keys (Gemini).
+_GOOGLE_KEY: Final = re.compile(r"AIza[0-9A-Za-z_-]{20,}")
+# Signatures and keys in query strings (`sig` of signed URLs, `key` of Google's REST URLs).
+_QUERY_NAMES: Final = (
+    "sig",
+    "signature",
+    "key",
+    "api_key",
+    "apikey",
+    "token",
+    "access_token",
+    "secret_access_key",
+    "session_token",
 )
-#: What a line must contain for each pattern above to match it, and whether that is looked
-#: for in its lower case (the pattern ignores case): a Banatie key's start, a Google key's,
-#: a secret header's name, the end of a secret query name (`api_key=`, `access_token=`, ...).
-_NEEDS: Final = (
-    (("bnt_",), False),
-    (("AIza",), False),
-    (_SECRET_HEADERS, True),
-    (("sig=", "signature=", "key=", "token="), True),
-)
+_QUERY_SECRET: Final = re.compile(r"(?i)([?&](?:" + "|".join(_QUERY_NAMES) + r")=)[^&\s\"']+")
+#: How every `name=` of a query secret ends: a line without one of these has no query secret.
+_QUERY_ENDS: Final = ("sig=", "signature=", "key=", "token=")
+#: The most a query secret's match starts before the end of its name: `&` + the longest name.
+_QUERY_LEAD: Final = 1 + max(map(len, _QUERY_NAMES)) + 1
 #: Secrets shorter than this are not searched for literally (they would match ordinary text).
 _MIN_LITERAL: Final = 8
 
@@ -77,18 +81,41 @@ class Scrubber:
     def __call__(self, text: str) -> str:
         if self._literal is not None:
             text = self._literal.sub(REDACTED, text)
-        # Searching a pattern costs 1-30 µs a line (the header pattern the most), together a
-        # tenth of a cached hit's CPU, and most lines hold none of the text a pattern needs:
-        # a pattern is searched only in a line that has it (_NEEDS). The case-insensitive ones
-        # are skipped only in an ASCII line: they also take non-ASCII letters (the Kelvin sign
-        # for "k", dotted and dotless "i").
-        lowered = text.lower() if text.isascii() else None
-        for (pattern, replacement), (needs, folded) in zip(_PATTERNS, _NEEDS, strict=True):
-            haystack = lowered if folded else text
-            if haystack is not None and not any(part in haystack for part in needs):
-                continue
-            text = pattern.sub(replacement, text)
-        return text
+        # A regex search of a whole line costs 5-30 µs (together half of what an access
+        # line costs, a sixth of a cached hit), an `in` test well under one: each pattern
+        # is searched only in a line holding the text it needs, and the query pattern only
+        # from just before the first name it could match. The case-insensitive patterns
+        # are narrowed so only in an ASCII line: they also take non-ASCII letters (the
+        # Kelvin sign for "k", dotted and dotless "i").
+        if "bnt_" in text:
+            text = _BANATIE_KEY.sub(_keep_first, text)
+        if "AIza" in text:
+            text = _GOOGLE_KEY.sub(REDACTED, text)
+        if not text.isascii():
+            text = _HEADER_PATTERN.sub(_keep_first, text)
+            return _QUERY_SECRET.sub(_keep_first, text)
+        lowered = text.lower()
+        # Every secret header's name holds one of these (plain tests: a generator over the
+        # names costs as much as the rest of this check).
+        if (
+            "authorization" in lowered
+            or "api-key" in lowered
+            or "cookie" in lowered
+            or "webhook-signature" in lowered
+        ):
+            text = _HEADER_PATTERN.sub(_keep_first, text)
+            lowered = text.lower()
+        first = -1
+        for end in _QUERY_ENDS:
+            at = lowered.find(end)
+            if at >= 0 and (first < 0 or at < first):
+                first = at
+        if first < 0:
+            return text
+        # No match starts earlier (each holds one of the ends): the same matches as in the
+        # whole line.
+        start = max(0, first - _QUERY_LEAD)
+        return text[:start] + _QUERY_SECRET.sub(_keep_first, text[start:])
 
 
 class RequestIdFilter(logging.Filter):

@@ -175,17 +175,13 @@ class RequestObservability:
         if info.project:
             words.append(f"project={info.project}")
         # The record is made here, not by `access.log`: that looks up the calling frame for
-        # fields no configured format shows (file, line, function; ~5 µs a request).
+        # fields no configured format shows (file, line, function), and checks each `extra`
+        # name against the record's own (these never are): together a tenth of a hit.
         record = access.makeRecord(
-            access.name,
-            level,
-            __file__,
-            0,
-            " ".join(words),
-            (),
-            None,
-            "_log",
-            extra={
+            access.name, level, __file__, 0, " ".join(words), (), None, "_log"
+        )
+        record.__dict__.update(
+            {
                 "method": method,
                 "path": target,
                 "route": route,
@@ -195,7 +191,7 @@ class RequestObservability:
                 "project": info.project,
                 "error_code": info.error_code,
                 "request_id": info.request_id,
-            },
+            }
         )
         access.handle(record)
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from banatie.accounts.keys import generate_key
 from banatie.observability import context
@@ -165,3 +168,70 @@ def test_request_ids_from_clients_are_kept_only_when_sane(sent: str, kept: bool)
     assert (made == sent) is kept
     if not kept:
         assert len(made) == 32 and int(made, 16) >= 0
+
+
+def _scrub_everything(text: str, literal: str) -> str:
+    """What the scrubber must return: every shape searched in the whole line, in order."""
+    text = text.replace(literal, REDACTED)
+    for pattern, replacement in (
+        (r"(bnt_[A-Za-z0-9_-]{8})[A-Za-z0-9_-]+", r"\1" + REDACTED),
+        (r"AIza[0-9A-Za-z_-]{20,}", REDACTED),
+        (
+            r"(?i)((?:authorization|x\-api\-key|x\-goog\-api\-key|cookie|set\-cookie"
+            r"|webhook\-signature)"
+            r"""(?:['"]?\s*[:=]|['"]\s*,)\s*['"]?)(?:bearer\s+|basic\s+)?[^\s'";}]+""",
+            r"\1" + REDACTED,
+        ),
+        (
+            r"(?i)([?&](?:sig|signature|key|api_key|apikey|token|access_token"
+            r"|secret_access_key|session_token)=)[^&\s\"']+",
+            r"\1" + REDACTED,
+        ),
+    ):
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+_PIECES = [
+    "GET /cdn/a/b/img/x",
+    "?",
+    "&",
+    "=",
+    " ",
+    "sig",
+    "SIG",
+    "signature",
+    "key",
+    "api_key",
+    "secret_access_key",
+    "session_token",
+    "token",
+    "&secret_access_key=",
+    "?session_token=",
+    "&api_key=",
+    "?Signature=",
+    "&sig=",
+    "\u212aey",  # the Kelvin sign: "key" to a case-insensitive pattern
+    "X-API-Key: ",
+    "Authorization: Bearer ",
+    "cookie=",
+    "Set-Cookie: ",
+    "webhook-signature: ",
+    "x-goog-api-key=",
+    "bnt_",
+    "AIza",
+    "abcdefgh12345678abcdefgh",
+    "my-signing-key-1234",
+    "é",
+    "'",
+    '"',
+]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=14))
+@example(["GET /x", "&secret_access_key=", "abcdefgh12345678abcdefgh"])
+def test_scrubbing_only_where_a_pattern_can_match_changes_nothing(pieces: list[str]) -> None:
+    """The scrubber skips patterns (and the start of a line) that cannot match: whatever the
+    line, it returns what searching every pattern in all of it returns."""
+    text = "".join(pieces)
+    assert Scrubber(["my-signing-key-1234"])(text) == _scrub_everything(text, "my-signing-key-1234")
