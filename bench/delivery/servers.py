@@ -1,9 +1,9 @@
 """The two servers under test, started as separate processes on 127.0.0.1.
 
-* Banatie: uvicorn as `banatie serve` runs it (factory `banatie.app:create_app`, settings from
-  BANATIE_* variables), N worker processes, SQLite and the local blob store in a temp folder,
-  access log off (as thumbor's is at `-l warning`). URLs are signed with a signing key, as a
-  deployment serving unbounded variants would (the cap on unsigned variants stays on).
+* Banatie: uvicorn as `banatie serve` ran it before granian (factory `banatie.app:create_app`,
+  settings from BANATIE_* variables), N worker processes, SQLite and the local blob store in a
+  temp folder, access log off (as thumbor's is at `-l warning`). URLs are signed with a signing
+  key, as a deployment serving unbounded variants would (the cap on unsigned variants stays on).
 * thumbor: from PyPI, in its own virtualenv (`bench/.venv-thumbor`, created on first use), file
   loader, file result storage, `--processes 2`.
 """
@@ -337,24 +337,9 @@ def start_uvicorn(
     # uvicorn's access log off, nobody's X-Forwarded-For believed.
     log_config = workdir / "uvicorn-logging.json"
     log_config.write_text(json.dumps(logging_config("text", "INFO")))
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "banatie.app:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-config",
-        str(log_config),
-        "--no-proxy-headers",
-    ]
-    return spawn("uvicorn", command, env, port, log=workdir / "uvicorn.log")
+    program = ["uvicorn", "banatie.app:create_app", "--factory", "--log-config", str(log_config)]
+    program.append("--no-proxy-headers")
+    return _asgi_server("uvicorn", program, env, port, workers=workers, log=workdir / "u.log")
 
 
 # -- ipx 3 ------------------------------------------------------------------------------------
